@@ -1,0 +1,84 @@
+// Package babysitter is the domain core of a nanny-booking marketplace:
+// parents post jobs, nannies apply, a parent books one nanny in an atomic
+// write and the other applicants are declined through a queue.
+//
+// A Service holds every operation. It validates input, authorizes the
+// caller (an Actor taken from the transport) and runs on a Store and a
+// Queue. The backends live in store/… and queue/…; store/memory and
+// queue/memory are the embedded default, store/dynamodb and queue/sqs the
+// production ones. This package imports no AWS code.
+package babysitter
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Role is the caller's group, as the transport verified it (a Cognito group
+// in Lambda, a JWT claim over HTTP).
+type Role string
+
+// The roles.
+const (
+	RoleAdmin  Role = "admin"
+	RoleParent Role = "parent"
+	RoleNanny  Role = "nanny"
+)
+
+// Actor is the caller of an operation. The zero Actor is anonymous.
+type Actor struct {
+	Username string
+	Role     Role
+}
+
+// Anonymous reports whether the actor carries no identity.
+func (a Actor) Anonymous() bool { return a.Username == "" }
+
+// Options tune a Service. The zero value is ready for production use.
+type Options struct {
+	// Now returns the current time; default time.Now. Tests pin it.
+	Now func() time.Time
+	// NewID returns a new time-ordered ID; default UUIDv7.
+	NewID func() string
+	// Logger receives operational events (failed decline sends, poison
+	// messages); default slog.Default().
+	Logger *slog.Logger
+	// AllowUnverified lets UNVERIFIED nannies apply and UNVERIFIED parents
+	// book. By default both need a VERIFIED account.
+	AllowUnverified bool
+}
+
+// Service runs every domain operation. It is safe for concurrent use.
+type Service struct {
+	store Store
+	queue Queue
+	now   func() time.Time
+	newID func() string
+	log   *slog.Logger
+	// verified is the Guard status set for apply and book.
+	verified []AccountStatus
+}
+
+// active are the statuses allowed for everything but apply and book.
+var active = []AccountStatus{StatusUnverified, StatusVerified}
+
+// New returns a Service on the given store and queue.
+func New(store Store, queue Queue, opts Options) *Service {
+	s := &Service{store: store, queue: queue, now: opts.Now, newID: opts.NewID, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.newID == nil {
+		s.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.verified = []AccountStatus{StatusVerified}
+	if opts.AllowUnverified {
+		s.verified = active
+	}
+	return s
+}

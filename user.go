@@ -1,0 +1,309 @@
+package babysitter
+
+import (
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// UserType says which side of the marketplace an account is on.
+type UserType string
+
+// The account types. ADMIN accounts are provisioned, never self-created.
+const (
+	UserParent UserType = "PARENT"
+	UserNanny  UserType = "NANNY"
+	UserAdmin  UserType = "ADMIN"
+)
+
+// AccountStatus is set by admins only.
+type AccountStatus string
+
+// The account statuses; UNVERIFIED is the default at creation.
+const (
+	StatusUnverified  AccountStatus = "UNVERIFIED"
+	StatusVerified    AccountStatus = "VERIFIED"
+	StatusDeactivated AccountStatus = "DEACTIVATED"
+)
+
+// Valid reports whether s is one of the defined statuses.
+func (s AccountStatus) Valid() bool {
+	return s == StatusUnverified || s == StatusVerified || s == StatusDeactivated
+}
+
+// Profile holds the fields a user edits about themselves. The nanny extras
+// are accepted on any account but only shown for nannies by the examples.
+type Profile struct {
+	FirstName     string   `json:"firstName"`
+	LastName      string   `json:"lastName"`
+	DateOfBirth   Date     `json:"dateOfBirth,omitzero"`
+	Gender        string   `json:"gender,omitempty"`
+	ProfilePicURL string   `json:"profilePicUrl,omitempty"`
+	Address       string   `json:"address,omitempty"`
+	About         string   `json:"about,omitempty"`
+	Latitude      *float64 `json:"latitude,omitempty"`
+	Longitude     *float64 `json:"longitude,omitempty"`
+	PhoneNumber   string   `json:"phoneNumber,omitempty"`
+
+	SpokenLanguages []string `json:"spokenLanguages,omitempty"`
+	Nationality     string   `json:"nationality,omitempty"`
+	RegionOfOrigin  string   `json:"regionOfOrigin,omitempty"`
+	HourlyRate      *Money   `json:"hourlyRate,omitempty"`
+	EducationLevel  string   `json:"educationLevel,omitempty"`
+	Smokes          *bool    `json:"smokes,omitempty"`
+	Drinks          *bool    `json:"drinks,omitempty"`
+	Disabilities    string   `json:"disabilities,omitempty"`
+	Activities      []string `json:"activities,omitempty"`
+}
+
+// Rating is a user's review aggregate. Sum is kept rather than the average
+// so that adding a review is an exact integer update.
+type Rating struct {
+	Count int64 `json:"count"`
+	Sum   int64 `json:"sum"`
+}
+
+// Average is Sum/Count, or 0 without reviews.
+func (r Rating) Average() float64 {
+	if r.Count == 0 {
+		return 0
+	}
+	return float64(r.Sum) / float64(r.Count)
+}
+
+// User is an account. Age is derived from DateOfBirth, never stored.
+type User struct {
+	ID       string        `json:"id"`
+	Username string        `json:"username"`
+	Email    string        `json:"email,omitempty"`
+	Type     UserType      `json:"type"`
+	Status   AccountStatus `json:"status"`
+	Profile
+	Rating    Rating    `json:"rating"`
+	CreatedOn time.Time `json:"createdOn"`
+	UpdatedOn time.Time `json:"updatedOn"`
+	// Version increments on every change; stores use it for optimistic
+	// concurrency on read-modify-write updates.
+	Version int64 `json:"version"`
+}
+
+// Age returns the user's age in whole years on the given day, or 0 when the
+// date of birth is not visible.
+func (u User) Age(on time.Time) int {
+	if u.DateOfBirth.IsZero() {
+		return 0
+	}
+	return u.DateOfBirth.YearsSince(DateOf(on))
+}
+
+// public returns the profile that anyone may see: contact details, birth
+// date and home location are for the user and admins only.
+func (u User) public() User {
+	u.Email = ""
+	u.PhoneNumber = ""
+	u.DateOfBirth = Date{}
+	u.Address = ""
+	u.Latitude, u.Longitude = nil, nil
+	return u
+}
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	Username string   `json:"username"`
+	Email    string   `json:"email"`
+	Type     UserType `json:"type"`
+	Profile
+}
+
+// UserPatch is the input of UpdateUser: nil fields stay as they are. A
+// non-nil slice replaces the list (an empty one clears it).
+type UserPatch struct {
+	Email           *string   `json:"email,omitempty"`
+	FirstName       *string   `json:"firstName,omitempty"`
+	LastName        *string   `json:"lastName,omitempty"`
+	DateOfBirth     *Date     `json:"dateOfBirth,omitempty"`
+	Gender          *string   `json:"gender,omitempty"`
+	ProfilePicURL   *string   `json:"profilePicUrl,omitempty"`
+	Address         *string   `json:"address,omitempty"`
+	About           *string   `json:"about,omitempty"`
+	Latitude        *float64  `json:"latitude,omitempty"`
+	Longitude       *float64  `json:"longitude,omitempty"`
+	PhoneNumber     *string   `json:"phoneNumber,omitempty"`
+	SpokenLanguages *[]string `json:"spokenLanguages,omitempty"`
+	Nationality     *string   `json:"nationality,omitempty"`
+	RegionOfOrigin  *string   `json:"regionOfOrigin,omitempty"`
+	HourlyRate      *Money    `json:"hourlyRate,omitempty"`
+	EducationLevel  *string   `json:"educationLevel,omitempty"`
+	Smokes          *bool     `json:"smokes,omitempty"`
+	Drinks          *bool     `json:"drinks,omitempty"`
+	Disabilities    *string   `json:"disabilities,omitempty"`
+	Activities      *[]string `json:"activities,omitempty"`
+}
+
+// apply copies the set fields of p onto u.
+func (p UserPatch) apply(u *User) {
+	set(&u.Email, p.Email)
+	set(&u.FirstName, p.FirstName)
+	set(&u.LastName, p.LastName)
+	set(&u.DateOfBirth, p.DateOfBirth)
+	set(&u.Gender, p.Gender)
+	set(&u.ProfilePicURL, p.ProfilePicURL)
+	set(&u.Address, p.Address)
+	set(&u.About, p.About)
+	if p.Latitude != nil {
+		u.Latitude = p.Latitude
+	}
+	if p.Longitude != nil {
+		u.Longitude = p.Longitude
+	}
+	set(&u.PhoneNumber, p.PhoneNumber)
+	set(&u.SpokenLanguages, p.SpokenLanguages)
+	set(&u.Nationality, p.Nationality)
+	set(&u.RegionOfOrigin, p.RegionOfOrigin)
+	if p.HourlyRate != nil {
+		u.HourlyRate = p.HourlyRate
+	}
+	set(&u.EducationLevel, p.EducationLevel)
+	if p.Smokes != nil {
+		u.Smokes = p.Smokes
+	}
+	if p.Drinks != nil {
+		u.Drinks = p.Drinks
+	}
+	set(&u.Disabilities, p.Disabilities)
+	set(&u.Activities, p.Activities)
+}
+
+func set[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+// ValidUsername reports whether s is 3–32 characters of [a-z0-9_.-]: no
+// upper case (so names are unique without folding) and no key delimiter
+// such as '#'.
+func ValidUsername(s string) bool {
+	if len(s) < 3 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizeEmail returns the canonical (lower-case) form of a valid email
+// address, the form uniqueness is checked on; ok is false when s is not a
+// plain address ("a@b.example", no display name, at most 254 bytes).
+func NormalizeEmail(s string) (string, bool) {
+	if len(s) > 254 || strings.TrimSpace(s) != s {
+		return "", false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		return "", false
+	}
+	return strings.ToLower(s), true
+}
+
+// checkText reports a text that is required but empty, too long, or not UTF-8.
+func checkText(fe *fieldErrors, field, s string, required bool, max int) {
+	switch {
+	case !utf8.ValidString(s):
+		fe.add(field, "must be valid UTF-8")
+	case required && strings.TrimSpace(s) == "":
+		fe.add(field, "is required")
+	case utf8.RuneCountInString(s) > max:
+		fe.add(field, "must be at most %d characters", max)
+	}
+}
+
+func checkList(fe *fieldErrors, field string, xs []string, maxItems, maxLen int) {
+	if len(xs) > maxItems {
+		fe.add(field, "must have at most %d items", maxItems)
+		return
+	}
+	for _, x := range xs {
+		if strings.TrimSpace(x) == "" || utf8.RuneCountInString(x) > maxLen || !utf8.ValidString(x) {
+			fe.add(field, "items must be non-empty and at most %d characters", maxLen)
+			return
+		}
+	}
+}
+
+// validate reports every problem of a profile. today bounds the birth date.
+func (p Profile) validate(fe *fieldErrors, today Date) {
+	checkText(fe, "firstName", p.FirstName, true, 100)
+	checkText(fe, "lastName", p.LastName, true, 100)
+	switch {
+	case p.DateOfBirth.IsZero():
+		fe.add("dateOfBirth", "is required")
+	case p.DateOfBirth.YearsSince(today) < 18:
+		fe.add("dateOfBirth", "users must be at least 18 years old")
+	case p.DateOfBirth.YearsSince(today) > 120:
+		fe.add("dateOfBirth", "must be within the last 120 years")
+	}
+	checkText(fe, "gender", p.Gender, false, 50)
+	if p.ProfilePicURL != "" {
+		u, err := url.Parse(p.ProfilePicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(p.ProfilePicURL) > 2048 {
+			fe.add("profilePicUrl", "must be an http(s) URL of at most 2048 characters")
+		}
+	}
+	checkText(fe, "address", p.Address, false, 300)
+	checkText(fe, "about", p.About, false, 2000)
+	switch {
+	case (p.Latitude == nil) != (p.Longitude == nil):
+		fe.add("latitude", "latitude and longitude go together")
+	case p.Latitude != nil:
+		validateCoordinates(fe, *p.Latitude, *p.Longitude)
+	}
+	if p.PhoneNumber != "" && !validPhone(p.PhoneNumber) {
+		fe.add("phoneNumber", "must be in E.164 form, e.g. +4915112345678")
+	}
+	checkList(fe, "spokenLanguages", p.SpokenLanguages, 20, 50)
+	checkText(fe, "nationality", p.Nationality, false, 100)
+	checkText(fe, "regionOfOrigin", p.RegionOfOrigin, false, 100)
+	if p.HourlyRate != nil {
+		p.HourlyRate.validate(fe, "hourlyRate", false)
+	}
+	checkText(fe, "educationLevel", p.EducationLevel, false, 100)
+	checkText(fe, "disabilities", p.Disabilities, false, 500)
+	checkList(fe, "activities", p.Activities, 50, 100)
+}
+
+// validPhone accepts E.164: '+' then 7 to 15 digits, not starting with 0.
+func validPhone(s string) bool {
+	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validate reports every problem of a NewUser and returns its normalized email.
+func (n NewUser) validate(today Date) (string, error) {
+	var fe fieldErrors
+	if !ValidUsername(n.Username) {
+		fe.add("username", "must be 3 to 32 characters of a-z, 0-9, '_', '.', '-'")
+	}
+	email, ok := NormalizeEmail(n.Email)
+	if !ok {
+		fe.add("email", "must be a valid email address")
+	}
+	if n.Type != UserParent && n.Type != UserNanny {
+		fe.add("type", "must be PARENT or NANNY")
+	}
+	n.Profile.validate(&fe, today)
+	return email, fe.err()
+}
