@@ -57,12 +57,10 @@ type Service struct {
 	now   func() time.Time
 	newID func() string
 	log   *slog.Logger
-	// verified is the Guard status set for apply and book.
-	verified []AccountStatus
+	// active is the Guard's status set for most operations; verified the
+	// one for apply and book.
+	active, verified []AccountStatus
 }
-
-// active are the statuses allowed for everything but apply and book.
-var active = []AccountStatus{StatusUnverified, StatusVerified}
 
 // New returns a Service on the given store and queue.
 func New(store Store, queue Queue, opts Options) *Service {
@@ -76,9 +74,10 @@ func New(store Store, queue Queue, opts Options) *Service {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.active = []AccountStatus{StatusUnverified, StatusVerified}
 	s.verified = []AccountStatus{StatusVerified}
 	if opts.AllowUnverified {
-		s.verified = active
+		s.verified = s.active
 	}
 	return s
 }

@@ -118,7 +118,7 @@ type Store interface {
 	// belongs to nanny (ErrForbidden) and is PENDING (ErrConflict).
 	// ErrNotFound. Returns the updated application.
 	WithdrawApplication(ctx context.Context, g Guard, jobID, applicationID, nanny string, now time.Time) (Application, error)
-	// ListApplicationsForJob returns the job and its applications, oldest
+	// ListApplicationsForJob returns the job and its applications, newest
 	// first. ErrNotFound when the job does not exist.
 	ListApplicationsForJob(ctx context.Context, g Guard, jobID string, p PageRequest) (Job, Page[Application], error)
 	// ListJobsAppliedTo returns the nanny and their applications, newest
