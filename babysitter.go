@@ -10,6 +10,7 @@
 package babysitter
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -80,4 +81,84 @@ func New(store Store, queue Queue, opts Options) *Service {
 		s.verified = s.active
 	}
 	return s
+}
+
+// authenticate rejects anonymous actors.
+func authenticate(a Actor) error {
+	if a.Anonymous() {
+		return ErrUnauthenticated
+	}
+	return nil
+}
+
+// authorize rejects anonymous actors and actors whose role is not listed.
+func authorize(a Actor, roles ...Role) error {
+	if err := authenticate(a); err != nil {
+		return err
+	}
+	for _, r := range roles {
+		if a.Role == r {
+			return nil
+		}
+	}
+	return Errorf(ErrForbidden, "role %q may not do this", a.Role)
+}
+
+// authorizeSelf lets the user named username, or an admin, through.
+func authorizeSelf(a Actor, username string) error {
+	if err := authenticate(a); err != nil {
+		return err
+	}
+	if a.Role == RoleAdmin || a.Username == username {
+		return nil
+	}
+	return Errorf(ErrForbidden, "only %q or an admin may do this", username)
+}
+
+// guard is the account precondition for the actor: admins are provisioned
+// in the identity provider and may have no account, so they pass; everyone
+// else needs an account in one of the statuses.
+func (s *Service) guard(a Actor, statuses []AccountStatus) Guard {
+	if a.Role == RoleAdmin {
+		return Guard{}
+	}
+	return Guard{Username: a.Username, Allow: statuses}
+}
+
+// owner is the ownership condition a store enforces: "" (anyone) for admins.
+func owner(a Actor) string {
+	if a.Role == RoleAdmin {
+		return ""
+	}
+	return a.Username
+}
+
+// validID accepts the IDs this package makes (UUIDs) and nothing that could
+// smuggle a key delimiter.
+func validID(field, id string) error {
+	if len(id) == 0 || len(id) > 64 {
+		return invalid(field, "must be 1 to 64 characters")
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return invalid(field, "must contain only letters, digits, '-' and '_'")
+		}
+	}
+	return nil
+}
+
+func validUsernameArg(username string) error {
+	if !ValidUsername(username) {
+		return invalid("username", "must be 3 to 32 characters of a-z, 0-9, '_', '.', '-'")
+	}
+	return nil
+}
+
+// opErr prefixes err with the operation's name, keeping errors.Is/As intact.
+func opErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", op, err)
 }

@@ -1,6 +1,7 @@
 package babysitter
 
 import (
+	"context"
 	"time"
 )
 
@@ -137,4 +138,144 @@ func (d JobDetails) validate() error {
 	validateCoordinates(&fe, d.Latitude, d.Longitude)
 	d.Cost.validate(&fe, "cost", false)
 	return fe.err()
+}
+
+// ParentJobs is a parent with one page of their jobs.
+type ParentJobs struct {
+	Parent User      `json:"parent"`
+	Jobs   Page[Job] `json:"jobs"`
+}
+
+// CreateJob posts a job owned by the calling parent; it starts OPEN.
+func (s *Service) CreateJob(ctx context.Context, a Actor, d JobDetails) (Job, error) {
+	const op = "CreateJob"
+	if err := authorize(a, RoleParent); err != nil {
+		return Job{}, opErr(op, err)
+	}
+	if err := d.validate(); err != nil {
+		return Job{}, opErr(op, err)
+	}
+	now := s.now()
+	j := Job{
+		ID:             s.newID(),
+		ParentUsername: a.Username,
+		JobDetails:     d,
+		Status:         JobOpen,
+		CreatedOn:      now,
+		UpdatedOn:      now,
+		Version:        1,
+	}
+	if err := s.store.CreateJob(ctx, s.guard(a, s.active), j); err != nil {
+		return Job{}, opErr(op, err)
+	}
+	return j, nil
+}
+
+// GetJob returns a job to any authenticated user.
+func (s *Service) GetJob(ctx context.Context, a Actor, id string) (Job, error) {
+	const op = "GetJob"
+	if err := authenticate(a); err != nil {
+		return Job{}, opErr(op, err)
+	}
+	if err := validID("jobId", id); err != nil {
+		return Job{}, opErr(op, err)
+	}
+	j, err := s.store.GetJob(ctx, s.guard(a, s.active), id)
+	return j, opErr(op, err)
+}
+
+// UpdateJob edits an OPEN job, for its parent or an admin. A concurrent
+// edit or booking makes it fail with ErrConflict.
+func (s *Service) UpdateJob(ctx context.Context, a Actor, id string, p JobPatch) (Job, error) {
+	const op = "UpdateJob"
+	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
+		return Job{}, opErr(op, err)
+	}
+	if err := validID("jobId", id); err != nil {
+		return Job{}, opErr(op, err)
+	}
+	g := s.guard(a, s.active)
+	cur, err := s.store.GetJob(ctx, g, id)
+	if err != nil {
+		return Job{}, opErr(op, err)
+	}
+	if o := owner(a); o != "" && cur.ParentUsername != o {
+		return Job{}, opErr(op, Errorf(ErrForbidden, "job %s belongs to another parent", id))
+	}
+	if cur.Status != JobOpen {
+		return Job{}, opErr(op, Errorf(ErrConflict, "job %s is %s, not OPEN", id, cur.Status))
+	}
+	next := cur
+	p.apply(&next.JobDetails)
+	if err := next.JobDetails.validate(); err != nil {
+		return Job{}, opErr(op, err)
+	}
+	next.UpdatedOn = s.now()
+	next.Version = cur.Version + 1
+	if err := s.store.UpdateJob(ctx, g, owner(a), next); err != nil {
+		return Job{}, opErr(op, err)
+	}
+	return next, nil
+}
+
+// CancelJob moves an OPEN job to CANCELLED, for its parent or an admin, and
+// queues the decline of its PENDING applications.
+func (s *Service) CancelJob(ctx context.Context, a Actor, id string) (Job, error) {
+	const op = "CancelJob"
+	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
+		return Job{}, opErr(op, err)
+	}
+	if err := validID("jobId", id); err != nil {
+		return Job{}, opErr(op, err)
+	}
+	j, err := s.store.TransitionJob(ctx, s.guard(a, s.active), id, owner(a), JobOpen, JobCancelled, s.now())
+	if err != nil {
+		return Job{}, opErr(op, err)
+	}
+	if _, err := s.queueDeclines(ctx, id); err != nil {
+		return j, opErr(op, err)
+	}
+	return j, nil
+}
+
+// ListJobsByStatus lists jobs in one status, newest first, for nannies and
+// admins.
+func (s *Service) ListJobsByStatus(ctx context.Context, a Actor, status JobStatus, p PageRequest) (Page[Job], error) {
+	const op = "ListJobsByStatus"
+	if err := authorize(a, RoleNanny, RoleAdmin); err != nil {
+		return Page[Job]{}, opErr(op, err)
+	}
+	if !status.Valid() {
+		return Page[Job]{}, opErr(op, invalid("status", "must be OPEN, CLOSED, COMPLETED or CANCELLED"))
+	}
+	p, err := p.normalize()
+	if err != nil {
+		return Page[Job]{}, opErr(op, err)
+	}
+	page, err := s.store.ListJobsByStatus(ctx, s.guard(a, s.active), status, p)
+	return page, opErr(op, err)
+}
+
+// ListJobsByParent returns a parent and their jobs, newest first, for that
+// parent and admins.
+func (s *Service) ListJobsByParent(ctx context.Context, a Actor, parent string, p PageRequest) (ParentJobs, error) {
+	const op = "ListJobsByParent"
+	if err := authorizeSelf(a, parent); err != nil {
+		return ParentJobs{}, opErr(op, err)
+	}
+	if a.Role != RoleAdmin && a.Role != RoleParent {
+		return ParentJobs{}, opErr(op, Errorf(ErrForbidden, "role %q has no jobs", a.Role))
+	}
+	if err := validUsernameArg(parent); err != nil {
+		return ParentJobs{}, opErr(op, err)
+	}
+	p, err := p.normalize()
+	if err != nil {
+		return ParentJobs{}, opErr(op, err)
+	}
+	u, page, err := s.store.ListJobsByParent(ctx, s.guard(a, s.active), parent, p)
+	if err != nil {
+		return ParentJobs{}, opErr(op, err)
+	}
+	return ParentJobs{Parent: u, Jobs: page}, nil
 }

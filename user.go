@@ -1,6 +1,7 @@
 package babysitter
 
 import (
+	"context"
 	"net/mail"
 	"net/url"
 	"strings"
@@ -306,4 +307,159 @@ func (n NewUser) validate(today Date) (string, error) {
 	}
 	n.Profile.validate(&fe, today)
 	return email, fe.err()
+}
+
+// CreateUser creates the account of the calling user: the actor's username
+// and role must match the new account (a parent creates a PARENT account);
+// admin accounts are provisioned, not created here. Username and email are
+// reserved atomically; the account starts UNVERIFIED.
+func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (User, error) {
+	const op = "CreateUser"
+	if err := authenticate(a); err != nil {
+		return User{}, opErr(op, err)
+	}
+	now := s.now()
+	email, err := in.validate(DateOf(now))
+	if err != nil {
+		return User{}, opErr(op, err)
+	}
+	if a.Username != in.Username {
+		return User{}, opErr(op, Errorf(ErrForbidden, "a user may only create their own account"))
+	}
+	if !(a.Role == RoleParent && in.Type == UserParent || a.Role == RoleNanny && in.Type == UserNanny) {
+		return User{}, opErr(op, Errorf(ErrForbidden, "role %q may not create a %s account", a.Role, in.Type))
+	}
+	u := User{
+		ID:        s.newID(),
+		Username:  in.Username,
+		Email:     email,
+		Type:      in.Type,
+		Status:    StatusUnverified,
+		Profile:   in.Profile,
+		CreatedOn: now,
+		UpdatedOn: now,
+		Version:   1,
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return User{}, opErr(op, err)
+	}
+	return u, nil
+}
+
+// GetUser returns a user's profile. It is public: anyone, even anonymous,
+// sees the public fields; the user themselves and admins also see the
+// private ones (email, phone, birth date, address, location).
+func (s *Service) GetUser(ctx context.Context, a Actor, username string) (User, error) {
+	const op = "GetUser"
+	if err := validUsernameArg(username); err != nil {
+		return User{}, opErr(op, err)
+	}
+	u, err := s.store.GetUser(ctx, username)
+	if err != nil {
+		return User{}, opErr(op, err)
+	}
+	if a.Role == RoleAdmin || (!a.Anonymous() && a.Username == username) {
+		return u, nil
+	}
+	return u.public(), nil
+}
+
+// UpdateUser changes profile fields (and the email, moving its reservation
+// atomically) for the user themselves or an admin. A concurrent update of
+// the same profile makes one of them fail with ErrConflict.
+func (s *Service) UpdateUser(ctx context.Context, a Actor, username string, p UserPatch) (User, error) {
+	const op = "UpdateUser"
+	if err := authorizeSelf(a, username); err != nil {
+		return User{}, opErr(op, err)
+	}
+	if err := validUsernameArg(username); err != nil {
+		return User{}, opErr(op, err)
+	}
+	cur, err := s.store.GetUser(ctx, username)
+	if err != nil {
+		return User{}, opErr(op, err)
+	}
+	next := cur
+	p.apply(&next)
+	var fe fieldErrors
+	if p.Email != nil {
+		email, ok := NormalizeEmail(*p.Email)
+		if !ok {
+			fe.add("email", "must be a valid email address")
+		}
+		next.Email = email
+	}
+	now := s.now()
+	next.Profile.validate(&fe, DateOf(now))
+	if err := fe.err(); err != nil {
+		return User{}, opErr(op, err)
+	}
+	next.UpdatedOn = now
+	next.Version = cur.Version + 1
+	if err := s.store.UpdateUser(ctx, s.guard(a, s.active), cur.Email, next); err != nil {
+		return User{}, opErr(op, err)
+	}
+	return next, nil
+}
+
+// UpdateUserStatus sets an account's status; admins only.
+func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string, status AccountStatus) (User, error) {
+	const op = "UpdateUserStatus"
+	if err := authorize(a, RoleAdmin); err != nil {
+		return User{}, opErr(op, err)
+	}
+	var fe fieldErrors
+	if !ValidUsername(username) {
+		fe.add("username", "must be 3 to 32 characters of a-z, 0-9, '_', '.', '-'")
+	}
+	if !status.Valid() {
+		fe.add("status", "must be UNVERIFIED, VERIFIED or DEACTIVATED")
+	}
+	if err := fe.err(); err != nil {
+		return User{}, opErr(op, err)
+	}
+	u, err := s.store.SetUserStatus(ctx, username, status, s.now())
+	return u, opErr(op, err)
+}
+
+// DeleteUser removes an account and its email reservation, for the user
+// themselves or an admin. It is refused with ErrConflict while the user has
+// OPEN jobs or PENDING applications.
+func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) error {
+	const op = "DeleteUser"
+	if err := authorizeSelf(a, username); err != nil {
+		return opErr(op, err)
+	}
+	if err := validUsernameArg(username); err != nil {
+		return opErr(op, err)
+	}
+	return opErr(op, s.store.DeleteUser(ctx, s.guard(a, s.active), username))
+}
+
+// ListUsers lists PARENT or NANNY accounts by username, for admins and
+// parents; parents see public profiles only.
+func (s *Service) ListUsers(ctx context.Context, a Actor, t UserType, p PageRequest) (Page[User], error) {
+	const op = "ListUsers"
+	if err := authorize(a, RoleAdmin, RoleParent); err != nil {
+		return Page[User]{}, opErr(op, err)
+	}
+	if t != UserParent && t != UserNanny {
+		return Page[User]{}, opErr(op, invalid("type", "must be PARENT or NANNY"))
+	}
+	p, err := p.normalize()
+	if err != nil {
+		return Page[User]{}, opErr(op, err)
+	}
+	page, err := s.store.ListUsers(ctx, s.guard(a, s.active), t, p)
+	if err != nil {
+		return Page[User]{}, opErr(op, err)
+	}
+	if a.Role != RoleAdmin {
+		for i, u := range page.Items {
+			if u.Username != a.Username {
+				page.Items[i] = u.public()
+			}
+		}
+	}
+	return page, nil
 }
