@@ -1,0 +1,11 @@
+# `make test` is the project's one test command; CI runs it via .ci/run.
+# See scripts/test.sh for what it does.
+.PHONY: test servers
+
+test:
+	bash scripts/test.sh
+
+# Start DynamoDB Local and fauxqs in the foreground for local development;
+# paste the printed export lines into the shell where you run `go test`.
+servers:
+	bash scripts/servers.sh
