@@ -1,0 +1,375 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/babysitter-go/babysitter"
+	qmemory "github.com/babysitter-go/babysitter/queue/memory"
+)
+
+// The Service-level cases: the SPEC's booking invariants, run through a
+// Service on the store under test and an in-memory queue that the cases
+// drain with the Service's own decline handler.
+//
+//  1. A job has at most one ACCEPTED application, and it is CLOSED if it has one.
+//  2. Once the queue drains, no application of a CLOSED job is PENDING —
+//     including one submitted concurrently with the booking, and including
+//     when sending to the queue failed after the booking committed.
+//  3. Retrying a BookNanny that succeeded returns success and changes nothing.
+//  4. Of concurrent bookings of one job exactly one wins; the others get ErrConflict.
+var serviceCases = []testCase{
+	{"ConcurrentBookersOneWinner", testConcurrentBookers},
+	{"ApplyRacingBook", testApplyRacingBook},
+	{"SendFailsAfterCommit", testSendFailsAfterCommit},
+	{"RetryIsIdempotent", testRetryIsIdempotent},
+	{"DeclinesAreConditional", testDeclinesAreConditional},
+	{"PoisonMessages", testPoisonMessages},
+	{"CancelDeclinesPending", testCancelDeclinesPending},
+}
+
+var svcAdmin = babysitter.Actor{Username: "admin", Role: babysitter.RoleAdmin}
+
+// flakyQueue fails every Send while fail is set.
+type flakyQueue struct {
+	babysitter.Queue
+	fail  atomic.Bool
+	sends atomic.Int64
+}
+
+func (q *flakyQueue) Send(ctx context.Context, msgs []babysitter.Message) error {
+	q.sends.Add(1)
+	if q.fail.Load() {
+		return errors.New("injected: queue unavailable")
+	}
+	return q.Queue.Send(ctx, msgs)
+}
+
+// world is a Service on the store under test with an in-memory queue.
+type world struct {
+	t     *testing.T
+	svc   *babysitter.Service
+	store babysitter.Store
+	queue *qmemory.Queue
+	flaky *flakyQueue
+}
+
+func newWorld(t *testing.T, s babysitter.Store) *world {
+	q := qmemory.New(qmemory.Options{VisibilityTimeout: time.Minute, WaitTime: -1})
+	fq := &flakyQueue{Queue: q}
+	return &world{t: t, svc: babysitter.New(s, fq, babysitter.Options{}), store: s, queue: q, flaky: fq}
+}
+
+// account creates a VERIFIED user of the role through the Service.
+func (w *world) account(role babysitter.Role) babysitter.Actor {
+	w.t.Helper()
+	a := babysitter.Actor{Username: uniqueName(), Role: role}
+	typ := babysitter.UserParent
+	if role == babysitter.RoleNanny {
+		typ = babysitter.UserNanny
+	}
+	ctx := w.t.Context()
+	if _, err := w.svc.CreateUser(ctx, a, babysitter.NewUser{
+		Username: a.Username, Email: a.Username + "@example.com", Type: typ,
+		Profile: babysitter.Profile{FirstName: "F", LastName: "L", DateOfBirth: babysitter.Date{Year: 1990, Month: 1, Day: 2}},
+	}); err != nil {
+		w.t.Fatalf("CreateUser: %v", err)
+	}
+	if _, err := w.svc.UpdateUserStatus(ctx, svcAdmin, a.Username, babysitter.StatusVerified); err != nil {
+		w.t.Fatalf("verify: %v", err)
+	}
+	return a
+}
+
+func (w *world) accounts(role babysitter.Role, n int) []babysitter.Actor {
+	w.t.Helper()
+	out := make([]babysitter.Actor, n)
+	for i := range out {
+		out[i] = w.account(role)
+	}
+	return out
+}
+
+func (w *world) job(parent babysitter.Actor) babysitter.Job {
+	w.t.Helper()
+	j, err := w.svc.CreateJob(w.t.Context(), parent, newJob(parent.Username).JobDetails)
+	if err != nil {
+		w.t.Fatalf("CreateJob: %v", err)
+	}
+	return j
+}
+
+func (w *world) apply(jobID string, nannies []babysitter.Actor) []babysitter.Application {
+	w.t.Helper()
+	apps := make([]babysitter.Application, len(nannies))
+	errs := race(len(nannies), func(i int) error {
+		var err error
+		apps[i], err = w.svc.ApplyToJob(w.t.Context(), nannies[i], jobID, babysitter.NewApplication{})
+		return err
+	})
+	for _, err := range errs {
+		if err != nil {
+			w.t.Fatalf("ApplyToJob: %v", err)
+		}
+	}
+	return apps
+}
+
+// drain runs the decline handler over the queue until it is empty.
+func (w *world) drain() {
+	w.t.Helper()
+	ctx := w.t.Context()
+	for {
+		msgs, err := w.queue.Receive(ctx, 10)
+		if err != nil {
+			w.t.Fatalf("Receive: %v", err)
+		}
+		if len(msgs) == 0 {
+			if visible, inFlight := w.queue.Len(); visible+inFlight == 0 {
+				return
+			}
+			w.t.Fatalf("queue not drained: messages failed and are in flight")
+		}
+		if failed := w.svc.HandleDeclines(ctx, msgs); len(failed) > 0 {
+			w.t.Fatalf("HandleDeclines failed %d of %d messages", len(failed), len(msgs))
+		}
+		if err := w.queue.Delete(ctx, msgs); err != nil {
+			w.t.Fatalf("Delete: %v", err)
+		}
+	}
+}
+
+// statuses returns every application of the job by status, read through
+// the Service as admin, all pages.
+func (w *world) statuses(jobID string) (babysitter.Job, map[babysitter.ApplicationStatus][]string) {
+	w.t.Helper()
+	out := map[babysitter.ApplicationStatus][]string{}
+	var job babysitter.Job
+	p := babysitter.PageRequest{Limit: babysitter.MaxLimit}
+	for {
+		res, err := w.svc.ListApplicationsForJob(w.t.Context(), svcAdmin, jobID, p)
+		if err != nil {
+			w.t.Fatalf("ListApplicationsForJob: %v", err)
+		}
+		job = res.Job
+		for _, a := range res.Applications.Items {
+			out[a.Status] = append(out[a.Status], a.ID)
+		}
+		if res.Applications.NextCursor == "" {
+			return job, out
+		}
+		p.Cursor = res.Applications.NextCursor
+	}
+}
+
+// checkInvariants asserts invariants 1 and 2 after a drain.
+func (w *world) checkInvariants(jobID string, wantApps int) {
+	w.t.Helper()
+	job, st := w.statuses(jobID)
+	total := 0
+	for _, ids := range st {
+		total += len(ids)
+	}
+	if total != wantApps {
+		w.t.Errorf("job has %d applications, want %d", total, wantApps)
+	}
+	if n := len(st[babysitter.ApplicationAccepted]); n > 1 {
+		w.t.Errorf("invariant 1: %d ACCEPTED applications", n)
+	} else if n == 1 && (job.Status != babysitter.JobClosed || job.AcceptedApplicationID != st[babysitter.ApplicationAccepted][0]) {
+		w.t.Errorf("invariant 1: accepted %v but job is %s with accepted %q", st[babysitter.ApplicationAccepted], job.Status, job.AcceptedApplicationID)
+	}
+	if job.Status != babysitter.JobOpen && len(st[babysitter.ApplicationPending]) > 0 {
+		w.t.Errorf("invariant 2: job %s is %s with %d PENDING applications after the drain", jobID, job.Status, len(st[babysitter.ApplicationPending]))
+	}
+}
+
+func testConcurrentBookers(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	n := scale(100, 20)
+	parent := w.account(babysitter.RoleParent)
+	job := w.job(parent)
+	apps := w.apply(job.ID, w.accounts(babysitter.RoleNanny, n))
+	var wins atomic.Int64
+	errs := race(n, func(i int) error {
+		_, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[i].ID)
+		if err == nil {
+			wins.Add(1)
+		}
+		return err
+	})
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, babysitter.ErrConflict) {
+			t.Errorf("booker %d: %v, want nil or ErrConflict", i, err)
+		}
+	}
+	if wins.Load() != 1 {
+		t.Fatalf("invariant 4: %d bookers won, want exactly 1", wins.Load())
+	}
+	w.drain()
+	w.checkInvariants(job.ID, n)
+	_, st := w.statuses(job.ID)
+	if len(st[babysitter.ApplicationDeclined]) != n-1 {
+		t.Errorf("%d DECLINED, want %d", len(st[babysitter.ApplicationDeclined]), n-1)
+	}
+}
+
+func testApplyRacingBook(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	trials, appliers := scale(20, 5), 10
+	parent := w.account(babysitter.RoleParent)
+	first := w.account(babysitter.RoleNanny)
+	for trial := range trials {
+		job := w.job(parent)
+		app := w.apply(job.ID, []babysitter.Actor{first})[0]
+		late := w.accounts(babysitter.RoleNanny, appliers)
+		var applied atomic.Int64
+		errs := race(appliers+1, func(i int) error {
+			if i == appliers {
+				_, err := w.svc.BookNanny(t.Context(), parent, job.ID, app.ID)
+				return err
+			}
+			_, err := w.svc.ApplyToJob(t.Context(), late[i], job.ID, babysitter.NewApplication{})
+			if err == nil {
+				applied.Add(1)
+			} else if errors.Is(err, babysitter.ErrConflict) {
+				return nil // the job closed first: refused, as it must be
+			}
+			return err
+		})
+		for _, err := range errs {
+			if err != nil {
+				t.Fatalf("trial %d: %v", trial, err)
+			}
+		}
+		w.drain()
+		w.checkInvariants(job.ID, 1+int(applied.Load()))
+	}
+}
+
+func testSendFailsAfterCommit(t *testing.T, s babysitter.Store) {
+	for _, recovery := range []string{"retry BookNanny", "ReconcileJob"} {
+		t.Run(recovery, func(t *testing.T) {
+			w := newWorld(t, s)
+			parent := w.account(babysitter.RoleParent)
+			job := w.job(parent)
+			apps := w.apply(job.ID, w.accounts(babysitter.RoleNanny, 12))
+			w.flaky.fail.Store(true)
+			b, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[0].ID)
+			if !errors.Is(err, babysitter.ErrDeclinesNotQueued) {
+				t.Fatalf("BookNanny with a failing queue: %v, want ErrDeclinesNotQueued", err)
+			}
+			if b.Job.Status != babysitter.JobClosed {
+				t.Fatalf("booking did not commit: %+v", b.Job)
+			}
+			w.drain() // nothing was queued
+			if _, st := w.statuses(job.ID); len(st[babysitter.ApplicationPending]) != 11 {
+				t.Fatalf("before recovery: %d PENDING, want 11", len(st[babysitter.ApplicationPending]))
+			}
+			w.flaky.fail.Store(false)
+			var queued int
+			if recovery == "ReconcileJob" {
+				queued, err = w.svc.ReconcileJob(t.Context(), parent, job.ID)
+			} else {
+				b, err = w.svc.BookNanny(t.Context(), parent, job.ID, apps[0].ID)
+				queued = b.DeclinesQueued
+			}
+			if err != nil || queued != 11 {
+				t.Fatalf("%s: queued %d, %v; want 11, nil", recovery, queued, err)
+			}
+			w.drain()
+			w.checkInvariants(job.ID, 12)
+		})
+	}
+}
+
+func testRetryIsIdempotent(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	parent := w.account(babysitter.RoleParent)
+	job := w.job(parent)
+	apps := w.apply(job.ID, w.accounts(babysitter.RoleNanny, 3))
+	first, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[1].ID)
+	if err != nil || first.DeclinesQueued != 2 {
+		t.Fatalf("BookNanny: %+v, %v", first, err)
+	}
+	w.drain()
+	again, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[1].ID)
+	if err != nil {
+		t.Fatalf("retry: %v, want success", err)
+	}
+	if again.DeclinesQueued != 0 {
+		t.Errorf("retry queued %d declines, want 0", again.DeclinesQueued)
+	}
+	check(t, "job after retry", first.Job, again.Job)
+	check(t, "application after retry", first.Application, again.Application)
+	if _, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[0].ID); !errors.Is(err, babysitter.ErrConflict) {
+		t.Errorf("booking another nanny: %v, want ErrConflict", err)
+	}
+	w.checkInvariants(job.ID, 3)
+}
+
+func testDeclinesAreConditional(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	parent := w.account(babysitter.RoleParent)
+	nannies := w.accounts(babysitter.RoleNanny, 3)
+	job := w.job(parent)
+	apps := w.apply(job.ID, nannies)
+	if _, err := w.svc.WithdrawApplication(t.Context(), nannies[2], job.ID, apps[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	// Decline messages for every application, each delivered twice.
+	var msgs []babysitter.Message
+	for round := range 2 {
+		for i, a := range apps {
+			m := babysitter.DeclineMessage(job.ID, a.ID)
+			m.ID = fmt.Sprintf("m%d-%d", round, i)
+			msgs = append(msgs, m)
+		}
+	}
+	if failed := w.svc.HandleDeclines(t.Context(), msgs); len(failed) != 0 {
+		t.Fatalf("failed %v, want none", failed)
+	}
+	_, st := w.statuses(job.ID)
+	want := map[babysitter.ApplicationStatus][]string{
+		babysitter.ApplicationAccepted:  {apps[0].ID},
+		babysitter.ApplicationDeclined:  {apps[1].ID},
+		babysitter.ApplicationWithdrawn: {apps[2].ID},
+	}
+	check(t, "statuses", want, st)
+}
+
+func testPoisonMessages(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	parent := w.account(babysitter.RoleParent)
+	open := w.job(parent)
+	good := babysitter.DeclineMessage(open.ID, newID())
+	good.ID = "open-job"
+	unknown := babysitter.DeclineMessage(newID(), newID())
+	unknown.ID = "unknown-job"
+	badBody := babysitter.Message{ID: "bad-body", Body: []byte("{"), Attributes: good.Attributes}
+	badType := babysitter.Message{ID: "bad-type", Body: good.Body, Attributes: map[string]string{"type": "other", "version": "1"}}
+	badVersion := babysitter.Message{ID: "bad-version", Body: good.Body, Attributes: map[string]string{"type": babysitter.DeclineMessageType, "version": "9"}}
+	failed := w.svc.HandleDeclines(t.Context(), []babysitter.Message{good, unknown, badBody, badType, badVersion})
+	check(t, "failed IDs", []string{"bad-body", "bad-type", "bad-version", "open-job", "unknown-job"}, sorted(failed...))
+}
+
+func testCancelDeclinesPending(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	parent := w.account(babysitter.RoleParent)
+	job := w.job(parent)
+	w.apply(job.ID, w.accounts(babysitter.RoleNanny, 4))
+	if _, err := w.svc.CancelJob(t.Context(), parent, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.drain()
+	j, st := w.statuses(job.ID)
+	if j.Status != babysitter.JobCancelled || len(st[babysitter.ApplicationDeclined]) != 4 {
+		t.Errorf("after cancel: job %s, statuses %v", j.Status, st)
+	}
+}
