@@ -51,6 +51,7 @@ func groups() []struct {
 		{"booking", bookingCases},
 		{"cursors", cursorCases},
 		{"races", raceCases},
+		{"service", serviceCases},
 	}
 }
 
