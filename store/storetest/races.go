@@ -159,9 +159,10 @@ func testRaceCreateSameUsername(t *testing.T, s babysitter.Store) {
 }
 
 // testRaceApplyVersusBook books a job's only application while other
-// nannies apply: every application that got in before the booking must be
-// left PENDING and listed by PendingApplications (so the Service can
-// decline it), every one after is refused, and none is lost.
+// nannies apply: an application either gets in before the booking — then
+// it is PENDING and PendingApplications, read right after BookNanny,
+// lists it (so the Service can decline it) — or is refused with a
+// conflict. None lands after that read.
 func testRaceApplyVersusBook(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
 	p := f.parent()
@@ -173,23 +174,33 @@ func testRaceApplyVersusBook(t *testing.T, s babysitter.Store) {
 		for i := range as {
 			as[i] = newApplication(j.ID, ns[i+1].Username)
 		}
-		var accepted babysitter.Application
+		var (
+			accepted babysitter.Application
+			snapshot []babysitter.Application // read right after the booking
+		)
 		errs := race(len(as)+1, func(i int) error {
 			if i == len(as) {
 				var err error
 				_, accepted, err = s.BookNanny(f.ctx, guard(p.Username), j.ID, a0.ID, p.Username, now())
+				if err != nil {
+					return err
+				}
+				snapshot, err = s.PendingApplications(f.ctx, j.ID)
 				return err
 			}
 			return s.ApplyToJob(f.ctx, guard(ns[i+1].Username), as[i])
 		})
 		if err := errs[len(as)]; err != nil {
-			t.Fatalf("trial %d: BookNanny: %v", trial, err)
+			t.Fatalf("trial %d: BookNanny and PendingApplications: %v", trial, err)
 		}
 		var in []babysitter.Application
 		for _, i := range winners(t, fmt.Sprintf("trial %d: ApplyToJob", trial), errs[:len(as)], is(babysitter.ErrConflict)) {
 			in = append(in, as[i])
 		}
-		check(t, fmt.Sprintf("trial %d: PendingApplications after the booking", trial), sortedIDs(in), f.pendingIDs(j.ID))
+		// An application that succeeded got in before the booking: the
+		// read right after BookNanny saw it, so the Service declines it.
+		check(t, fmt.Sprintf("trial %d: PendingApplications right after the booking", trial), sortedIDs(in), sortedIDs(snapshot))
+		check(t, fmt.Sprintf("trial %d: PendingApplications after the race", trial), sortedIDs(in), f.pendingIDs(j.ID))
 		f.wantApps(j.ID, append(in, accepted)...)
 
 		// Declining them leaves nothing PENDING.
