@@ -29,7 +29,7 @@ const (
 	// geoRangePrecision is the geohash length of the covering cells.
 	geoRangePrecision = 5
 	// MaxRadiusKm bounds ListJobsNear's radius.
-	MaxRadiusKm = 50
+	MaxRadiusKm   = 50
 	earthRadiusKm = 6371.0088
 )
 
