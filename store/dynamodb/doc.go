@@ -1,0 +1,90 @@
+// Package dynamodb is the production babysitter.Store: every entity in one
+// DynamoDB table with two global secondary indexes, every Store method one
+// or two requests, every rule decided inside one conditional write.
+//
+// # Key design
+//
+//	item                        PK                 SK                      GSI1PK / GSI1SK                         GSI2PK / GSI2SK
+//	user                        USER#<username>    USER#<username>         USER#<username> / USER#<username>       USERTYPE#<type> / USER#<username>
+//	email reservation           USEREMAIL#<email>  USEREMAIL#<email>       –                                       –
+//	job                         JOB#<id>           JOB#<id>                USER#<parent> / JOB#<id>                JOBSTATUS#<status> / JOB#<id>
+//	application                 JOB#<jobId>        APPLICATION#<appId>     USER#<nanny> / APPLICATION#<appId>      –
+//	applicant marker            JOB#<jobId>        APPLICANT#<nanny>       –                                       –
+//
+// Indexes (both project ALL): GSI1 "byUser" (GSI1PK, GSI1SK) and GSI2
+// "byStatus" (GSI2PK, GSI2SK). The attribute names are generic so one
+// index serves several patterns. The applicant marker (attributes
+// applicationId, username) makes "one application per nanny per job" a
+// put-if-absent. User items carry two counters, openJobs (a parent's OPEN
+// jobs) and pendingApplications (a nanny's PENDING applications), changed in
+// the same transactions as the jobs and applications they count, so that
+// DeleteUser's rule is a condition on one item.
+//
+// Access patterns (newest first = ScanIndexForward false; IDs are UUIDv7
+// and sort by creation time):
+//
+//	GetUser, DeleteUser's read    GetItem USER#u / USER#u (strongly consistent)
+//	GetJob                        GetItem JOB#id / JOB#id; with a Guard, BatchGetItem of it and the actor's user item
+//	ListUsers(type)               Query byStatus  GSI2PK = USERTYPE#<type>, ascending
+//	ListJobsByStatus(status)      Query byStatus  GSI2PK = JOBSTATUS#<status>, begins_with(GSI2SK, "JOB#"), newest first
+//	ListJobsByParent(p)           Query byUser    GSI1PK = USER#p AND GSI1SK BETWEEN "JOB#" AND "USER#p", descending:
+//	                                              the parent's item, then the jobs newest first
+//	ListJobsAppliedTo(n)          Query byUser    GSI1PK = USER#n AND GSI1SK BETWEEN "APPLICATION#" AND "USER#n",
+//	                                              descending: the nanny's item, then the applications newest first
+//	ListApplicationsForJob(id)    Query table     PK = JOB#id AND SK BETWEEN "APPLICATION#" AND "JOB#id", descending,
+//	                                              strongly consistent: the job, then its applications newest first
+//	PendingApplications(id)       Query table     PK = JOB#id AND begins_with(SK, "APPLICATION#"), strongly
+//	                                              consistent, filter status = PENDING, every page
+//
+// Index reads are eventually consistent (DynamoDB's rule for GSIs): a job
+// just created may be missing from ListJobsByStatus for a moment. The lists
+// headed by a user fall back to a strongly consistent GetItem when the
+// user's item is not (yet) in the index, so a new user is never reported
+// missing.
+//
+// # Requests per operation
+//
+//	CreateUser              1 TransactWriteItems (Put user, Put email reservation, both if absent)
+//	GetUser                 1 GetItem
+//	UpdateUser              1 UpdateItem; 1 TransactWriteItems when the email changes (move the reservation)
+//	SetUserStatus           1 UpdateItem (ReturnValues ALL_NEW)
+//	DeleteUser              1 GetItem + 1 TransactWriteItems (Delete user if counters are 0, Delete reservation)
+//	ListUsers               1 Query (+ 1 GetItem of the actor beside it, when guarded)
+//	CreateJob               1 TransactWriteItems (Put job, Update parent openJobs+1 with the Guard)
+//	GetJob                  1 GetItem, or 1 BatchGetItem with a Guard
+//	UpdateJob               1 UpdateItem, or 1 TransactWriteItems with a Guard (+ the actor's ConditionCheck)
+//	TransitionJob           1 UpdateItem (no Guard, no counter change); else 1 GetItem/BatchGetItem + 1 TransactWriteItems
+//	ListJobsByStatus        1 Query (+ the actor's GetItem beside it)
+//	ListJobsByParent        1 Query on the first page (the parent's item is in it); later pages + 1 GetItem beside it
+//	ApplyToJob              1 TransactWriteItems (ConditionCheck job OPEN, Put application, Put marker, Update nanny)
+//	WithdrawApplication     1 GetItem/BatchGetItem + 1 TransactWriteItems
+//	ListApplicationsForJob  1 Query on the first page; later pages + 1 GetItem of the job beside it
+//	ListJobsAppliedTo       as ListJobsByParent
+//	BookNanny               1 BatchGetItem (job, application, actor) + 1 TransactWriteItems (4 Updates)
+//	PendingApplications     1 Query per 1 MB
+//	DeclineApplications     1 BatchGetItem per 100 keys + 1 TransactWriteItems per 50 PENDING applications
+//
+// "Beside" means concurrently: the page still takes one round trip.
+// Transactions retry on their own only when canceled by a concurrent
+// transaction (bounded, jittered); throttling and 5xx are the SDK
+// retryer's job (configure it on the client, e.g. retry.AddWithMaxAttempts).
+//
+// # Idempotency
+//
+// Every TransactWriteItems carries a ClientRequestToken. The SDK fills one
+// in itself when none is given (its idempotency-token middleware runs
+// before the retry loop), so the SDK's retries of one call share a token
+// and a transaction that committed before its response was lost is not
+// applied twice; Store sets a fresh token per call explicitly. Conditional
+// UpdateItems recognize their own earlier attempt from the item a failed
+// condition returns (same version and updatedOn), and BookNanny recognizes
+// a booking that already succeeded. See the tests for the fault injection
+// that checks this.
+//
+// # Items
+//
+// Items hold the domain types' fields under their JSON names: times as RFC
+// 3339 strings with nanoseconds, dates as "2006-01-02", times of day as
+// "15:04", money as a map {amount: N (minor units), currency: S}. An item
+// that does not decode is a *DecodeError, never a panic.
+package dynamodb

@@ -1,0 +1,99 @@
+package dynamodb
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/babysitter-go/babysitter"
+)
+
+// Key attribute names. The index key attributes are generic (GSI1PK, not
+// "parentUsername") so one index serves several access patterns.
+const (
+	attrPK     = "PK"
+	attrSK     = "SK"
+	attrGSI1PK = "GSI1PK"
+	attrGSI1SK = "GSI1SK"
+	attrGSI2PK = "GSI2PK"
+	attrGSI2SK = "GSI2SK"
+)
+
+// Index names.
+const (
+	// IndexByUser is GSI1 (GSI1PK, GSI1SK): a user's item, jobs and
+	// applications.
+	IndexByUser = "byUser"
+	// IndexByStatus is GSI2 (GSI2PK, GSI2SK): jobs by status, users by type.
+	IndexByStatus = "byStatus"
+)
+
+// Key prefixes. '#' cannot occur in usernames (babysitter.ValidUsername)
+// nor in IDs, so a prefix and its value never run into each other.
+const (
+	prefixUser        = "USER#"
+	prefixUserEmail   = "USEREMAIL#"
+	prefixUserType    = "USERTYPE#"
+	prefixJob         = "JOB#"
+	prefixJobStatus   = "JOBSTATUS#"
+	prefixApplication = "APPLICATION#"
+	prefixApplicant   = "APPLICANT#"
+)
+
+// Key values. Each is one concatenation; they are on every request's path.
+
+func userKey(username string) string             { return prefixUser + username }
+func emailKey(email string) string               { return prefixUserEmail + email }
+func userTypeKey(t babysitter.UserType) string   { return prefixUserType + string(t) }
+func jobKey(id string) string                    { return prefixJob + id }
+func jobStatusKey(s babysitter.JobStatus) string { return prefixJobStatus + string(s) }
+func applicationKey(id string) string            { return prefixApplication + id }
+func applicantKey(nanny string) string           { return prefixApplicant + nanny }
+
+// tableKey is the primary key of an item.
+func tableKey(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// userItemKey, emailItemKey, jobItemKey, applicationItemKey and
+// applicantItemKey are the primary keys of the five item types.
+func userItemKey(username string) map[string]types.AttributeValue {
+	k := userKey(username)
+	return tableKey(k, k)
+}
+
+func emailItemKey(email string) map[string]types.AttributeValue {
+	k := emailKey(email)
+	return tableKey(k, k)
+}
+
+func jobItemKey(id string) map[string]types.AttributeValue {
+	k := jobKey(id)
+	return tableKey(k, k)
+}
+
+func applicationItemKey(jobID, id string) map[string]types.AttributeValue {
+	return tableKey(jobKey(jobID), applicationKey(id))
+}
+
+func applicantItemKey(jobID, nanny string) map[string]types.AttributeValue {
+	return tableKey(jobKey(jobID), applicantKey(nanny))
+}
+
+// userKeys, jobKeys and applicationKeys are every key attribute of an item,
+// table and index keys, as strings.
+func userKeys(username string, t babysitter.UserType) map[string]string {
+	k := userKey(username)
+	return map[string]string{attrPK: k, attrSK: k, attrGSI1PK: k, attrGSI1SK: k, attrGSI2PK: userTypeKey(t), attrGSI2SK: k}
+}
+
+func jobKeys(id, parent string, status babysitter.JobStatus) map[string]string {
+	k := jobKey(id)
+	return map[string]string{attrPK: k, attrSK: k, attrGSI1PK: userKey(parent), attrGSI1SK: k, attrGSI2PK: jobStatusKey(status), attrGSI2SK: k}
+}
+
+func applicationKeys(jobID, id, nanny string) map[string]string {
+	sk := applicationKey(id)
+	return map[string]string{attrPK: jobKey(jobID), attrSK: sk, attrGSI1PK: userKey(nanny), attrGSI1SK: sk}
+}
