@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// defaultDevKey is the documented HS256 key of local development. It is
+// public by design — anyone can mint tokens with it — so the server warns at
+// startup whenever HS256 is in use, and louder when this key is.
+const defaultDevKey = "babysitter-local-development-key-not-for-production"
+
+// config is everything the server and the token command are configured
+// with. Every flag has an environment variable fallback so the same binary
+// runs from a shell, a container or a systemd unit without a wrapper script.
+type config struct {
+	Addr string
+
+	// AWS mode: DynamoDB table and SQS queue. Empty Table and QueueURL mean
+	// the in-memory backends. Endpoints come from the SDK's own
+	// AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS.
+	Table       string
+	QueueURL    string
+	Region      string
+	CreateTable bool
+
+	// Auth: HS256 with DevKey, unless both Cognito settings are given.
+	DevKey            string
+	CognitoUserPoolID string
+	CognitoClientID   string
+
+	// VisibilityTimeout is the decline queue's visibility timeout: the
+	// in-memory queue is created with it and the poller extends a slow
+	// batch's visibility by it (it must match the SQS queue's setting).
+	VisibilityTimeout time.Duration
+	// ShutdownTimeout bounds the graceful stop of the HTTP server.
+	ShutdownTimeout time.Duration
+	LogLevel        slog.Level
+}
+
+// awsMode reports whether the AWS backends were asked for.
+func (c config) awsMode() bool { return c.Table != "" || c.QueueURL != "" }
+
+// cognito reports whether tokens are verified against a Cognito user pool.
+func (c config) cognito() bool { return c.CognitoUserPoolID != "" }
+
+// cognitoRegion is the user pool's region. A pool ID reads
+// "<region>_<id>", so it names its region whatever -region says; -region is
+// the fallback for an ID without one.
+func (c config) cognitoRegion() string {
+	if region, _, ok := strings.Cut(c.CognitoUserPoolID, "_"); ok && region != "" {
+		return region
+	}
+	return c.Region
+}
+
+// parseConfig reads the server's flags, falling back to the environment
+// (getenv) for every flag not given; a flag wins over its variable. out
+// receives usage and flag errors.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var c config
+	fs := flag.NewFlagSet("babysitter-http", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(out, `Usage:
+  go run ./examples/http [flags]                 serve the API
+  go run ./examples/http token -user NAME -group GROUP [-ttl 24h]
+                                                 print a development token
+
+Without -table and -queue-url the server runs on in-memory backends.
+
+Flags (environment variable in brackets):
+`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.Addr, "addr", env("BABYSITTER_ADDR", "localhost:8080"), "listen `address` [BABYSITTER_ADDR]")
+	fs.StringVar(&c.Table, "table", env("BABYSITTER_TABLE", ""), "DynamoDB table `name` [BABYSITTER_TABLE]")
+	fs.StringVar(&c.QueueURL, "queue-url", env("BABYSITTER_QUEUE_URL", ""), "SQS decline queue `URL` [BABYSITTER_QUEUE_URL]")
+	fs.StringVar(&c.Region, "region", env("AWS_REGION", ""), "AWS `region` [AWS_REGION]")
+	createTable, err := strconv.ParseBool(env("BABYSITTER_CREATE_TABLE", "false"))
+	if err != nil {
+		return config{}, fmt.Errorf("BABYSITTER_CREATE_TABLE: %w", err)
+	}
+	fs.BoolVar(&c.CreateTable, "create-table", createTable, "create the DynamoDB table if missing; for local development [BABYSITTER_CREATE_TABLE]")
+	fs.StringVar(&c.DevKey, "dev-key", env("BABYSITTER_DEV_KEY", defaultDevKey), "HS256 development signing `key` [BABYSITTER_DEV_KEY]")
+	fs.StringVar(&c.CognitoUserPoolID, "cognito-user-pool-id", env("BABYSITTER_COGNITO_USER_POOL_ID", ""),
+		"verify RS256 tokens of this Cognito user pool `id` instead of HS256 [BABYSITTER_COGNITO_USER_POOL_ID]")
+	fs.StringVar(&c.CognitoClientID, "cognito-client-id", env("BABYSITTER_COGNITO_CLIENT_ID", ""),
+		"the Cognito app client `id` tokens must be issued to [BABYSITTER_COGNITO_CLIENT_ID]")
+	fs.DurationVar(&c.VisibilityTimeout, "visibility-timeout", 30*time.Second, "the decline queue's visibility `timeout`")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long a graceful stop waits for requests in flight")
+	c.LogLevel = slog.LevelInfo
+	if v := getenv("BABYSITTER_LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return config{}, fmt.Errorf("BABYSITTER_LOG_LEVEL: %w", err)
+		}
+	}
+	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn, error [BABYSITTER_LOG_LEVEL]")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return config{}, err
+		}
+		return config{}, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q (the only subcommand is token)", fs.Arg(0))
+	}
+	return c, c.validate()
+}
+
+// validate reports every inconsistent setting at once.
+func (c *config) validate() error {
+	var errs []error
+	if (c.Table == "") != (c.QueueURL == "") {
+		errs = append(errs, errors.New("-table and -queue-url go together: give both for DynamoDB + SQS, or neither for the in-memory backends"))
+	}
+	if c.CreateTable && c.Table == "" {
+		errs = append(errs, errors.New("-create-table needs -table"))
+	}
+	if (c.CognitoUserPoolID == "") != (c.CognitoClientID == "") {
+		errs = append(errs, errors.New("-cognito-user-pool-id and -cognito-client-id go together"))
+	}
+	if c.cognito() && c.cognitoRegion() == "" {
+		errs = append(errs, errors.New("-region is needed to find the Cognito user pool"))
+	}
+	if !c.cognito() && c.DevKey == "" {
+		errs = append(errs, errors.New("-dev-key must not be empty"))
+	}
+	if c.VisibilityTimeout <= 0 {
+		errs = append(errs, errors.New("-visibility-timeout must be positive"))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("-shutdown-timeout must be positive"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/babysitter-go/babysitter"
+)
+
+// problem is an RFC 9457 problem details body. Code is the stable,
+// machine-readable reason clients branch on (Type is its URI form; Title and
+// Detail are for humans and may change).
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Code   string `json:"code"`
+	// Field names the unique value taken (code already_exists).
+	Field babysitter.Field `json:"field,omitempty"`
+	// Errors lists every offending input field (code invalid_input).
+	Errors []babysitter.FieldError `json:"errors,omitempty"`
+	// Result is what a write committed before the error (code
+	// declines_not_queued): the booking or the cancelled job.
+	Result    any    `json:"result,omitempty"`
+	RequestID string `json:"requestId,omitempty"`
+}
+
+// The HTTP layer's own failures. They join the domain kinds in problemFor,
+// so there is a single place that turns an error into a status.
+var (
+	errUnsupportedMediaType = errors.New("the request body must be application/json")
+	errMethodNotAllowed     = errors.New("method not allowed")
+	errNoRoute              = errors.New("no such resource")
+	// errKeysUnavailable: the verification keys (Cognito's JWKS) could not
+	// be fetched. It is the server's problem, not the token's: 503, not 401.
+	errKeysUnavailable = errors.New("token verification keys are unavailable")
+	// errDraining: a graceful stop has begun (readiness only).
+	errDraining = errors.New("the server is shutting down")
+	// errNotReady wraps the backend error of a failed readiness check.
+	errNotReady = errors.New("the store is unreachable")
+)
+
+// committedError carries what a write committed when the follow-up step
+// failed (babysitter.ErrDeclinesNotQueued), so the client gets both the
+// error and the committed state.
+type committedError struct {
+	err    error
+	result any
+}
+
+func (e *committedError) Error() string { return e.err.Error() }
+func (e *committedError) Unwrap() error { return e.err }
+
+// kindType is the problem type of a domain error kind: the documentation of
+// the kind, so the type URI says precisely what happened.
+func kindType(name string) string {
+	return "https://pkg.go.dev/github.com/babysitter-go/babysitter#" + name
+}
+
+// problemFor maps an error to its problem details. It is the only place
+// that decides a status code from an error. Server-side failures get a
+// generic detail: the real error goes to the log, never to the client.
+func problemFor(err error) problem {
+	var (
+		exists    *babysitter.AlreadyExistsError
+		invalid   *babysitter.InvalidInputError
+		tooBig    *http.MaxBytesError
+		committed *committedError
+	)
+	p := problem{Type: "about:blank"}
+	switch {
+	case errors.As(err, &tooBig):
+		p.Status, p.Code = http.StatusRequestEntityTooLarge, "body_too_large"
+		p.Detail = fmt.Sprintf("the request body exceeds %d bytes", tooBig.Limit)
+	case errors.Is(err, errUnsupportedMediaType):
+		p.Status, p.Code, p.Detail = http.StatusUnsupportedMediaType, "unsupported_media_type", err.Error()
+	case errors.Is(err, errMethodNotAllowed):
+		p.Status, p.Code = http.StatusMethodNotAllowed, "method_not_allowed"
+	case errors.Is(err, errNoRoute):
+		p.Status, p.Code = http.StatusNotFound, "not_found"
+	// Before the kinds: the write committed, and the error may wrap a
+	// backend failure that matches one of them.
+	case errors.Is(err, babysitter.ErrDeclinesNotQueued):
+		p.Type, p.Title = kindType("ErrDeclinesNotQueued"), "Declines not queued"
+		p.Status, p.Code = http.StatusServiceUnavailable, "declines_not_queued"
+		p.Detail = "the write committed, but declining the other applications could not be queued; " +
+			"retry the same request (it is idempotent) or POST /v1/jobs/{jobId}/reconcile"
+		if errors.As(err, &committed) {
+			p.Result = committed.result
+		}
+	case errors.Is(err, errKeysUnavailable):
+		p.Status, p.Code, p.Detail = http.StatusServiceUnavailable, "unavailable", errKeysUnavailable.Error()
+	case errors.Is(err, errDraining):
+		p.Status, p.Code, p.Detail = http.StatusServiceUnavailable, "unavailable", errDraining.Error()
+	case errors.Is(err, errNotReady):
+		p.Status, p.Code, p.Detail = http.StatusServiceUnavailable, "unavailable", errNotReady.Error()
+	case errors.As(err, &exists):
+		p.Type, p.Title = kindType("ErrAlreadyExists"), "Already exists"
+		p.Status, p.Code, p.Detail, p.Field = http.StatusConflict, "already_exists", exists.Error(), exists.Field
+	case errors.As(err, &invalid):
+		p.Type, p.Title = kindType("ErrInvalidInput"), "Invalid input"
+		p.Status, p.Code, p.Detail, p.Errors = http.StatusBadRequest, "invalid_input", invalid.Error(), invalid.Fields
+	case errors.Is(err, babysitter.ErrInvalidInput):
+		p.Type, p.Title = kindType("ErrInvalidInput"), "Invalid input"
+		p.Status, p.Code, p.Detail = http.StatusBadRequest, "invalid_input", domainDetail(err)
+	case errors.Is(err, babysitter.ErrUnauthenticated):
+		p.Type, p.Title = kindType("ErrUnauthenticated"), "Unauthenticated"
+		p.Status, p.Code, p.Detail = http.StatusUnauthorized, "unauthenticated", domainDetail(err)
+	case errors.Is(err, babysitter.ErrForbidden):
+		p.Type, p.Title = kindType("ErrForbidden"), "Forbidden"
+		p.Status, p.Code, p.Detail = http.StatusForbidden, "forbidden", domainDetail(err)
+	case errors.Is(err, babysitter.ErrNotFound):
+		p.Type, p.Title = kindType("ErrNotFound"), "Not found"
+		p.Status, p.Code, p.Detail = http.StatusNotFound, "not_found", domainDetail(err)
+	case errors.Is(err, babysitter.ErrAlreadyExists):
+		p.Type, p.Title = kindType("ErrAlreadyExists"), "Already exists"
+		p.Status, p.Code, p.Detail = http.StatusConflict, "already_exists", domainDetail(err)
+	case errors.Is(err, babysitter.ErrConflict):
+		p.Type, p.Title = kindType("ErrConflict"), "Conflict"
+		p.Status, p.Code, p.Detail = http.StatusConflict, "conflict", domainDetail(err)
+	case errors.Is(err, context.DeadlineExceeded):
+		p.Status, p.Code, p.Detail = http.StatusServiceUnavailable, "timeout", "the request took too long; retry it"
+	default:
+		p.Status, p.Code, p.Detail = http.StatusInternalServerError, "internal", "internal error; the server log has the details"
+	}
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
+	}
+	return p
+}
+
+// domainDetail is the human-readable part of a domain error: the message
+// of a *babysitter.Error without its cause (a backend's SDK error is for the
+// log, not the client), else the error text.
+func domainDetail(err error) string {
+	var e *babysitter.Error
+	if errors.As(err, &e) && e.Msg != "" && e.Kind != nil {
+		return e.Kind.Error() + ": " + e.Msg
+	}
+	return err.Error()
+}
+
+// writeProblem writes p as application/problem+json, with the headers its
+// status calls for.
+func writeProblem(w http.ResponseWriter, p problem) {
+	h := w.Header()
+	switch p.Status {
+	case http.StatusUnauthorized:
+		// RFC 6750: tell the client which scheme to use.
+		h.Set("WWW-Authenticate", `Bearer realm="babysitter"`)
+	case http.StatusServiceUnavailable:
+		h.Set("Retry-After", strconv.Itoa(1))
+	}
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p) // the client may be gone; nothing to do about it
+}

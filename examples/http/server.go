@@ -1,0 +1,400 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/babysitter-go/babysitter"
+)
+
+// requestTimeout bounds the backend work of one request, below the
+// server's WriteTimeout so the client gets a problem rather than a cut
+// connection.
+const requestTimeout = 20 * time.Second
+
+// server is the HTTP face of a babysitter.Service.
+type server struct {
+	svc  *babysitter.Service
+	auth authenticator
+	log  *slog.Logger
+	// draining is set when a graceful stop begins, so /readyz tells load
+	// balancers to send no more traffic while requests in flight finish.
+	draining atomic.Bool
+}
+
+// handler is a route's handler: it gets the caller and returns an error
+// instead of writing one, so that every failure goes through problemFor.
+type handler func(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error
+
+// Authentication requirements of a route.
+const (
+	tokenRequired = true
+	tokenOptional = false
+)
+
+// routes returns the complete handler: the API under its middleware.
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern string, required bool, h handler) {
+		mux.Handle(pattern, s.endpoint(required, h))
+	}
+	route("POST /v1/users", tokenRequired, s.createUser)
+	route("GET /v1/users", tokenRequired, s.listUsers)
+	route("GET /v1/users/{username}", tokenOptional, s.getUser)
+	route("PATCH /v1/users/{username}", tokenRequired, s.updateUser)
+	route("DELETE /v1/users/{username}", tokenRequired, s.deleteUser)
+	route("PUT /v1/users/{username}/status", tokenRequired, s.updateUserStatus)
+	route("GET /v1/users/{username}/jobs", tokenRequired, s.listJobsByParent)
+	route("GET /v1/users/{username}/applications", tokenRequired, s.listJobsAppliedTo)
+
+	route("POST /v1/jobs", tokenRequired, s.createJob)
+	route("GET /v1/jobs", tokenRequired, s.listJobsByStatus)
+	route("GET /v1/jobs/{jobId}", tokenRequired, s.getJob)
+	route("PATCH /v1/jobs/{jobId}", tokenRequired, s.updateJob)
+	route("POST /v1/jobs/{jobId}/cancel", tokenRequired, s.cancelJob)
+	route("POST /v1/jobs/{jobId}/applications", tokenRequired, s.applyToJob)
+	route("GET /v1/jobs/{jobId}/applications", tokenRequired, s.listApplicationsForJob)
+	route("POST /v1/jobs/{jobId}/applications/{applicationId}/withdraw", tokenRequired, s.withdrawApplication)
+	route("POST /v1/jobs/{jobId}/booking", tokenRequired, s.bookNanny)
+	route("POST /v1/jobs/{jobId}/reconcile", tokenRequired, s.reconcileJob)
+
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	return s.middleware(s.problemsForMux(mux))
+}
+
+// endpoint adapts a handler: it authenticates the caller first — so a
+// request without a valid token is refused before its body is even read —
+// and turns a returned error into a problem response.
+func (s *server) endpoint(required bool, h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.actor(r, required)
+		if err == nil {
+			err = h(w, r, a)
+		}
+		if err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// actor authenticates the request's bearer token. Without a token the
+// caller is anonymous, which only routes with an optional token accept; a
+// token that is present must be valid everywhere, so a client with an
+// expired token learns it even on a public route.
+func (s *server) actor(r *http.Request, required bool) (babysitter.Actor, error) {
+	token, present, err := bearerToken(r)
+	if err != nil {
+		return babysitter.Actor{}, err
+	}
+	if !present {
+		if required {
+			return babysitter.Actor{}, unauthenticated("this request needs an Authorization: Bearer token")
+		}
+		return babysitter.Actor{}, nil
+	}
+	return s.auth.authenticate(r.Context(), token)
+}
+
+// fail writes err as a problem and records it for the request log line.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	p := problemFor(err)
+	p.RequestID = requestID(r.Context())
+	noteError(r.Context(), err)
+	writeProblem(w, p)
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the status is out; a failed write means the client left
+	return nil
+}
+
+// pageRequest reads ?limit= and ?cursor=. The library bounds the limit; a
+// value that is not a positive integer is refused here, where it is still
+// known to have been given (the library reads 0 as "default").
+func pageRequest(r *http.Request) (babysitter.PageRequest, error) {
+	q := r.URL.Query()
+	p := babysitter.PageRequest{Cursor: q.Get("cursor")}
+	if v := q.Get("limit"); v != "" || q.Has("limit") {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return p, &babysitter.InvalidInputError{Fields: []babysitter.FieldError{{
+				Field: "limit", Message: "must be an integer between 1 and " + strconv.Itoa(babysitter.MaxLimit),
+			}}}
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+// Users.
+
+func (s *server) createUser(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	var in babysitter.NewUser
+	if err := decodeJSON(w, r, &in, false); err != nil {
+		return err
+	}
+	u, err := s.svc.CreateUser(r.Context(), a, in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/users/"+u.Username)
+	return writeJSON(w, http.StatusCreated, u)
+}
+
+func (s *server) getUser(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	u, err := s.svc.GetUser(r.Context(), a, r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, u)
+}
+
+func (s *server) updateUser(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	var p babysitter.UserPatch
+	if err := decodeJSON(w, r, &p, false); err != nil {
+		return err
+	}
+	u, err := s.svc.UpdateUser(r.Context(), a, r.PathValue("username"), p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, u)
+}
+
+// statusRequest is the body of PUT /v1/users/{username}/status.
+type statusRequest struct {
+	Status babysitter.AccountStatus `json:"status"`
+}
+
+func (s *server) updateUserStatus(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	var in statusRequest
+	if err := decodeJSON(w, r, &in, false); err != nil {
+		return err
+	}
+	u, err := s.svc.UpdateUserStatus(r.Context(), a, r.PathValue("username"), in.Status)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, u)
+}
+
+func (s *server) deleteUser(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	if err := s.svc.DeleteUser(r.Context(), a, r.PathValue("username")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *server) listUsers(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	p, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.ListUsers(r.Context(), a, babysitter.UserType(r.URL.Query().Get("type")), p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page)
+}
+
+func (s *server) listJobsByParent(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	p, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.svc.ListJobsByParent(r.Context(), a, r.PathValue("username"), p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+func (s *server) listJobsAppliedTo(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	p, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.svc.ListJobsAppliedTo(r.Context(), a, r.PathValue("username"), p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+// Jobs.
+
+func (s *server) createJob(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	var in babysitter.JobDetails
+	if err := decodeJSON(w, r, &in, false); err != nil {
+		return err
+	}
+	j, err := s.svc.CreateJob(r.Context(), a, in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/jobs/"+j.ID)
+	return writeJSON(w, http.StatusCreated, j)
+}
+
+func (s *server) getJob(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	j, err := s.svc.GetJob(r.Context(), a, r.PathValue("jobId"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, j)
+}
+
+func (s *server) updateJob(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	var p babysitter.JobPatch
+	if err := decodeJSON(w, r, &p, false); err != nil {
+		return err
+	}
+	j, err := s.svc.UpdateJob(r.Context(), a, r.PathValue("jobId"), p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, j)
+}
+
+func (s *server) cancelJob(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	j, err := s.svc.CancelJob(r.Context(), a, r.PathValue("jobId"))
+	if err != nil {
+		if errors.Is(err, babysitter.ErrDeclinesNotQueued) {
+			return &committedError{err: err, result: j}
+		}
+		return err
+	}
+	return writeJSON(w, http.StatusOK, j)
+}
+
+func (s *server) listJobsByStatus(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	p, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.ListJobsByStatus(r.Context(), a, babysitter.JobStatus(r.URL.Query().Get("status")), p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page)
+}
+
+// Applications and bookings.
+
+func (s *server) applyToJob(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	var in babysitter.NewApplication
+	if err := decodeJSON(w, r, &in, true); err != nil {
+		return err
+	}
+	app, err := s.svc.ApplyToJob(r.Context(), a, r.PathValue("jobId"), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/jobs/"+app.JobID+"/applications")
+	return writeJSON(w, http.StatusCreated, app)
+}
+
+func (s *server) withdrawApplication(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	app, err := s.svc.WithdrawApplication(r.Context(), a, r.PathValue("jobId"), r.PathValue("applicationId"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, app)
+}
+
+func (s *server) listApplicationsForJob(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	p, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.svc.ListApplicationsForJob(r.Context(), a, r.PathValue("jobId"), p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+// bookingRequest is the body of POST /v1/jobs/{jobId}/booking.
+type bookingRequest struct {
+	ApplicationID string `json:"applicationId"`
+}
+
+// bookNanny answers 200 with the booking. When the booking committed but
+// its declines could not be queued it answers 503 declines_not_queued with
+// the committed booking as the problem's result: the client retries the
+// same request (BookNanny is idempotent and queues the declines again) or
+// calls reconcile.
+func (s *server) bookNanny(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	var in bookingRequest
+	if err := decodeJSON(w, r, &in, false); err != nil {
+		return err
+	}
+	b, err := s.svc.BookNanny(r.Context(), a, r.PathValue("jobId"), in.ApplicationID)
+	if err != nil {
+		if errors.Is(err, babysitter.ErrDeclinesNotQueued) {
+			return &committedError{err: err, result: b}
+		}
+		return err
+	}
+	return writeJSON(w, http.StatusOK, b)
+}
+
+// reconcileResponse is the body of POST /v1/jobs/{jobId}/reconcile.
+type reconcileResponse struct {
+	DeclinesQueued int `json:"declinesQueued"`
+}
+
+func (s *server) reconcileJob(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	n, err := s.svc.ReconcileJob(r.Context(), a, r.PathValue("jobId"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, reconcileResponse{DeclinesQueued: n})
+}
+
+// Health.
+
+// readinessProbeUser is a valid username that is never created (the
+// library refuses nothing about it, but no test or walkthrough uses it): a
+// GetUser of it that answers NotFound proves the store is reachable.
+const readinessProbeUser = "readiness-probe"
+
+// healthz is the liveness check: the process serves requests. With
+// ?ready=1 it is the readiness check instead.
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Has("ready") {
+		s.readyz(w, r)
+		return
+	}
+	_ = writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz is the readiness check: the store answers a cheap read, and the
+// server is not shutting down.
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		s.fail(w, r, errDraining)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.svc.GetUser(ctx, babysitter.Actor{}, readinessProbeUser); err != nil && !errors.Is(err, babysitter.ErrNotFound) {
+		s.fail(w, r, fmt.Errorf("%w: %w", errNotReady, err))
+		return
+	}
+	_ = writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
