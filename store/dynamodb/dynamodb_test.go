@@ -2,11 +2,17 @@ package dynamodb_test
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
 
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/internal/testenv"
@@ -47,12 +53,103 @@ func fastRetries(o *dynamodb.Options) {
 }
 
 // countingStore is a Store on a new table whose client counts its calls.
-func countingStore(t *testing.T, optFns ...func(*dynamodb.Options)) (*ddbstore.Store, *ddbtest.CallCounter, *dynamodb.Client) {
+func countingStore(t *testing.T, optFns ...func(*dynamodb.Options)) (*ddbstore.Store, *ddbtest.CallCounter, *dynamodb.Client, string) {
 	t.Helper()
 	calls := &ddbtest.CallCounter{}
-	optFns = append(optFns, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, calls.Register) })
-	client := testenv.DynamoDBClient(t, optFns...)
+	// The counter first, so it sees every attempt, even one a fault
+	// middleware added after it fails.
+	count := func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, calls.Register) }
+	client := testenv.DynamoDBClient(t, append([]func(*dynamodb.Options){count}, optFns...)...)
 	table := newTable(t, client)
 	calls.Reset()
-	return ddbstore.New(client, table), calls, client
+	return ddbstore.New(client, table), calls, client, table
 }
+
+// ---- fixtures ----
+
+var seq atomic.Int64
+
+func newUser(typ babysitter.UserType) babysitter.User {
+	name := fmt.Sprintf("d%d-%s", seq.Add(1), runID)
+	t := time.Now().UTC()
+	lat, lon := 52.520008, -13.404954
+	return babysitter.User{
+		ID: uuid.Must(uuid.NewV7()).String(), Username: name, Email: name + "@example.com",
+		Type: typ, Status: babysitter.StatusVerified,
+		Profile: babysitter.Profile{
+			FirstName: "Ada", LastName: "Lovelace",
+			DateOfBirth: babysitter.Date{Year: 1990, Month: time.December, Day: 10},
+			Latitude:    &lat, Longitude: &lon,
+			SpokenLanguages: []string{"en", "de"},
+			HourlyRate:      &babysitter.Money{Amount: 1850, Currency: "EUR"},
+		},
+		CreatedOn: t, UpdatedOn: t, Version: 1,
+	}
+}
+
+func newJob(parent string) babysitter.Job {
+	t := time.Now().UTC()
+	return babysitter.Job{
+		ID: uuid.Must(uuid.NewV7()).String(), ParentUsername: parent,
+		JobDetails: babysitter.JobDetails{
+			JobType: babysitter.JobBabysitting, Description: "Two kids.", NumberOfKids: 2,
+			StartDate: babysitter.Date{Year: 2030, Month: time.May, Day: 1},
+			EndDate:   babysitter.Date{Year: 2030, Month: time.May, Day: 2},
+			StartTime: 18*60 + 30, EndTime: 75,
+			Address: "2 Main Street", City: "Berlin", Latitude: 52.5, Longitude: 13.4,
+			Cost: babysitter.Money{Amount: 4500, Currency: "EUR"},
+		},
+		Status: babysitter.JobOpen, CreatedOn: t, UpdatedOn: t, Version: 1,
+	}
+}
+
+func newApplication(jobID, nanny string) babysitter.Application {
+	t := time.Now().UTC()
+	return babysitter.Application{
+		ID: uuid.Must(uuid.NewV7()).String(), JobID: jobID, NannyUsername: nanny,
+		Message: "Hello.", Status: babysitter.ApplicationPending, CreatedOn: t, UpdatedOn: t,
+	}
+}
+
+var runID = uuid.NewString()[:8]
+
+func must(t testing.TB, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func active(username string) babysitter.Guard {
+	return babysitter.Guard{Username: username, Allow: []babysitter.AccountStatus{babysitter.StatusUnverified, babysitter.StatusVerified}}
+}
+
+func verified(username string) babysitter.Guard {
+	return babysitter.Guard{Username: username, Allow: []babysitter.AccountStatus{babysitter.StatusVerified}}
+}
+
+// counters reads a user item's openJobs and pendingApplications straight
+// from the table.
+func counters(t testing.TB, client *dynamodb.Client, table, username string) (openJobs, pending int64) {
+	t.Helper()
+	out, err := client.GetItem(t.Context(), &dynamodb.GetItemInput{
+		TableName:      aws.String(table),
+		Key:            map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "USER#" + username}, "SK": &types.AttributeValueMemberS{Value: "USER#" + username}},
+		ConsistentRead: aws.Bool(true),
+	})
+	must(t, "GetItem", err)
+	n := func(name string) int64 {
+		v, ok := out.Item[name].(*types.AttributeValueMemberN)
+		if !ok {
+			t.Fatalf("user %s: no number %s in %v", username, name, out.Item)
+		}
+		i, err := strconv.ParseInt(v.Value, 10, 64)
+		must(t, "ParseInt", err)
+		return i
+	}
+	return n("openJobs"), n("pendingApplications")
+}
+
+func newClient(t testing.TB) *dynamodb.Client { return testenv.DynamoDBClient(t) }
+
+func timeNow() time.Time { return time.Now().UTC() }

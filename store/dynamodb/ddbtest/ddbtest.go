@@ -185,6 +185,13 @@ func (f *Faults) take(op string) (bool, When) {
 	return true, f.when[op]
 }
 
+func (f *Faults) giveBack(op string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.left[op]++
+	f.hit[op]--
+}
+
 // Register is an API option adding the fault middleware inside the SDK's
 // retry loop (the end of the Finalize step, after signing).
 func (f *Faults) Register(stack *middleware.Stack) error {
@@ -198,7 +205,8 @@ func (f *Faults) Register(stack *middleware.Stack) error {
 			if when == AfterCommit {
 				out, md, err := next.HandleFinalize(ctx, in)
 				if err != nil {
-					return out, md, err // it failed by itself: nothing to fake
+					f.giveBack(op) // it failed by itself: nothing to fake
+					return out, md, err
 				}
 			}
 			return middleware.FinalizeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{

@@ -1,0 +1,185 @@
+package dynamodb_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/store/dynamodb/ddbtest"
+)
+
+// TestFaults makes the first attempts of writes fail with a retryable
+// error — before the request is sent, and after the server applied it (the
+// response lost) — and checks that each operation still succeeds exactly
+// once: no double counter change, no spurious conflict.
+func TestFaults(t *testing.T) {
+	for _, when := range []struct {
+		name string
+		when ddbtest.When
+	}{{"before send", ddbtest.BeforeSend}, {"after commit", ddbtest.AfterCommit}} {
+		t.Run(when.name, func(t *testing.T) {
+			t.Parallel()
+			faults := &ddbtest.Faults{}
+			s, calls, client, table := countingStore(t, fastRetries, func(o *dynamodb.Options) {
+				o.APIOptions = append(o.APIOptions, faults.Register)
+			})
+			ctx := t.Context()
+			now := time.Now().UTC()
+			// fail injects n faults into op's next attempts, runs fn and
+			// checks that all of them were injected and retried.
+			fail := func(what, op string, n int, fn func() error) {
+				t.Helper()
+				calls.Reset()
+				faults.Fail(op, n, when.when)
+				before := faults.Injected(op)
+				if err := fn(); err != nil {
+					t.Fatalf("%s with %d faulty attempts of %s: %v", what, n, op, err)
+				}
+				// After a commit the retried write may fail its condition
+				// (UpdateItem has no idempotency token): that ends the
+				// retries early, and Store must see its own write in the
+				// item the failure returns.
+				got := faults.Injected(op) - before
+				if got != n && !(when.when == ddbtest.AfterCommit && op == "UpdateItem" && got == 1) {
+					t.Fatalf("%s: %d faults injected, want %d", what, got, n)
+				}
+				n = got
+				if a, c := calls.Attempts()[op], calls.Calls()[op]; a != c+n {
+					t.Errorf("%s: %d attempts of %s for %d calls, want %d more", what, a, op, c, n)
+				}
+			}
+
+			parent, nanny := newUser(babysitter.UserParent), newUser(babysitter.UserNanny)
+			fail("CreateUser", "TransactWriteItems", 2, func() error { return s.CreateUser(ctx, parent) })
+			must(t, "CreateUser", s.CreateUser(ctx, nanny))
+
+			fail("SetUserStatus", "UpdateItem", 2, func() error {
+				_, err := s.SetUserStatus(ctx, parent.Username, babysitter.StatusVerified, now)
+				return err
+			})
+			next := parent
+			next.FirstName, next.Version, next.UpdatedOn = "Grace", 2, now
+			fail("UpdateUser", "UpdateItem", 2, func() error { return s.UpdateUser(ctx, active(parent.Username), parent.Email, next) })
+			if u, err := s.GetUser(ctx, parent.Username); err != nil || u.Version != 2 || u.FirstName != "Grace" {
+				t.Fatalf("after UpdateUser: %+v, %v", u, err)
+			}
+
+			j := newJob(parent.Username)
+			fail("CreateJob", "TransactWriteItems", 2, func() error { return s.CreateJob(ctx, active(parent.Username), j) })
+			if open, _ := counters(t, client, table, parent.Username); open != 1 {
+				t.Errorf("openJobs = %d after one CreateJob, want 1", open)
+			}
+			nj := j
+			nj.Description, nj.Version, nj.UpdatedOn = "Edited.", 2, now
+			fail("UpdateJob", "UpdateItem", 2, func() error { return s.UpdateJob(ctx, babysitter.Guard{}, parent.Username, nj) })
+
+			a := newApplication(j.ID, nanny.Username)
+			fail("ApplyToJob", "TransactWriteItems", 2, func() error { return s.ApplyToJob(ctx, active(nanny.Username), a) })
+			if _, pending := counters(t, client, table, nanny.Username); pending != 1 {
+				t.Errorf("pendingApplications = %d after one ApplyToJob, want 1", pending)
+			}
+
+			fail("BookNanny", "TransactWriteItems", 2, func() error {
+				got, _, err := s.BookNanny(ctx, active(parent.Username), j.ID, a.ID, parent.Username, now)
+				if err == nil && got.Status != babysitter.JobClosed {
+					t.Errorf("BookNanny returned a %s job", got.Status)
+				}
+				return err
+			})
+			if open, _ := counters(t, client, table, parent.Username); open != 0 {
+				t.Errorf("openJobs = %d after the booking, want 0", open)
+			}
+			if _, pending := counters(t, client, table, nanny.Username); pending != 0 {
+				t.Errorf("pendingApplications = %d after the booking, want 0", pending)
+			}
+
+			fail("TransitionJob", "UpdateItem", 2, func() error {
+				got, err := s.TransitionJob(ctx, babysitter.Guard{}, j.ID, parent.Username, babysitter.JobClosed, babysitter.JobCompleted, now)
+				if err == nil && got.Status != babysitter.JobCompleted {
+					t.Errorf("TransitionJob returned a %s job", got.Status)
+				}
+				return err
+			})
+			got, err := s.GetJob(ctx, babysitter.Guard{}, j.ID)
+			must(t, "GetJob", err)
+			if got.Status != babysitter.JobCompleted || got.Description != "Edited." || got.AcceptedApplicationID != a.ID {
+				t.Errorf("job after the faults: %+v", got)
+			}
+		})
+	}
+}
+
+// TestClientRequestTokenAutoFill checks that the SDK fills in a
+// ClientRequestToken on its own and keeps it across its retries: a raw
+// TransactWriteItems without a token, whose first attempt commits and
+// whose response is lost, is retried and answered with success, and the
+// ADD it holds is applied once.
+func TestClientRequestTokenAutoFill(t *testing.T) {
+	t.Parallel()
+	faults := &ddbtest.Faults{}
+	var tokens []string
+	_, _, client, table := countingStore(t, fastRetries, func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, faults.Register)
+	})
+	key := map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "TOKEN#test"}, "SK": &types.AttributeValueMemberS{Value: "TOKEN#test"},
+	}
+	faults.Fail("TransactWriteItems", 1, ddbtest.AfterCommit)
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
+		TableName:                 aws.String(table),
+		Key:                       key,
+		UpdateExpression:          aws.String("ADD n :one"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
+	}}}}
+	_, err := client.TransactWriteItems(t.Context(), in, func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, recordToken(&tokens))
+	})
+	must(t, "TransactWriteItems", err)
+	if faults.Injected("TransactWriteItems") != 1 {
+		t.Fatal("no fault injected")
+	}
+	if in.ClientRequestToken == nil || *in.ClientRequestToken == "" {
+		t.Fatal("the SDK did not fill in ClientRequestToken")
+	}
+	if len(tokens) != 2 || tokens[0] != tokens[1] || tokens[0] != *in.ClientRequestToken {
+		t.Errorf("tokens per attempt: %q, want the same token twice", tokens)
+	}
+	out, err := client.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
+	must(t, "GetItem", err)
+	if n := out.Item["n"].(*types.AttributeValueMemberN).Value; n != "1" {
+		t.Errorf("n = %s after one idempotent transaction, want 1", n)
+	}
+}
+
+// recordToken records the ClientRequestToken of every attempt.
+func recordToken(tokens *[]string) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("recordToken",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				// The token as sent: read the serialized body, then rewind it.
+				req := in.Request.(*smithyhttp.Request)
+				body, err := io.ReadAll(req.GetStream())
+				if err != nil {
+					return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+				}
+				if err := req.RewindStream(); err != nil {
+					return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+				}
+				var sent struct{ ClientRequestToken string }
+				if err := json.Unmarshal(body, &sent); err != nil {
+					return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+				}
+				*tokens = append(*tokens, sent.ClientRequestToken)
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	}
+}

@@ -1,0 +1,183 @@
+package dynamodb_test
+
+import (
+	"errors"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/store/dynamodb/ddbtest"
+)
+
+// TestRoundTrips counts the requests each Store method sends: the SPEC
+// makes them part of the contract.
+func TestRoundTrips(t *testing.T) {
+	t.Parallel()
+	s, calls, _, _ := countingStore(t)
+	ctx := t.Context()
+
+	// expect runs fn and checks the calls it made (and that the SDK made no
+	// retries: attempts equal calls).
+	expect := func(what string, want map[string]int, fn func() error) {
+		t.Helper()
+		calls.Reset()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		got := calls.Calls()
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: calls %s, want %s", what, ddbtest.Format(got), ddbtest.Format(want))
+		}
+		if a := calls.Attempts(); !maps.Equal(a, got) {
+			t.Errorf("%s: attempts %s, calls %s", what, ddbtest.Format(a), ddbtest.Format(got))
+		}
+	}
+	one := func(op string) map[string]int { return map[string]int{op: 1} }
+	now := time.Now().UTC()
+
+	parent := newUser(babysitter.UserParent)
+	expect("CreateUser", one("TransactWriteItems"), func() error { return s.CreateUser(ctx, parent) })
+	expect("CreateUser with a taken email", one("TransactWriteItems"), func() error {
+		dup := newUser(babysitter.UserParent)
+		dup.Email = parent.Email
+		var ae *babysitter.AlreadyExistsError
+		if err := s.CreateUser(ctx, dup); !errors.As(err, &ae) || ae.Field != babysitter.FieldEmail {
+			return errors.New("want AlreadyExists on email, got " + errString(err))
+		}
+		return nil
+	})
+	expect("GetUser", one("GetItem"), func() error { _, err := s.GetUser(ctx, parent.Username); return err })
+	expect("SetUserStatus", one("UpdateItem"), func() error {
+		_, err := s.SetUserStatus(ctx, parent.Username, babysitter.StatusVerified, now)
+		return err
+	})
+	next := parent
+	next.FirstName, next.Version, next.UpdatedOn = "Grace", 2, now
+	expect("UpdateUser", one("UpdateItem"), func() error { return s.UpdateUser(ctx, active(parent.Username), parent.Email, next) })
+	stale := next
+	stale.FirstName = "Stale"
+	expect("UpdateUser with a stale version", one("UpdateItem"), func() error {
+		return wantKind(s.UpdateUser(ctx, active(parent.Username), parent.Email, stale), babysitter.ErrConflict)
+	})
+	moved := next
+	moved.Email, moved.Version = "moved-"+parent.Email, 3
+	expect("UpdateUser changing the email", one("TransactWriteItems"), func() error {
+		return s.UpdateUser(ctx, active(parent.Username), parent.Email, moved)
+	})
+
+	nannies := make([]babysitter.User, 11)
+	for i := range nannies {
+		nannies[i] = newUser(babysitter.UserNanny)
+		must(t, "CreateUser", s.CreateUser(ctx, nannies[i]))
+	}
+
+	j := newJob(parent.Username)
+	expect("CreateJob", one("TransactWriteItems"), func() error { return s.CreateJob(ctx, active(parent.Username), j) })
+	expect("GetJob", one("GetItem"), func() error { _, err := s.GetJob(ctx, babysitter.Guard{}, j.ID); return err })
+	expect("GetJob with a Guard", one("BatchGetItem"), func() error { _, err := s.GetJob(ctx, active(parent.Username), j.ID); return err })
+	nj := j
+	nj.Description, nj.Version, nj.UpdatedOn = "Three kids.", 2, now
+	expect("UpdateJob with a Guard", one("TransactWriteItems"), func() error {
+		return s.UpdateJob(ctx, active(parent.Username), parent.Username, nj)
+	})
+	expect("UpdateJob with a Guard and a stale version", one("TransactWriteItems"), func() error {
+		staleJob := nj
+		staleJob.Description = "Stale."
+		return wantKind(s.UpdateJob(ctx, active(parent.Username), parent.Username, staleJob), babysitter.ErrConflict)
+	})
+	nj.Description, nj.Version = "Four kids.", 3
+	expect("UpdateJob", one("UpdateItem"), func() error { return s.UpdateJob(ctx, babysitter.Guard{}, parent.Username, nj) })
+
+	apps := make([]babysitter.Application, len(nannies))
+	for i, n := range nannies {
+		apps[i] = newApplication(j.ID, n.Username)
+		expect("ApplyToJob", one("TransactWriteItems"), func() error { return s.ApplyToJob(ctx, verified(n.Username), apps[i]) })
+	}
+	expect("ApplyToJob twice", one("TransactWriteItems"), func() error {
+		return wantKind(s.ApplyToJob(ctx, verified(nannies[0].Username), newApplication(j.ID, nannies[0].Username)), babysitter.ErrAlreadyExists)
+	})
+
+	expect("ListJobsByParent, first page, by the parent", one("Query"), func() error {
+		_, _, err := s.ListJobsByParent(ctx, active(parent.Username), parent.Username, babysitter.PageRequest{Limit: 10})
+		return err
+	})
+	expect("ListJobsAppliedTo, first page, by the nanny", one("Query"), func() error {
+		_, _, err := s.ListJobsAppliedTo(ctx, active(nannies[0].Username), nannies[0].Username, babysitter.PageRequest{Limit: 10})
+		return err
+	})
+	expect("ListApplicationsForJob, first page", one("Query"), func() error {
+		_, _, err := s.ListApplicationsForJob(ctx, babysitter.Guard{}, j.ID, babysitter.PageRequest{Limit: 5})
+		return err
+	})
+	expect("ListApplicationsForJob, first page, guarded", map[string]int{"Query": 1, "GetItem": 1}, func() error {
+		_, _, err := s.ListApplicationsForJob(ctx, active(parent.Username), j.ID, babysitter.PageRequest{Limit: 5})
+		return err
+	})
+	expect("ListJobsByStatus", one("Query"), func() error {
+		_, err := s.ListJobsByStatus(ctx, babysitter.Guard{}, babysitter.JobOpen, babysitter.PageRequest{Limit: 5})
+		return err
+	})
+	expect("ListUsers", one("Query"), func() error {
+		_, err := s.ListUsers(ctx, babysitter.Guard{}, babysitter.UserNanny, babysitter.PageRequest{Limit: 5})
+		return err
+	})
+	expect("PendingApplications", one("Query"), func() error {
+		got, err := s.PendingApplications(ctx, j.ID)
+		if err == nil && len(got) != len(apps) {
+			err = errors.New("wrong number of pending applications")
+		}
+		return err
+	})
+
+	expect("WithdrawApplication", map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, func() error {
+		_, err := s.WithdrawApplication(ctx, active(nannies[10].Username), j.ID, apps[10].ID, nannies[10].Username, now)
+		return err
+	})
+	expect("BookNanny", map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, func() error {
+		_, _, err := s.BookNanny(ctx, verified(parent.Username), j.ID, apps[0].ID, parent.Username, now)
+		return err
+	})
+	expect("BookNanny again (idempotent)", one("BatchGetItem"), func() error {
+		_, _, err := s.BookNanny(ctx, verified(parent.Username), j.ID, apps[0].ID, parent.Username, now)
+		return err
+	})
+	ids := make([]string, 0, 10)
+	for _, a := range apps[1:] {
+		ids = append(ids, a.ID)
+	}
+	expect("DeclineApplications of 10", map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, func() error {
+		res, err := s.DeclineApplications(ctx, j.ID, ids, now)
+		if err == nil && (len(res.Declined) != 9 || len(res.Skipped) != 1) {
+			err = errors.New("want 9 declined (1 withdrawn skipped)")
+		}
+		return err
+	})
+	expect("TransitionJob CLOSED → COMPLETED, no Guard", one("UpdateItem"), func() error {
+		_, err := s.TransitionJob(ctx, babysitter.Guard{}, j.ID, parent.Username, babysitter.JobClosed, babysitter.JobCompleted, now)
+		return err
+	})
+	j2 := newJob(parent.Username)
+	must(t, "CreateJob", s.CreateJob(ctx, active(parent.Username), j2))
+	expect("TransitionJob OPEN → CANCELLED", map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, func() error {
+		_, err := s.TransitionJob(ctx, active(parent.Username), j2.ID, parent.Username, babysitter.JobOpen, babysitter.JobCancelled, now)
+		return err
+	})
+	expect("DeleteUser", map[string]int{"GetItem": 1, "TransactWriteItems": 1}, func() error {
+		return s.DeleteUser(ctx, active(parent.Username), parent.Username)
+	})
+}
+
+func wantKind(err, kind error) error {
+	if !errors.Is(err, kind) {
+		return errors.New("want " + kind.Error() + ", got " + errString(err))
+	}
+	return nil
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}
