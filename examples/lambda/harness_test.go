@@ -1,0 +1,360 @@
+package lambda_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
+	"github.com/babysitter-go/babysitter/examples/lambda/internal/declines"
+)
+
+// obj is a decoded JSON object: events are edited and results read as
+// AppSync sees them, after a JSON round trip.
+type obj = map[string]any
+
+// syncBuffer collects log output from concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// harness runs the two Lambda handlers in-process, as Lambda would: JSON in,
+// JSON out, a Lambda context with a request id.
+type harness struct {
+	t       testing.TB
+	svc     *babysitter.Service
+	router  *appsync.Router
+	decline func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+	source  babysitter.Source
+	logs    *syncBuffer
+	now     time.Time
+	invokes int
+}
+
+func newHarness(t testing.TB, store babysitter.Store, queue babysitter.Queue, source babysitter.Source) *harness {
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	svc := babysitter.New(store, queue, babysitter.Options{Logger: log, Now: func() time.Time { return now }})
+	h := &harness{
+		t:       t,
+		svc:     svc,
+		router:  appsync.NewRouter(svc, appsync.Options{Logger: log, Now: func() time.Time { return now }}),
+		decline: declines.Handler(svc.HandleDeclines, log),
+		source:  source,
+		logs:    logs,
+		now:     now,
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("handler logs:\n%s", logs.String())
+		}
+	})
+	return h
+}
+
+func (h *harness) lambdaContext() context.Context {
+	h.invokes++
+	return lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{
+		AwsRequestID:       "lambda-req-" + strconv.Itoa(h.invokes),
+		InvokedFunctionArn: "arn:aws:lambda:eu-central-1:123456789012:function:babysitter-resolver",
+	})
+}
+
+// result is what AppSync gets back from one invocation.
+type result struct {
+	Data      any
+	ErrorType string
+	Message   string
+}
+
+func (r result) obj(t testing.TB) obj {
+	t.Helper()
+	if r.ErrorType != "" {
+		t.Fatalf("want data, got %s: %s", r.ErrorType, r.Message)
+	}
+	o, ok := r.Data.(obj)
+	if !ok {
+		t.Fatalf("want an object, got %#v", r.Data)
+	}
+	return o
+}
+
+// invoke sends one event (or a batch) through the Lambda handler.
+func (h *harness) invoke(event any) result {
+	h.t.Helper()
+	payload, err := json.Marshal(event)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	out, err := h.router.Handle(h.lambdaContext(), payload)
+	if err != nil {
+		var ie messages.InvokeResponse_Error
+		if !errors.As(err, &ie) {
+			h.t.Fatalf("handler returned %T %v, want a messages.InvokeResponse_Error", err, err)
+		}
+		if ie.Type == "" || ie.Message == "" {
+			h.t.Fatalf("error without type or message: %#v", ie)
+		}
+		return result{ErrorType: ie.Type, Message: ie.Message}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var data any
+	if err := json.Unmarshal(b, &data); err != nil {
+		h.t.Fatal(err)
+	}
+	return result{Data: data}
+}
+
+// must invokes and fails the test on a GraphQL error.
+func (h *harness) must(event any) obj {
+	h.t.Helper()
+	return h.invoke(event).obj(h.t)
+}
+
+// wantError invokes and checks the errorType.
+func (h *harness) wantError(event any, errorType string) result {
+	h.t.Helper()
+	r := h.invoke(event)
+	if r.ErrorType != errorType {
+		h.t.Fatalf("%s: errorType %q (%s), want %q", describe(event), r.ErrorType, r.Message, errorType)
+	}
+	return r
+}
+
+func describe(event any) string {
+	if ev, ok := event.(obj); ok {
+		if info, ok := ev["info"].(obj); ok {
+			return info["parentTypeName"].(string) + "." + info["fieldName"].(string)
+		}
+	}
+	return "event"
+}
+
+// fixture loads testdata/name as generic JSON.
+func fixture(t testing.TB, name string) any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return v
+}
+
+func clone(v any) any {
+	b, _ := json.Marshal(v)
+	var c any
+	_ = json.Unmarshal(b, &c)
+	return c
+}
+
+// events builds resolver events from the checked-in fixtures.
+type eventKit struct {
+	cognito obj // identity.groups shape
+	claims  obj // claims-only shape
+	apiKey  obj // identity null
+}
+
+func newEventKit(t testing.TB) eventKit {
+	return eventKit{
+		cognito: fixture(t, "appsync-cognito-groups.json").(obj),
+		claims:  fixture(t, "appsync-cognito-claims-only.json").(obj),
+		apiKey:  fixture(t, "appsync-apikey.json").(obj),
+	}
+}
+
+// as returns a Cognito event of user (with its groups in identity.groups
+// and in the claims) for parent.field with args.
+func (k eventKit) as(username string, groups []string, parent, field string, args obj) obj {
+	ev := clone(k.cognito).(obj)
+	id := ev["identity"].(obj)
+	id["username"] = username
+	id["sub"] = "sub-" + username
+	gs := make([]any, len(groups))
+	for i, g := range groups {
+		gs[i] = g
+	}
+	id["groups"] = gs
+	claims := id["claims"].(obj)
+	claims["cognito:username"] = username
+	claims["cognito:groups"] = gs
+	claims["sub"] = "sub-" + username
+	return withField(ev, parent, field, args)
+}
+
+// asClaimsOnly is as, but with the identity a simulator sends: only claims.
+func (k eventKit) asClaimsOnly(username string, groups []string, parent, field string, args obj) obj {
+	ev := clone(k.claims).(obj)
+	claims := ev["identity"].(obj)["claims"].(obj)
+	claims["cognito:username"] = username
+	gs := make([]any, len(groups))
+	for i, g := range groups {
+		gs[i] = g
+	}
+	claims["cognito:groups"] = gs
+	return withField(ev, parent, field, args)
+}
+
+// anonymous is an API-key event.
+func (k eventKit) anonymous(parent, field string, args obj) obj {
+	return withField(clone(k.apiKey).(obj), parent, field, args)
+}
+
+func withField(ev obj, parent, field string, args obj) obj {
+	info := ev["info"].(obj)
+	info["parentTypeName"] = parent
+	info["fieldName"] = field
+	if args == nil {
+		args = obj{}
+	}
+	ev["arguments"] = args
+	return ev
+}
+
+// drain receives every message of the harness's source, hands them to the
+// decline Lambda as a real-shaped SQS event (JSON round trip included) and
+// deletes the ones not reported failed, as Lambda's event source mapping
+// does. It returns the failed message IDs of all batches.
+func (h *harness) drain(ctx context.Context) (handled int, failed []string) {
+	h.t.Helper()
+	for range 50 {
+		msgs, err := h.source.Receive(ctx, 10)
+		if err != nil {
+			h.t.Fatalf("receive: %v", err)
+		}
+		if len(msgs) == 0 {
+			return handled, failed
+		}
+		handled += len(msgs)
+		resp := h.sqsInvoke(sqsEvent(msgs))
+		bad := map[string]bool{}
+		for _, f := range resp.BatchItemFailures {
+			bad[f.ItemIdentifier] = true
+			failed = append(failed, f.ItemIdentifier)
+		}
+		var done []babysitter.Message
+		for _, m := range msgs {
+			if !bad[m.ID] {
+				done = append(done, m)
+			}
+		}
+		if len(done) > 0 {
+			if err := h.source.Delete(ctx, done); err != nil {
+				h.t.Fatalf("delete: %v", err)
+			}
+		}
+		if len(bad) > 0 {
+			return handled, failed
+		}
+	}
+	h.t.Fatal("queue did not drain")
+	return handled, failed
+}
+
+// sqsInvoke sends an SQS event through the decline Lambda handler as JSON.
+func (h *harness) sqsInvoke(ev events.SQSEvent) events.SQSEventResponse {
+	h.t.Helper()
+	b, err := json.Marshal(ev)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var in events.SQSEvent
+	if err := json.Unmarshal(b, &in); err != nil {
+		h.t.Fatal(err)
+	}
+	resp, err := h.decline(h.lambdaContext(), in)
+	if err != nil {
+		h.t.Fatalf("decline handler: %v", err)
+	}
+	b, err = json.Marshal(resp)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out events.SQSEventResponse
+	if err := json.Unmarshal(b, &out); err != nil {
+		h.t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"batchItemFailures"`) {
+		h.t.Fatalf("response %s lacks batchItemFailures", b)
+	}
+	return out
+}
+
+// sqsEvent builds the event Lambda's SQS poller would deliver for msgs.
+func sqsEvent(msgs []babysitter.Message) events.SQSEvent {
+	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
+	for i, m := range msgs {
+		attrs := map[string]events.SQSMessageAttribute{}
+		for k, v := range m.Attributes {
+			attrs[k] = events.SQSMessageAttribute{StringValue: &v, DataType: "String",
+				StringListValues: []string{}, BinaryListValues: [][]byte{}}
+		}
+		ev.Records[i] = events.SQSMessage{
+			MessageId:     m.ID,
+			ReceiptHandle: m.ReceiptHandle,
+			Body:          string(m.Body),
+			Attributes: map[string]string{
+				"ApproximateReceiveCount":          strconv.Itoa(m.ReceiveCount),
+				"SentTimestamp":                    "1761800200000",
+				"SenderId":                         "AROAEXAMPLEID:babysitter-resolver",
+				"ApproximateFirstReceiveTimestamp": "1761800200150",
+			},
+			MessageAttributes: attrs,
+			EventSource:       "aws:sqs",
+			EventSourceARN:    "arn:aws:sqs:eu-central-1:123456789012:babysitter-DeclineQueue",
+			AWSRegion:         "eu-central-1",
+		}
+	}
+	return ev
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func get(o obj, path ...string) any {
+	var v any = o
+	for _, p := range path {
+		m, ok := v.(obj)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}

@@ -1,0 +1,347 @@
+package appsync
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/babysitter-go/babysitter"
+)
+
+// call is what a route gets: the Service, the caller, the field's raw
+// arguments and the time to derive ages with.
+type call struct {
+	svc   *babysitter.Service
+	actor babysitter.Actor
+	args  json.RawMessage
+	now   time.Time
+}
+
+// resolve is one field's resolver. It returns the field's value in the
+// shape of schema.graphql, or an error of the Service.
+type resolve func(ctx context.Context, c call) (any, error)
+
+// Field names a GraphQL field: its parent type and its name.
+type Field struct {
+	Parent string // "Query" or "Mutation"
+	Name   string
+}
+
+func (f Field) String() string { return f.Parent + "." + f.Name }
+
+// routes is the route table: every Query and Mutation field of
+// schema.graphql and the Service operation behind it.
+var routes = map[Field]resolve{
+	{"Query", "getUser"}:                getUser,
+	{"Query", "listUsers"}:              listUsers,
+	{"Query", "getJob"}:                 getJob,
+	{"Query", "listJobsByStatus"}:       listJobsByStatus,
+	{"Query", "listJobsByParent"}:       listJobsByParent,
+	{"Query", "listApplicationsForJob"}: listApplicationsForJob,
+	{"Query", "listJobsAppliedTo"}:      listJobsAppliedTo,
+	{"Mutation", "createUser"}:          createUser,
+	{"Mutation", "updateUser"}:          updateUser,
+	{"Mutation", "updateUserStatus"}:    updateUserStatus,
+	{"Mutation", "deleteUser"}:          deleteUser,
+	{"Mutation", "createJob"}:           createJob,
+	{"Mutation", "updateJob"}:           updateJob,
+	{"Mutation", "cancelJob"}:           cancelJob,
+	{"Mutation", "applyToJob"}:          applyToJob,
+	{"Mutation", "withdrawApplication"}: withdrawApplication,
+	{"Mutation", "bookNanny"}:           bookNanny,
+	{"Mutation", "reconcileJob"}:        reconcileJob,
+}
+
+func getUser(ctx context.Context, c call) (any, error) {
+	var a struct {
+		Username string `json:"username"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	u, err := c.svc.GetUser(ctx, c.actor, a.Username)
+	if err != nil {
+		return nil, err
+	}
+	return user(u, c.now), nil
+}
+
+func listUsers(ctx context.Context, c call) (any, error) {
+	var a struct {
+		Type string `json:"type"`
+		pageArgs
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	p, err := c.svc.ListUsers(ctx, c.actor, babysitter.UserType(a.Type), a.request())
+	if err != nil {
+		return nil, err
+	}
+	return page(p, func(u babysitter.User) userView { return user(u, c.now) }), nil
+}
+
+func getJob(ctx context.Context, c call) (any, error) {
+	var a struct {
+		ID string `json:"id"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	j, err := c.svc.GetJob(ctx, c.actor, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	return job(j), nil
+}
+
+func listJobsByStatus(ctx context.Context, c call) (any, error) {
+	var a struct {
+		Status string `json:"status"`
+		pageArgs
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	p, err := c.svc.ListJobsByStatus(ctx, c.actor, babysitter.JobStatus(a.Status), a.request())
+	if err != nil {
+		return nil, err
+	}
+	return page(p, job), nil
+}
+
+func listJobsByParent(ctx context.Context, c call) (any, error) {
+	var a struct {
+		Username string `json:"username"`
+		pageArgs
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	r, err := c.svc.ListJobsByParent(ctx, c.actor, a.Username, a.request())
+	if err != nil {
+		return nil, err
+	}
+	return parentJobsView{Parent: user(r.Parent, c.now), Jobs: page(r.Jobs, job)}, nil
+}
+
+func listApplicationsForJob(ctx context.Context, c call) (any, error) {
+	var a struct {
+		JobID string `json:"jobId"`
+		pageArgs
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	r, err := c.svc.ListApplicationsForJob(ctx, c.actor, a.JobID, a.request())
+	if err != nil {
+		return nil, err
+	}
+	return jobApplicationsView{Job: job(r.Job), Applications: page(r.Applications, application)}, nil
+}
+
+func listJobsAppliedTo(ctx context.Context, c call) (any, error) {
+	var a struct {
+		Username string `json:"username"`
+		pageArgs
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	r, err := c.svc.ListJobsAppliedTo(ctx, c.actor, a.Username, a.request())
+	if err != nil {
+		return nil, err
+	}
+	return nannyApplicationsView{Nanny: user(r.Nanny, c.now), Applications: page(r.Applications, application)}, nil
+}
+
+func createUser(ctx context.Context, c call) (any, error) {
+	var a struct {
+		Input createUserInput `json:"input"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	in, err := a.Input.newUser(c.actor)
+	if err != nil {
+		return nil, err
+	}
+	u, err := c.svc.CreateUser(ctx, c.actor, in)
+	if err != nil {
+		return nil, err
+	}
+	return user(u, c.now), nil
+}
+
+func updateUser(ctx context.Context, c call) (any, error) {
+	var a struct {
+		Username string          `json:"username"`
+		Input    updateUserInput `json:"input"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	p, err := a.Input.patch()
+	if err != nil {
+		return nil, err
+	}
+	u, err := c.svc.UpdateUser(ctx, c.actor, a.Username, p)
+	if err != nil {
+		return nil, err
+	}
+	return user(u, c.now), nil
+}
+
+func updateUserStatus(ctx context.Context, c call) (any, error) {
+	var a struct {
+		Username string `json:"username"`
+		Status   string `json:"status"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	u, err := c.svc.UpdateUserStatus(ctx, c.actor, a.Username, babysitter.AccountStatus(a.Status))
+	if err != nil {
+		return nil, err
+	}
+	return user(u, c.now), nil
+}
+
+func deleteUser(ctx context.Context, c call) (any, error) {
+	var a struct {
+		Username string `json:"username"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	if err := c.svc.DeleteUser(ctx, c.actor, a.Username); err != nil {
+		return nil, err
+	}
+	return true, nil
+}
+
+func createJob(ctx context.Context, c call) (any, error) {
+	var a struct {
+		Input jobInput `json:"input"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	d, err := a.Input.details()
+	if err != nil {
+		return nil, err
+	}
+	j, err := c.svc.CreateJob(ctx, c.actor, d)
+	if err != nil {
+		return nil, err
+	}
+	return job(j), nil
+}
+
+func updateJob(ctx context.Context, c call) (any, error) {
+	var a struct {
+		ID    string   `json:"id"`
+		Input jobInput `json:"input"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	p, err := a.Input.patch()
+	if err != nil {
+		return nil, err
+	}
+	j, err := c.svc.UpdateJob(ctx, c.actor, a.ID, p)
+	if err != nil {
+		return nil, err
+	}
+	return job(j), nil
+}
+
+// withData marks an error that comes with a result: the write committed
+// but the declines were not queued. A batch item carries both.
+type withData struct {
+	error
+	data any
+}
+
+func (w withData) Unwrap() error { return w.error }
+
+func cancelJob(ctx context.Context, c call) (any, error) {
+	var a struct {
+		ID string `json:"id"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	j, err := c.svc.CancelJob(ctx, c.actor, a.ID)
+	if err != nil {
+		if j.ID != "" {
+			return nil, withData{err, job(j)}
+		}
+		return nil, err
+	}
+	return job(j), nil
+}
+
+func applyToJob(ctx context.Context, c call) (any, error) {
+	var a struct {
+		JobID   string  `json:"jobId"`
+		Message *string `json:"message"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	app, err := c.svc.ApplyToJob(ctx, c.actor, a.JobID, babysitter.NewApplication{Message: deref(a.Message)})
+	if err != nil {
+		return nil, err
+	}
+	return application(app), nil
+}
+
+func withdrawApplication(ctx context.Context, c call) (any, error) {
+	var a struct {
+		JobID         string `json:"jobId"`
+		ApplicationID string `json:"applicationId"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	app, err := c.svc.WithdrawApplication(ctx, c.actor, a.JobID, a.ApplicationID)
+	if err != nil {
+		return nil, err
+	}
+	return application(app), nil
+}
+
+func bookNanny(ctx context.Context, c call) (any, error) {
+	var a struct {
+		JobID         string `json:"jobId"`
+		ApplicationID string `json:"applicationId"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	b, err := c.svc.BookNanny(ctx, c.actor, a.JobID, a.ApplicationID)
+	v := bookingView{Job: job(b.Job), Application: application(b.Application), DeclinesQueued: b.DeclinesQueued}
+	if err != nil {
+		if b.Job.ID != "" {
+			return nil, withData{err, v}
+		}
+		return nil, err
+	}
+	return v, nil
+}
+
+func reconcileJob(ctx context.Context, c call) (any, error) {
+	var a struct {
+		JobID string `json:"jobId"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	n, err := c.svc.ReconcileJob(ctx, c.actor, a.JobID)
+	if err != nil {
+		return nil, err
+	}
+	return reconcileView{JobID: a.JobID, DeclinesQueued: n}, nil
+}

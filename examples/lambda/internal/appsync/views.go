@@ -1,0 +1,220 @@
+package appsync
+
+import (
+	"time"
+
+	"github.com/babysitter-go/babysitter"
+)
+
+// The GraphQL output types of schema.graphql. They are kept apart from the
+// library's JSON so that the schema says exactly what a client gets: AWSDate
+// and AWSDateTime formats, the rating's average, the derived age.
+
+// timeFormat is AWSDateTime with millisecond precision in UTC.
+const timeFormat = "2006-01-02T15:04:05.000Z"
+
+func awsDateTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func awsDate(d babysitter.Date) *string {
+	if d.IsZero() {
+		return nil
+	}
+	s := d.String()
+	return &s
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+type moneyView struct {
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+func money(m babysitter.Money) moneyView { return moneyView(m) }
+
+type ratingView struct {
+	Count   int64   `json:"count"`
+	Average float64 `json:"average"`
+}
+
+type userView struct {
+	ID              string     `json:"id"`
+	Username        string     `json:"username"`
+	Email           *string    `json:"email"`
+	Type            string     `json:"type"`
+	Status          string     `json:"status"`
+	FirstName       string     `json:"firstName"`
+	LastName        string     `json:"lastName"`
+	DateOfBirth     *string    `json:"dateOfBirth"`
+	Age             *int       `json:"age"`
+	Gender          *string    `json:"gender"`
+	ProfilePicURL   *string    `json:"profilePicUrl"`
+	Address         *string    `json:"address"`
+	About           *string    `json:"about"`
+	Latitude        *float64   `json:"latitude"`
+	Longitude       *float64   `json:"longitude"`
+	PhoneNumber     *string    `json:"phoneNumber"`
+	SpokenLanguages []string   `json:"spokenLanguages"`
+	Nationality     *string    `json:"nationality"`
+	RegionOfOrigin  *string    `json:"regionOfOrigin"`
+	HourlyRate      *moneyView `json:"hourlyRate"`
+	EducationLevel  *string    `json:"educationLevel"`
+	Smokes          *bool      `json:"smokes"`
+	Drinks          *bool      `json:"drinks"`
+	Disabilities    *string    `json:"disabilities"`
+	Activities      []string   `json:"activities"`
+	Rating          ratingView `json:"rating"`
+	CreatedOn       string     `json:"createdOn"`
+	UpdatedOn       string     `json:"updatedOn"`
+}
+
+func user(u babysitter.User, now time.Time) userView {
+	v := userView{
+		ID:              u.ID,
+		Username:        u.Username,
+		Email:           optString(u.Email),
+		Type:            string(u.Type),
+		Status:          string(u.Status),
+		FirstName:       u.FirstName,
+		LastName:        u.LastName,
+		DateOfBirth:     awsDate(u.DateOfBirth),
+		Gender:          optString(u.Gender),
+		ProfilePicURL:   optString(u.ProfilePicURL),
+		Address:         optString(u.Address),
+		About:           optString(u.About),
+		Latitude:        u.Latitude,
+		Longitude:       u.Longitude,
+		PhoneNumber:     optString(u.PhoneNumber),
+		SpokenLanguages: u.SpokenLanguages,
+		Nationality:     optString(u.Nationality),
+		RegionOfOrigin:  optString(u.RegionOfOrigin),
+		EducationLevel:  optString(u.EducationLevel),
+		Smokes:          u.Smokes,
+		Drinks:          u.Drinks,
+		Disabilities:    optString(u.Disabilities),
+		Activities:      u.Activities,
+		Rating:          ratingView{Count: u.Rating.Count, Average: u.Rating.Average()},
+		CreatedOn:       awsDateTime(u.CreatedOn),
+		UpdatedOn:       awsDateTime(u.UpdatedOn),
+	}
+	if !u.DateOfBirth.IsZero() {
+		age := u.Age(now)
+		v.Age = &age
+	}
+	if u.HourlyRate != nil {
+		m := money(*u.HourlyRate)
+		v.HourlyRate = &m
+	}
+	return v
+}
+
+type jobView struct {
+	ID                    string    `json:"id"`
+	ParentUsername        string    `json:"parentUsername"`
+	JobType               string    `json:"jobType"`
+	Description           *string   `json:"description"`
+	NumberOfKids          int       `json:"numberOfKids"`
+	StartDate             string    `json:"startDate"`
+	EndDate               string    `json:"endDate"`
+	StartTime             string    `json:"startTime"`
+	EndTime               string    `json:"endTime"`
+	Address               string    `json:"address"`
+	City                  string    `json:"city"`
+	Latitude              float64   `json:"latitude"`
+	Longitude             float64   `json:"longitude"`
+	Cost                  moneyView `json:"cost"`
+	Status                string    `json:"status"`
+	AcceptedApplicationID *string   `json:"acceptedApplicationId"`
+	CreatedOn             string    `json:"createdOn"`
+	UpdatedOn             string    `json:"updatedOn"`
+}
+
+func job(j babysitter.Job) jobView {
+	return jobView{
+		ID:                    j.ID,
+		ParentUsername:        j.ParentUsername,
+		JobType:               string(j.JobType),
+		Description:           optString(j.Description),
+		NumberOfKids:          j.NumberOfKids,
+		StartDate:             j.StartDate.String(),
+		EndDate:               j.EndDate.String(),
+		StartTime:             j.StartTime.String(),
+		EndTime:               j.EndTime.String(),
+		Address:               j.Address,
+		City:                  j.City,
+		Latitude:              j.Latitude,
+		Longitude:             j.Longitude,
+		Cost:                  money(j.Cost),
+		Status:                string(j.Status),
+		AcceptedApplicationID: optString(j.AcceptedApplicationID),
+		CreatedOn:             awsDateTime(j.CreatedOn),
+		UpdatedOn:             awsDateTime(j.UpdatedOn),
+	}
+}
+
+type applicationView struct {
+	ID            string  `json:"id"`
+	JobID         string  `json:"jobId"`
+	NannyUsername string  `json:"nannyUsername"`
+	Message       *string `json:"message"`
+	Status        string  `json:"status"`
+	CreatedOn     string  `json:"createdOn"`
+	UpdatedOn     string  `json:"updatedOn"`
+}
+
+func application(a babysitter.Application) applicationView {
+	return applicationView{
+		ID:            a.ID,
+		JobID:         a.JobID,
+		NannyUsername: a.NannyUsername,
+		Message:       optString(a.Message),
+		Status:        string(a.Status),
+		CreatedOn:     awsDateTime(a.CreatedOn),
+		UpdatedOn:     awsDateTime(a.UpdatedOn),
+	}
+}
+
+// connection is every *Connection type of the schema: one page of a list.
+type connection[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"nextCursor"`
+}
+
+func page[T, V any](p babysitter.Page[T], view func(T) V) connection[V] {
+	c := connection[V]{Items: make([]V, len(p.Items)), NextCursor: optString(p.NextCursor)}
+	for i, it := range p.Items {
+		c.Items[i] = view(it)
+	}
+	return c
+}
+
+type parentJobsView struct {
+	Parent userView            `json:"parent"`
+	Jobs   connection[jobView] `json:"jobs"`
+}
+
+type jobApplicationsView struct {
+	Job          jobView                     `json:"job"`
+	Applications connection[applicationView] `json:"applications"`
+}
+
+type nannyApplicationsView struct {
+	Nanny        userView                    `json:"nanny"`
+	Applications connection[applicationView] `json:"applications"`
+}
+
+type bookingView struct {
+	Job            jobView         `json:"job"`
+	Application    applicationView `json:"application"`
+	DeclinesQueued int             `json:"declinesQueued"`
+}
+
+type reconcileView struct {
+	JobID          string `json:"jobId"`
+	DeclinesQueued int    `json:"declinesQueued"`
+}

@@ -1,0 +1,65 @@
+// Command resolver is the AppSync direct Lambda resolver of the babysitter
+// GraphQL API: one function for every Query and Mutation field, routed on
+// info.parentTypeName and info.fieldName (see internal/appsync).
+//
+// Environment: TABLE_NAME (the DynamoDB table), QUEUE_URL (the decline
+// queue), AWS_REGION (set by Lambda), LOG_LEVEL (optional).
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
+	"github.com/babysitter-go/babysitter/examples/lambda/internal/lambdaenv"
+	"github.com/babysitter-go/babysitter/store/dynamodb"
+)
+
+func main() {
+	log := lambdaenv.Logger()
+	slog.SetDefault(log)
+	// Clients are built once per execution environment, outside the
+	// handler; building them does no I/O.
+	svc, err := newService(context.Background(), log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		os.Exit(1)
+	}
+	router := appsync.NewRouter(svc, appsync.Options{Logger: log})
+	lambda.Start(lambda.NewHandler(router.Handle))
+}
+
+// newService wires the Service to DynamoDB and SQS from the environment.
+func newService(ctx context.Context, log *slog.Logger) (*babysitter.Service, error) {
+	table, err := lambdaenv.Require("TABLE_NAME")
+	if err != nil {
+		return nil, err
+	}
+	queueURL, err := lambdaenv.Require("QUEUE_URL")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := lambdaenv.AWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg), table)
+	queue := pendingQueue{url: queueURL}
+	return babysitter.New(store, queue, babysitter.Options{Logger: log}), nil
+}
+
+// pendingQueue stands in for queue/sqs, which does not exist yet: every
+// Send fails, so BookNanny and CancelJob commit and report
+// DeclinesNotQueued (recoverable with reconcileJob once the real queue is
+// wired).
+type pendingQueue struct{ url string }
+
+func (pendingQueue) Send(context.Context, []babysitter.Message) error {
+	return errors.New("queue/sqs pending")
+}

@@ -1,0 +1,166 @@
+package lambda_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
+	qmemory "github.com/babysitter-go/babysitter/queue/memory"
+	smemory "github.com/babysitter-go/babysitter/store/memory"
+)
+
+// The tutorial's story, end to end through the two Lambda handlers, on the
+// memory backends.
+func TestStoryMemory(t *testing.T) {
+	dlq := qmemory.New(qmemory.Options{WaitTime: -1})
+	q := qmemory.New(qmemory.Options{WaitTime: -1, MaxReceiveCount: 5, DeadLetter: dlq})
+	h := newHarness(t, smemory.New(), q, q)
+	runStory(t, h)
+}
+
+var (
+	parentGroups = []string{"parent"}
+	nannyGroups  = []string{"nanny"}
+	// The admin is also in "parent": admin wins.
+	adminGroups = []string{"parent", "admin"}
+)
+
+func jobInput() obj {
+	return obj{
+		"jobType":      "BABYSITTING",
+		"description":  "Two kids, bedtime at eight.",
+		"numberOfKids": 2,
+		"startDate":    "2026-04-10",
+		"endDate":      "2026-04-10",
+		"startTime":    "18:00",
+		"endTime":      "23:30",
+		"address":      "1 Main Street",
+		"city":         "Springfield",
+		"latitude":     52.52,
+		"longitude":    13.405,
+		"cost":         obj{"amount": 6000, "currency": "EUR"},
+	}
+}
+
+// storyResult is what the story leaves behind for further checks.
+type storyResult struct {
+	jobID, ninaApp, nickApp string
+}
+
+func runStory(t *testing.T, h *harness) storyResult {
+	ctx := context.Background()
+	k := newEventKit(t)
+
+	// createUser ×3: the fixture as is (identity.groups), the claims-only
+	// fixture as is, and a third user.
+	alice := h.must(k.cognito)
+	if alice["username"] != "alice" || alice["type"] != "PARENT" || alice["status"] != "UNVERIFIED" || alice["email"] != "alice@example.com" {
+		t.Fatalf("createUser alice: %v", alice)
+	}
+	nina := h.must(k.claims)
+	if nina["username"] != "nina" || nina["type"] != "NANNY" || get(nina, "hourlyRate", "amount") != float64(1500) {
+		t.Fatalf("createUser nina (claims-only identity): %v", nina)
+	}
+	nick := h.must(k.as("nick", nannyGroups, "Mutation", "createUser", obj{"input": obj{
+		"username": "nick", "type": "NANNY", "email": "Nick@Example.com",
+		"firstName": "Nick", "lastName": "Nanny", "dateOfBirth": "1995-06-30Z",
+	}}))
+	if nick["email"] != "nick@example.com" || nick["dateOfBirth"] != "1995-06-30" || nick["age"] != float64(30) {
+		t.Fatalf("createUser nick: %v", nick)
+	}
+
+	// An admin verifies the three accounts.
+	for _, u := range []string{"alice", "nina", "nick"} {
+		v := h.must(k.as("root", adminGroups, "Mutation", "updateUserStatus", obj{"username": u, "status": "VERIFIED"}))
+		if v["status"] != "VERIFIED" {
+			t.Fatalf("updateUserStatus %s: %v", u, v)
+		}
+	}
+
+	// getUser with an API key: public fields only.
+	pub := h.must(k.apiKey)
+	if pub["username"] != "alice" || pub["email"] != nil || pub["phoneNumber"] != nil || pub["status"] != "VERIFIED" {
+		t.Fatalf("public getUser: %v", pub)
+	}
+	if get(pub, "rating", "count") != float64(0) {
+		t.Fatalf("rating: %v", pub["rating"])
+	}
+
+	// alice posts a job; the nannies apply.
+	job := h.must(k.as("alice", parentGroups, "Mutation", "createJob", obj{"input": jobInput()}))
+	jobID := str(job["id"])
+	if job["status"] != "OPEN" || job["parentUsername"] != "alice" || job["startTime"] != "18:00" || get(job, "cost", "amount") != float64(6000) {
+		t.Fatalf("createJob: %v", job)
+	}
+	ninaApp := h.must(k.asClaimsOnly("nina", nannyGroups, "Mutation", "applyToJob", obj{"jobId": jobID, "message": "I love kids"}))
+	nickApp := h.must(k.as("nick", nannyGroups, "Mutation", "applyToJob", obj{"jobId": jobID}))
+	if ninaApp["status"] != "PENDING" || nickApp["nannyUsername"] != "nick" {
+		t.Fatalf("applyToJob: %v / %v", ninaApp, nickApp)
+	}
+	h.wantError(k.as("nick", nannyGroups, "Mutation", "applyToJob", obj{"jobId": jobID}), appsync.TypeAlreadyExists)
+
+	// The nannies see the job in the OPEN list.
+	open := h.must(k.as("nina", nannyGroups, "Query", "listJobsByStatus", obj{"status": "OPEN", "limit": 10}))
+	if items := open["items"].([]any); len(items) != 1 || get(items[0].(obj), "id") != jobID {
+		t.Fatalf("listJobsByStatus: %v", open)
+	}
+
+	// alice books nina; nick's application is declined through the queue.
+	booking := h.must(k.as("alice", parentGroups, "Mutation", "bookNanny", obj{"jobId": jobID, "applicationId": ninaApp["id"]}))
+	if get(booking, "job", "status") != "CLOSED" || get(booking, "application", "status") != "ACCEPTED" || booking["declinesQueued"] != float64(1) {
+		t.Fatalf("bookNanny: %v", booking)
+	}
+	// Retrying the booking succeeds and changes nothing.
+	again := h.must(k.as("alice", parentGroups, "Mutation", "bookNanny", obj{"jobId": jobID, "applicationId": ninaApp["id"]}))
+	if get(again, "job", "acceptedApplicationId") != ninaApp["id"] {
+		t.Fatalf("bookNanny retry: %v", again)
+	}
+
+	handled, failed := h.drain(ctx)
+	if handled == 0 || len(failed) != 0 {
+		t.Fatalf("drain: handled %d, failed %v", handled, failed)
+	}
+
+	apps := h.must(k.as("alice", parentGroups, "Query", "listApplicationsForJob", obj{"jobId": jobID}))
+	status := map[string]any{}
+	for _, it := range get(apps, "applications", "items").([]any) {
+		a := it.(obj)
+		status[str(a["nannyUsername"])] = a["status"]
+	}
+	if status["nina"] != "ACCEPTED" || status["nick"] != "DECLINED" {
+		t.Fatalf("after the declines: %v", status)
+	}
+	if get(apps, "job", "status") != "CLOSED" {
+		t.Fatalf("job: %v", apps["job"])
+	}
+
+	// nick sees his declined application; nina's list shows hers.
+	nickApps := h.must(k.as("nick", nannyGroups, "Query", "listJobsAppliedTo", obj{"username": "nick"}))
+	if items := get(nickApps, "applications", "items").([]any); len(items) != 1 || get(items[0].(obj), "status") != "DECLINED" {
+		t.Fatalf("listJobsAppliedTo nick: %v", nickApps)
+	}
+	// The declined application cannot be withdrawn.
+	h.wantError(k.as("nick", nannyGroups, "Mutation", "withdrawApplication", obj{"jobId": jobID, "applicationId": nickApp["id"]}), appsync.TypeConflict)
+
+	// alice's own view of herself has the private fields.
+	self := h.must(k.as("alice", parentGroups, "Query", "getUser", obj{"username": "alice"}))
+	if self["email"] != "alice@example.com" || self["phoneNumber"] != "+4915112345678" {
+		t.Fatalf("getUser self: %v", self)
+	}
+	parentJobs := h.must(k.as("alice", parentGroups, "Query", "listJobsByParent", obj{"username": "alice"}))
+	if get(parentJobs, "parent", "username") != "alice" || len(get(parentJobs, "jobs", "items").([]any)) != 1 {
+		t.Fatalf("listJobsByParent: %v", parentJobs)
+	}
+
+	// Every log record is one JSON line with the request ids.
+	for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+	}
+	if !strings.Contains(h.logs.String(), `"requestId":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"`) {
+		t.Fatal("the AppSync request id (x-amzn-requestid) is not logged")
+	}
+	return storyResult{jobID: jobID, ninaApp: str(ninaApp["id"]), nickApp: str(nickApp["id"])}
+}
