@@ -75,11 +75,14 @@
 // in itself when none is given (its idempotency-token middleware runs
 // before the retry loop), so the SDK's retries of one call share a token
 // and a transaction that committed before its response was lost is not
-// applied twice; Store sets a fresh token per call explicitly. Conditional
-// UpdateItems recognize their own earlier attempt from the item a failed
-// condition returns (same version and updatedOn), and BookNanny recognizes
-// a booking that already succeeded. See the tests for the fault injection
-// that checks this.
+// applied twice; Store sets a fresh token per call explicitly. An
+// UpdateItem has no token: when the SDK retries one whose first attempt did
+// commit, its condition fails, and UpdateUser, UpdateJob and TransitionJob
+// recognize their own write in the item the failure returns (same version,
+// updatedOn and content) and succeed — so an exact repeat of an update that
+// succeeded returns nil, not ErrConflict. BookNanny recognizes a booking
+// that already succeeded. TestFaults injects failures before sending and
+// after the server committed, and checks each write happens once.
 //
 // # Items
 //

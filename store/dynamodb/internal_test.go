@@ -51,6 +51,7 @@ func fullJob() babysitter.Job {
 
 // TestItemRoundTrip encodes every field of each entity and decodes it back.
 func TestItemRoundTrip(t *testing.T) {
+	t.Parallel()
 	u := fullUser()
 	item, err := userItem(u)
 	if err != nil {
@@ -110,6 +111,7 @@ func TestItemRoundTrip(t *testing.T) {
 // are the ones the encoder writes (the domain types' json names), and that
 // timeValue writes times as the encoder does.
 func TestAttributeNames(t *testing.T) {
+	t.Parallel()
 	u, _ := userItem(fullUser())
 	j, _ := jobItem(fullJob())
 	a, _ := applicationItem(babysitter.Application{ID: "a", JobID: "j", NannyUsername: "n", Status: babysitter.ApplicationPending})
@@ -142,6 +144,7 @@ func TestAttributeNames(t *testing.T) {
 
 // TestKeyOrder checks the sort-key order the key design relies on.
 func TestKeyOrder(t *testing.T) {
+	t.Parallel()
 	id := "0190a1b2-0000-7000-8000-000000000002"
 	order := []string{applicantKey("zz-nanny"), applicationKey(id), jobKey(id), userKey("aaa")}
 	if !slices.IsSorted(order) {
@@ -163,6 +166,7 @@ func TestKeyOrder(t *testing.T) {
 // TestCursorChecks feeds list.start cursors of the right scope whose keys
 // point elsewhere: all are invalid input, none becomes a start key.
 func TestCursorChecks(t *testing.T) {
+	t.Parallel()
 	jobsOf := func(parent string) list {
 		return list{
 			scope: "parent-jobs:" + parent, index: IndexByUser, pkAttr: attrGSI1PK, skAttr: attrGSI1SK,
@@ -203,6 +207,7 @@ func TestCursorChecks(t *testing.T) {
 // TestGuardExpr checks the Guard's condition, including a Guard that
 // allows nothing.
 func TestGuardExpr(t *testing.T) {
+	t.Parallel()
 	e := newExpr()
 	got := e.guard(babysitter.Guard{Username: "u", Allow: []babysitter.AccountStatus{babysitter.StatusVerified, babysitter.StatusUnverified}})
 	if want := "attribute_exists(#n0) AND #n1 IN (:v0, :v1)"; got != want {

@@ -15,6 +15,7 @@ import (
 	"context"
 	"maps"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -107,20 +108,9 @@ func Format(m map[string]int) string {
 		}
 		b.WriteString(k)
 		b.WriteByte('=')
-		b.WriteString(itoa(m[k]))
+		b.WriteString(strconv.Itoa(m[k]))
 	}
 	return b.String()
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var d []byte
-	for ; n > 0; n /= 10 {
-		d = append([]byte{byte('0' + n%10)}, d...)
-	}
-	return string(d)
 }
 
 func nonNil(m map[string]int) map[string]int {
