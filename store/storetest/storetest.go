@@ -52,8 +52,6 @@ func groups() []struct {
 		{"cursors", cursorCases},
 		{"races", raceCases},
 		{"service", serviceCases},
-		{"reviews", reviewCases},
-		{"near", nearCases},
 	}
 }
 
