@@ -271,12 +271,13 @@ func TestPollerGracefulStop(t *testing.T) {
 	if e := ctxErr.Load(); e != "<nil>" {
 		t.Errorf("handler's context error after Run was cancelled = %v, want nil", e)
 	}
-	if n := handled.Load(); n != 1 {
-		t.Errorf("%d batches handled, want 1 (none after the stop)", n)
-	}
-	// The slow message was deleted; the one sent after the stop waits.
-	if v, f := q.Len(); v != 1 || f != 0 {
-		t.Errorf("after stop Len = %d visible, %d in flight; want 1, 0", v, f)
+	// The slow message was handled and deleted. The one sent after the stop
+	// either waits in the queue or — when a worker's Receive had begun just
+	// before the cancel, which SQS allows too — was handled and deleted:
+	// never stranded in flight.
+	v, f := q.Len()
+	if n := int(handled.Load()); f != 0 || n+v != 2 || n < 1 {
+		t.Errorf("after stop: %d batches handled, Len = %d visible, %d in flight; want 1 handled + 1 visible (or 2 handled), 0 in flight", n, v, f)
 	}
 }
 
