@@ -8,16 +8,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
 	"github.com/babysitter-go/babysitter/examples/lambda/internal/lambdaenv"
+	"github.com/babysitter-go/babysitter/queue/sqs"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
 )
 
@@ -50,16 +51,8 @@ func newService(ctx context.Context, log *slog.Logger) (*babysitter.Service, err
 		return nil, err
 	}
 	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg), table)
-	queue := pendingQueue{url: queueURL}
+	// The resolver only sends (SendMessageBatch); receiving is the decline
+	// function's event source mapping.
+	queue := sqs.New(awssqs.NewFromConfig(cfg), queueURL, sqs.Options{})
 	return babysitter.New(store, queue, babysitter.Options{Logger: log}), nil
-}
-
-// pendingQueue stands in for queue/sqs, which does not exist yet: every
-// Send fails, so BookNanny and CancelJob commit and report
-// DeclinesNotQueued (recoverable with reconcileJob once the real queue is
-// wired).
-type pendingQueue struct{ url string }
-
-func (pendingQueue) Send(context.Context, []babysitter.Message) error {
-	return errors.New("queue/sqs pending")
 }

@@ -21,7 +21,7 @@ type Event struct {
 	Arguments json.RawMessage `json:"arguments"`
 	// Identity is null for API-key calls, a Cognito user pools identity for
 	// tokens from the pool.
-	Identity *Identity      `json:"identity"`
+	Identity *Identity       `json:"identity"`
 	Source   json.RawMessage `json:"source"`
 	Info     Info            `json:"info"`
 	Request  Request         `json:"request"`
