@@ -2,8 +2,10 @@ package lambda_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
 	qmemory "github.com/babysitter-go/babysitter/queue/memory"
@@ -101,10 +103,14 @@ func runStory(t *testing.T, h *harness) storyResult {
 	h.wantError(k.as("nick", nannyGroups, "Mutation", "applyToJob", obj{"jobId": jobID}), appsync.TypeAlreadyExists)
 
 	// The nannies see the job in the OPEN list.
-	open := h.must(k.as("nina", nannyGroups, "Query", "listJobsByStatus", obj{"status": "OPEN", "limit": 10}))
-	if items := open["items"].([]any); len(items) != 1 || get(items[0].(obj), "id") != jobID {
-		t.Fatalf("listJobsByStatus: %v", open)
-	}
+	// (GSI reads: DynamoDB's indexes are eventually consistent.)
+	eventually(t, func() string {
+		open := h.must(k.as("nina", nannyGroups, "Query", "listJobsByStatus", obj{"status": "OPEN", "limit": 10}))
+		if items := open["items"].([]any); len(items) != 1 || get(items[0].(obj), "id") != jobID {
+			return fmt.Sprintf("listJobsByStatus: %v", open)
+		}
+		return ""
+	})
 
 	// alice books nina; nick's application is declined through the queue.
 	booking := h.must(k.as("alice", parentGroups, "Mutation", "bookNanny", obj{"jobId": jobID, "applicationId": ninaApp["id"]}))
@@ -136,10 +142,13 @@ func runStory(t *testing.T, h *harness) storyResult {
 	}
 
 	// nick sees his declined application; nina's list shows hers.
-	nickApps := h.must(k.as("nick", nannyGroups, "Query", "listJobsAppliedTo", obj{"username": "nick"}))
-	if items := get(nickApps, "applications", "items").([]any); len(items) != 1 || get(items[0].(obj), "status") != "DECLINED" {
-		t.Fatalf("listJobsAppliedTo nick: %v", nickApps)
-	}
+	eventually(t, func() string {
+		nickApps := h.must(k.as("nick", nannyGroups, "Query", "listJobsAppliedTo", obj{"username": "nick"}))
+		if items := get(nickApps, "applications", "items").([]any); len(items) != 1 || get(items[0].(obj), "status") != "DECLINED" {
+			return fmt.Sprintf("listJobsAppliedTo nick: %v", nickApps)
+		}
+		return ""
+	})
 	// The declined application cannot be withdrawn.
 	h.wantError(k.as("nick", nannyGroups, "Mutation", "withdrawApplication", obj{"jobId": jobID, "applicationId": nickApp["id"]}), appsync.TypeConflict)
 
@@ -148,10 +157,13 @@ func runStory(t *testing.T, h *harness) storyResult {
 	if self["email"] != "alice@example.com" || self["phoneNumber"] != "+4915112345678" {
 		t.Fatalf("getUser self: %v", self)
 	}
-	parentJobs := h.must(k.as("alice", parentGroups, "Query", "listJobsByParent", obj{"username": "alice"}))
-	if get(parentJobs, "parent", "username") != "alice" || len(get(parentJobs, "jobs", "items").([]any)) != 1 {
-		t.Fatalf("listJobsByParent: %v", parentJobs)
-	}
+	eventually(t, func() string {
+		parentJobs := h.must(k.as("alice", parentGroups, "Query", "listJobsByParent", obj{"username": "alice"}))
+		if get(parentJobs, "parent", "username") != "alice" || len(get(parentJobs, "jobs", "items").([]any)) != 1 {
+			return fmt.Sprintf("listJobsByParent: %v", parentJobs)
+		}
+		return ""
+	})
 
 	// Every log record is one JSON line with the request ids.
 	for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
@@ -163,4 +175,21 @@ func runStory(t *testing.T, h *harness) storyResult {
 		t.Fatal("the AppSync request id (x-amzn-requestid) is not logged")
 	}
 	return storyResult{jobID: jobID, ninaApp: str(ninaApp["id"]), nickApp: str(nickApp["id"])}
+}
+
+// eventually retries check, which returns "" when satisfied, for a while:
+// reads through a GSI may lag a write on DynamoDB.
+func eventually(t testing.TB, check func() string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		msg := check()
+		if msg == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(msg)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
