@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/babysitter-go/babysitter"
+	sqsqueue "github.com/babysitter-go/babysitter/queue/sqs"
 	ddbstore "github.com/babysitter-go/babysitter/store/dynamodb"
 )
 
@@ -51,7 +54,24 @@ func newAWSBackends(ctx context.Context, cfg config) (babysitter.Store, babysitt
 	return store, queue, source, nil
 }
 
-// newSQSQueue returns the decline queue at cfg.QueueURL.
-func newSQSQueue(_ context.Context, _ aws.Config, cfg config) (babysitter.Queue, babysitter.Source, error) {
-	return nil, nil, fmt.Errorf("not built yet: SQS backend pending (queue/sqs does not exist yet), so -queue-url %s cannot be used", cfg.QueueURL)
+// newSQSQueue returns the decline queue at cfg.QueueURL, creating it and
+// its dead-letter queue first with -create-queue. Received messages get
+// cfg.VisibilityTimeout, the timeout the poller extends by, whatever the
+// queue's own setting.
+func newSQSQueue(ctx context.Context, awsCfg aws.Config, cfg config) (babysitter.Queue, babysitter.Source, error) {
+	client := sqs.NewFromConfig(awsCfg)
+	queueURL := cfg.QueueURL
+	if cfg.CreateQueue {
+		name := path.Base(queueURL)
+		created, _, err := sqsqueue.CreateQueue(ctx, client, name, cfg.VisibilityTimeout, maxReceiveCount)
+		if err != nil {
+			return nil, nil, err
+		}
+		if created != queueURL {
+			// The server decides the URL (host, account); use the real one.
+			queueURL = created
+		}
+	}
+	q := sqsqueue.New(client, queueURL, sqsqueue.Options{VisibilityTimeout: cfg.VisibilityTimeout})
+	return q, q, nil
 }

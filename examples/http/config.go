@@ -29,6 +29,7 @@ type config struct {
 	QueueURL    string
 	Region      string
 	CreateTable bool
+	CreateQueue bool
 
 	// Auth: HS256 with DevKey, unless both Cognito settings are given.
 	DevKey            string
@@ -94,6 +95,12 @@ Flags (environment variable in brackets):
 		return config{}, fmt.Errorf("BABYSITTER_CREATE_TABLE: %w", err)
 	}
 	fs.BoolVar(&c.CreateTable, "create-table", createTable, "create the DynamoDB table if missing; for local development [BABYSITTER_CREATE_TABLE]")
+	createQueue, err := strconv.ParseBool(env("BABYSITTER_CREATE_QUEUE", "false"))
+	if err != nil {
+		return config{}, fmt.Errorf("BABYSITTER_CREATE_QUEUE: %w", err)
+	}
+	fs.BoolVar(&c.CreateQueue, "create-queue", createQueue,
+		"create the SQS queue named by -queue-url's last path element, with a dead-letter queue, if missing; for local development [BABYSITTER_CREATE_QUEUE]")
 	fs.StringVar(&c.DevKey, "dev-key", env("BABYSITTER_DEV_KEY", defaultDevKey), "HS256 development signing `key` [BABYSITTER_DEV_KEY]")
 	fs.StringVar(&c.CognitoUserPoolID, "cognito-user-pool-id", env("BABYSITTER_COGNITO_USER_POOL_ID", ""),
 		"verify RS256 tokens of this Cognito user pool `id` instead of HS256 [BABYSITTER_COGNITO_USER_POOL_ID]")
@@ -128,6 +135,9 @@ func (c *config) validate() error {
 	}
 	if c.CreateTable && c.Table == "" {
 		errs = append(errs, errors.New("-create-table needs -table"))
+	}
+	if c.CreateQueue && c.QueueURL == "" {
+		errs = append(errs, errors.New("-create-queue needs -queue-url"))
 	}
 	if (c.CognitoUserPoolID == "") != (c.CognitoClientID == "") {
 		errs = append(errs, errors.New("-cognito-user-pool-id and -cognito-client-id go together"))

@@ -36,8 +36,8 @@ func TestEndToEnd(t *testing.T) {
 // story is what the tutorial's story created, for the later steps.
 type story struct {
 	alice, bob, carol, admin string // tokens
-	job                          babysitter.Job
-	bobApp, carolApp             babysitter.Application
+	job                      babysitter.Job
+	bobApp, carolApp         babysitter.Application
 }
 
 // tutorialStory: parent alice, nannies bob and carol, an admin verifying
@@ -307,7 +307,11 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 				}
 			}},
 		{name: "duplicate username", method: "POST", path: "/v1/users", tok: st.alice,
-			body: func() map[string]any { b := userBody("alice", babysitter.UserParent); b["email"] = "alice2@example.com"; return b }(),
+			body: func() map[string]any {
+				b := userBody("alice", babysitter.UserParent)
+				b["email"] = "alice2@example.com"
+				return b
+			}(),
 			status: 409, code: "already_exists", tried: true,
 			check: func(t *testing.T, p problem, _ response) {
 				if p.Field != babysitter.FieldUsername {

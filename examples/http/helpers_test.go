@@ -28,14 +28,14 @@ const testKey = "test-signing-key-0123456789abcdef"
 // end-to-end story runs once per backend.
 type backend struct {
 	name string
-	open func(t *testing.T) (babysitter.Store, babysitter.Queue, babysitter.Source)
+	open func(t testing.TB) (babysitter.Store, babysitter.Queue, babysitter.Source)
 }
 
 // memoryBackend is always available. The short wait lets a stopping
 // poller return quickly.
 var memoryBackend = backend{
 	name: "memory",
-	open: func(t *testing.T) (babysitter.Store, babysitter.Queue, babysitter.Source) {
+	open: func(testing.TB) (babysitter.Store, babysitter.Queue, babysitter.Source) {
 		dlq := memqueue.New(memqueue.Options{WaitTime: 50 * time.Millisecond})
 		q := memqueue.New(memqueue.Options{
 			VisibilityTimeout: 5 * time.Second,
@@ -145,7 +145,8 @@ type testEnv struct {
 
 // newTestEnv starts the handler on store/queue/source over loopback with a
 // running poller; both stop when the test ends.
-func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, source babysitter.Source) *testEnv {
+// opts adjust the server before it starts.
+func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, source babysitter.Source, opts ...func(*server)) *testEnv {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -153,6 +154,9 @@ func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, so
 	cq := &countingQueue{Queue: queue}
 	svc := babysitter.New(cs, cq, babysitter.Options{Logger: log})
 	s := &server{svc: svc, auth: newHS256Auth(testKey), log: log}
+	for _, o := range opts {
+		o(s)
+	}
 	ts := httptest.NewServer(s.routes())
 
 	ctx, cancel := context.WithCancel(context.Background())

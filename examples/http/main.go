@@ -1,6 +1,127 @@
-// Command http serves the whole babysitter Service over HTTP.
+// Command http serves the whole babysitter Service over HTTP: JSON in and
+// out, RFC 9457 problem details for errors, bearer-token authentication,
+// structured request logs, health checks and graceful shutdown.
 //
-// WALKTHROUGH_PLACEHOLDER
+// By default it runs on the in-memory store and queue, with the consumer
+// that declines the other applicants of a booked job running in process.
+// With -table and -queue-url (or BABYSITTER_TABLE and BABYSITTER_QUEUE_URL)
+// it runs on DynamoDB and SQS instead; the AWS SDK's default configuration
+// supplies the region (-region, AWS_REGION) and credentials, and
+// AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS point it at local
+// servers; -create-table and -create-queue create what is missing, for
+// local development.
+//
+// Tokens are HS256 JWTs signed with a development key by default (-dev-key,
+// BABYSITTER_DEV_KEY; the default key is public, so the server warns at
+// startup): claims "cognito:username" (or "sub") and "cognito:groups" with
+// admin, parent or nanny. The token subcommand mints them. In production,
+// -cognito-user-pool-id and -cognito-client-id verify RS256 ID and access
+// tokens of a Cognito user pool against its published keys instead. Only
+// GET /v1/users/{username} works without a token.
+//
+// # Walkthrough
+//
+// The tutorial's story with curl and jq, from the module root. Start the
+// server in another terminal (Ctrl-C stops it gracefully), or in the
+// background as below and stop it with fg and Ctrl-C (killing the go run
+// process alone would leave the server running):
+//
+//	go run ./examples/http &
+//	API=http://localhost:8080
+//	until curl -sf $API/readyz >/dev/null; do sleep 0.2; done
+//
+// Mint development tokens for a parent, two nannies and an admin:
+//
+//	ALICE=$(go run ./examples/http token -user alice -group parent)
+//	BOB=$(go run ./examples/http token -user bob -group nanny)
+//	CAROL=$(go run ./examples/http token -user carol -group nanny)
+//	ADMIN=$(go run ./examples/http token -user admin -group admin)
+//
+// Each user creates their own account; it starts UNVERIFIED:
+//
+//	curl -s -X POST $API/v1/users -H "Authorization: Bearer $ALICE" -H 'Content-Type: application/json' \
+//	  -d '{"username":"alice","email":"alice@example.com","type":"PARENT","firstName":"Alice","lastName":"Smith","dateOfBirth":"1988-04-12"}'
+//	curl -s -X POST $API/v1/users -H "Authorization: Bearer $BOB" -H 'Content-Type: application/json' \
+//	  -d '{"username":"bob","email":"bob@example.com","type":"NANNY","firstName":"Bob","lastName":"Jones","dateOfBirth":"1995-09-30"}'
+//	curl -s -X POST $API/v1/users -H "Authorization: Bearer $CAROL" -H 'Content-Type: application/json' \
+//	  -d '{"username":"carol","email":"carol@example.com","type":"NANNY","firstName":"Carol","lastName":"Brown","dateOfBirth":"1992-01-15"}'
+//
+// The admin verifies them (a nanny must be VERIFIED to apply, a parent to
+// book):
+//
+//	for u in alice bob carol; do
+//	  curl -s -X PUT $API/v1/users/$u/status -H "Authorization: Bearer $ADMIN" \
+//	    -H 'Content-Type: application/json' -d '{"status":"VERIFIED"}' | jq -c '{username, status}'
+//	done
+//
+// Alice posts a job (cost in minor units: 6000 is 60.00 EUR); the nannies
+// find it among the open jobs:
+//
+//	JOB=$(curl -s -X POST $API/v1/jobs -H "Authorization: Bearer $ALICE" -H 'Content-Type: application/json' \
+//	  -d '{"jobType":"BABYSITTING","description":"Two kids, one evening","numberOfKids":2,
+//	       "startDate":"2030-06-01","endDate":"2030-06-01","startTime":"18:00","endTime":"23:00",
+//	       "address":"1 Main Street","city":"Berlin","latitude":52.52,"longitude":13.405,
+//	       "cost":{"amount":6000,"currency":"EUR"}}' | jq -r .id)
+//	curl -s "$API/v1/jobs?status=OPEN" -H "Authorization: Bearer $BOB" | jq -c '.items[] | {id, city, cost}'
+//
+// Bob and carol apply (the body is optional):
+//
+//	BOB_APP=$(curl -s -X POST $API/v1/jobs/$JOB/applications -H "Authorization: Bearer $BOB" \
+//	  -H 'Content-Type: application/json' -d '{"message":"I love kids"}' | jq -r .id)
+//	curl -s -X POST $API/v1/jobs/$JOB/applications -H "Authorization: Bearer $CAROL" | jq -c '{username, jobApplicationStatus}'
+//
+// Alice books bob: the job closes and carol's decline is queued:
+//
+//	curl -s -X POST $API/v1/jobs/$JOB/booking -H "Authorization: Bearer $ALICE" \
+//	  -H 'Content-Type: application/json' -d "{\"applicationId\":\"$BOB_APP\"}" \
+//	  | jq -c '{jobStatus: .job.jobStatus, accepted: .application.username, declinesQueued}'
+//	# {"jobStatus":"CLOSED","accepted":"bob","declinesQueued":1}
+//
+// A moment later the in-process consumer has declined carol:
+//
+//	sleep 1
+//	curl -s $API/v1/jobs/$JOB/applications -H "Authorization: Bearer $ALICE" \
+//	  | jq -c '.applications.items[] | {username, jobApplicationStatus}'
+//	# {"username":"carol","jobApplicationStatus":"DECLINED"}
+//	# {"username":"bob","jobApplicationStatus":"ACCEPTED"}
+//
+// Errors are problem details with a stable code; a nanny may not post a job:
+//
+//	curl -s -X POST $API/v1/jobs -H "Authorization: Bearer $BOB" -H 'Content-Type: application/json' -d '{}'
+//	# {"type":"https://pkg.go.dev/github.com/babysitter-go/babysitter#ErrForbidden","title":"Forbidden",
+//	#  "status":403,"detail":"forbidden: role \"nanny\" may not do this","code":"forbidden","requestId":"…"}
+//
+// # Routes
+//
+//	POST   /v1/users                                           CreateUser, 201
+//	GET    /v1/users?type=NANNY&limit=&cursor=                 ListUsers, a page
+//	GET    /v1/users/{username}                                GetUser (no token needed)
+//	PATCH  /v1/users/{username}                                UpdateUser
+//	DELETE /v1/users/{username}                                DeleteUser, 204
+//	PUT    /v1/users/{username}/status                         UpdateUserStatus {"status":"VERIFIED"}
+//	GET    /v1/users/{username}/jobs                           ListJobsByParent
+//	GET    /v1/users/{username}/applications                   ListJobsAppliedTo
+//	POST   /v1/jobs                                            CreateJob, 201
+//	GET    /v1/jobs?status=OPEN&limit=&cursor=                 ListJobsByStatus, a page
+//	GET    /v1/jobs/{jobId}                                    GetJob
+//	PATCH  /v1/jobs/{jobId}                                    UpdateJob
+//	POST   /v1/jobs/{jobId}/cancel                             CancelJob
+//	POST   /v1/jobs/{jobId}/applications                       ApplyToJob, 201 (no body or {"message":"…"})
+//	GET    /v1/jobs/{jobId}/applications                       ListApplicationsForJob
+//	POST   /v1/jobs/{jobId}/applications/{applicationId}/withdraw  WithdrawApplication
+//	POST   /v1/jobs/{jobId}/booking                            BookNanny {"applicationId":"…"}
+//	POST   /v1/jobs/{jobId}/reconcile                          ReconcileJob, {"declinesQueued":n}
+//	GET    /healthz                                            liveness; ?ready=1 for readiness
+//	GET    /readyz                                             readiness: the store answers
+//
+// A page is {"items":[…],"nextCursor":"…"}, without nextCursor on the last
+// page. Errors map as: invalid_input 400 (with "errors": [{field,
+// message}]), unauthenticated 401, forbidden 403, not_found 404,
+// already_exists 409 (with "field"), conflict 409, body_too_large 413,
+// unsupported_media_type 415, internal 500. When BookNanny or CancelJob
+// committed but queueing the declines failed, the answer is 503
+// declines_not_queued with the committed booking or job as "result": retry
+// the same request (it is idempotent) or POST …/reconcile.
 package main
 
 import (
@@ -45,7 +166,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	if err := serve(ctx, cfg, log, nil); err != nil {
-		log.Error("server stopped", "err", err)
+		log.Error("server failed", "err", err)
 		return 1
 	}
 	return 0

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/babysitter-go/babysitter"
+)
+
+// env is a getenv over a map.
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParseConfig(t *testing.T) {
+	c, err := parseConfig(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "localhost:8080" || c.DevKey != defaultDevKey || c.awsMode() || c.cognito() || c.VisibilityTimeout != 30*time.Second || c.LogLevel != slog.LevelInfo {
+		t.Errorf("defaults: %+v", c)
+	}
+
+	// Variables fill in; flags win over them.
+	c, err = parseConfig([]string{"-addr", ":9000", "-create-table", "-log-level", "debug"}, env(map[string]string{
+		"BABYSITTER_ADDR": ":1", "BABYSITTER_TABLE": "t", "BABYSITTER_QUEUE_URL": "http://localhost:3000/000000000000/q",
+		"AWS_REGION": "eu-central-1", "BABYSITTER_DEV_KEY": "k", "BABYSITTER_LOG_LEVEL": "warn",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":9000" || c.Table != "t" || !c.awsMode() || c.Region != "eu-central-1" || !c.CreateTable || c.DevKey != "k" || c.LogLevel != slog.LevelDebug {
+		t.Errorf("from env and flags: %+v", c)
+	}
+
+	// Cognito: the region comes from the pool ID.
+	c, err = parseConfig([]string{"-cognito-user-pool-id", "eu-west-1_abc", "-cognito-client-id", "client"}, env(nil), io.Discard)
+	if err != nil || !c.cognito() || c.cognitoRegion() != "eu-west-1" {
+		t.Errorf("cognito: %+v, %v", c, err)
+	}
+
+	for name, args := range map[string][]string{
+		"table without queue":      {"-table", "t"},
+		"queue without table":      {"-queue-url", "http://q"},
+		"create-table alone":       {"-create-table"},
+		"create-queue alone":       {"-create-queue"},
+		"pool without client":      {"-cognito-user-pool-id", "eu-west-1_abc"},
+		"pool without region":      {"-cognito-user-pool-id", "abc", "-cognito-client-id", "c"},
+		"empty dev key":            {"-dev-key", ""},
+		"zero visibility":          {"-visibility-timeout", "0s"},
+		"unknown flag":             {"-nope"},
+		"stray argument":           {"serve"},
+		"bad log level":            {"-log-level", "loud"},
+		"negative shutdown period": {"-shutdown-timeout", "-1s"},
+	} {
+		if _, err := parseConfig(args, env(nil), io.Discard); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := parseConfig([]string{"-h"}, env(nil), io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: %v", err)
+	}
+}
+
+// TestTokenCommand mints a token with the subcommand and checks the server
+// accepts it for the right actor.
+func TestTokenCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	getenv := env(map[string]string{"BABYSITTER_DEV_KEY": testKey})
+	if code := run(context.Background(), []string{"token", "-user", "alice", "-group", "nanny,admin", "-ttl", "1h"}, getenv, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	a, err := newHS256Auth(testKey).authenticate(context.Background(), strings.TrimSpace(out.String()))
+	if err != nil || a != (babysitter.Actor{Username: "alice", Role: babysitter.RoleAdmin}) {
+		t.Errorf("minted token: %+v, %v", a, err)
+	}
+	for _, args := range [][]string{{"token"}, {"token", "-user", "alice"}, {"token", "-user", "alice", "-group", "root"}, {"token", "-bogus"}} {
+		out.Reset()
+		if code := run(context.Background(), args, getenv, &out, io.Discard); code == 0 || out.Len() > 0 {
+			t.Errorf("%q: exit %d, output %q", args, code, out.String())
+		}
+	}
+}
+
+// TestServeAndShutdown runs the real serve on a free port: it answers,
+// and cancelling its context stops it gracefully — the HTTP server and the
+// poller — with a nil error.
+func TestServeAndShutdown(t *testing.T) {
+	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0", "-dev-key", testKey}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)), func(a string) { addr <- a })
+	}()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz %d", resp.StatusCode)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("the server still answers after stopping")
+	}
+	var msgs []string
+	for l := range strings.Lines(logs.String()) {
+		var m struct{ Msg, Level string }
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m.Level+" "+m.Msg)
+	}
+	got := strings.Join(msgs, "\n")
+	for _, w := range []string{"WARN verifying HS256 tokens with a development key", "INFO listening", "INFO shutting down", "INFO stopped"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("log lacks %q:\n%s", w, got)
+		}
+	}
+}
+
+// TestServeFailsFast: an address serve cannot listen on is an error, not
+// a hang.
+func TestServeFailsFast(t *testing.T) {
+	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:-1"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := serve(context.Background(), cfg, slog.New(slog.DiscardHandler), nil); err == nil {
+		t.Error("serve on a bad address: no error")
+	}
+}
