@@ -154,14 +154,14 @@ func tutorialStory(t *testing.T, e *testEnv) story {
 }
 
 // wantStatuses checks the job's applications as its parent lists them.
-func wantStatuses(t *testing.T, e *testEnv, tok, jobID string, want_ map[string]babysitter.ApplicationStatus) error {
+func wantStatuses(t *testing.T, e *testEnv, tok, jobID string, wantApps map[string]babysitter.ApplicationStatus) error {
 	ja := want[babysitter.JobApplications](t, e.do("GET", "/v1/jobs/"+jobID+"/applications", tok, nil), http.StatusOK)
 	got := map[string]babysitter.ApplicationStatus{}
 	for _, a := range ja.Applications.Items {
 		got[a.ID] = a.Status
 	}
-	if ja.Job.ID != jobID || fmt.Sprint(got) != fmt.Sprint(want_) {
-		return fmt.Errorf("applications of %s: %v, want %v", jobID, got, want_)
+	if ja.Job.ID != jobID || fmt.Sprint(got) != fmt.Sprint(wantApps) {
+		return fmt.Errorf("applications of %s: %v, want %v", jobID, got, wantApps)
 	}
 	return nil
 }

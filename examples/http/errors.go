@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/babysitter-go/babysitter"
 )
@@ -154,7 +153,7 @@ func writeProblem(w http.ResponseWriter, p problem) {
 		// RFC 6750: tell the client which scheme to use.
 		h.Set("WWW-Authenticate", `Bearer realm="babysitter"`)
 	case http.StatusServiceUnavailable:
-		h.Set("Retry-After", strconv.Itoa(1))
+		h.Set("Retry-After", "1")
 	}
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("X-Content-Type-Options", "nosniff")

@@ -212,6 +212,7 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		return usageError{err}
 	}
 	if *user == "" || *groups == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "token needs -user and -group, and no arguments")
 		fs.Usage()
 		return usageError{errors.New("token needs -user and -group, and no arguments")}
 	}

@@ -111,13 +111,15 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, p)
 }
 
-// writeJSON writes v with status.
+// writeJSON writes v with status. It returns nil, so that a handler can
+// end with return writeJSON(…): once the status is sent, a failed write
+// only means the client left, and there is nothing left to report to it.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // the status is out; a failed write means the client left
+	_ = json.NewEncoder(w).Encode(v)
 	return nil
 }
 
@@ -127,8 +129,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 func pageRequest(r *http.Request) (babysitter.PageRequest, error) {
 	q := r.URL.Query()
 	p := babysitter.PageRequest{Cursor: q.Get("cursor")}
-	if v := q.Get("limit"); v != "" || q.Has("limit") {
-		n, err := strconv.Atoi(v)
+	if q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
 		if err != nil || n < 1 {
 			return p, &babysitter.InvalidInputError{Fields: []babysitter.FieldError{{
 				Field: "limit", Message: "must be an integer between 1 and " + strconv.Itoa(babysitter.MaxLimit),
@@ -368,9 +370,9 @@ func (s *server) reconcileJob(w http.ResponseWriter, r *http.Request, a babysitt
 
 // Health.
 
-// readinessProbeUser is a valid username that is never created (the
-// library refuses nothing about it, but no test or walkthrough uses it): a
-// GetUser of it that answers NotFound proves the store is reachable.
+// readinessProbeUser is the user the readiness check reads. Any answer of
+// the store proves it reachable: NotFound, the usual one, as well as the
+// user, should someone ever sign up under this name.
 const readinessProbeUser = "readiness-probe"
 
 // healthz is the liveness check: the process serves requests. With
@@ -384,7 +386,9 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // readyz is the readiness check: the store answers a cheap read, and the
-// server is not shutting down.
+// server is not shutting down. The queue is not probed: babysitter.Queue
+// has no cheap read-only call, and a failed send is reported (503
+// declines_not_queued) and recoverable anyway.
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
 		s.fail(w, r, errDraining)
