@@ -78,7 +78,9 @@ type Options struct {
 	// polling), in whole seconds from 0 to 20: it is rounded up to a whole
 	// second and capped at 20s. Zero means 20s, the cheapest setting (a
 	// Receive returns as soon as a message arrives, and a cancelled
-	// context ends it at once); a negative value means short polling.
+	// context ends it at once). A negative value leaves the wait to the
+	// queue's ReceiveMessageWaitTimeSeconds attribute: short polling
+	// unless the queue sets one.
 	WaitTime time.Duration
 	// VisibilityTimeout, when positive, is the visibility timeout of the
 	// messages this Queue receives, overriding the queue's own: rounded up

@@ -208,22 +208,26 @@ type Faults struct {
 	hit   map[string]int
 }
 
+// faultRule: the next left attempts fail with first; after them, every
+// every-th attempt fails with periodic (every 0: none).
 type faultRule struct {
-	fault Fault
-	left  int // the next left attempts fail
-	every int // then every every-th attempt fails (0: none)
-	seen  int
+	left     int
+	first    Fault
+	every    int
+	periodic Fault
+	seen     int
 }
 
-// Fail makes the next n attempts of operation op fail with fault.
+// Fail makes the next n attempts of operation op fail with fault. It
+// combines with FailEvery: those n come first.
 func (f *Faults) Fail(op string, n int, fault Fault) {
-	f.set(op, &faultRule{fault: fault, left: n})
+	f.update(op, func(r *faultRule) { r.left, r.first = n, fault })
 }
 
 // FailEvery makes every k-th attempt of operation op fail with fault, until
-// Clear.
+// Clear. It combines with Fail.
 func (f *Faults) FailEvery(op string, k int, fault Fault) {
-	f.set(op, &faultRule{fault: fault, every: k})
+	f.update(op, func(r *faultRule) { r.every, r.periodic, r.seen = k, fault, 0 })
 }
 
 // Clear stops injecting faults into op.
@@ -233,13 +237,18 @@ func (f *Faults) Clear(op string) {
 	delete(f.rules, op)
 }
 
-func (f *Faults) set(op string, r *faultRule) {
+func (f *Faults) update(op string, fn func(*faultRule)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.rules == nil {
 		f.rules, f.hit = map[string]*faultRule{}, map[string]int{}
 	}
-	f.rules[op] = r
+	r := f.rules[op]
+	if r == nil {
+		r = &faultRule{}
+		f.rules[op] = r
+	}
+	fn(r)
 }
 
 // Injected is how many faults were injected into op.
@@ -257,16 +266,17 @@ func (f *Faults) take(op string) (Fault, bool) {
 	if r == nil {
 		return Fault{}, false
 	}
-	r.seen++
-	switch {
-	case r.left > 0:
+	if r.left > 0 {
 		r.left--
-	case r.every > 0 && r.seen%r.every == 0:
-	default:
-		return Fault{}, false
+		f.hit[op]++
+		return r.first, true
 	}
-	f.hit[op]++
-	return r.fault, true
+	r.seen++
+	if r.every > 0 && r.seen%r.every == 0 {
+		f.hit[op]++
+		return r.periodic, true
+	}
+	return Fault{}, false
 }
 
 // Register is an API option adding the fault middleware inside the SDK's
