@@ -153,12 +153,10 @@ func (s *Store) DeclineApplications(ctx context.Context, jobID string, applicati
 	const op = "DeclineApplications"
 	keys := []map[string]types.AttributeValue{jobItemKey(jobID)}
 	seen := map[string]bool{}
-	var ids []string // distinct, in order
 	for _, id := range applicationIDs {
 		if !seen[id] {
 			seen[id] = true
-			ids = append(ids, id)
-			keys = append(keys, applicationItemKey(jobID, id))
+			keys = append(keys, applicationItemKey(jobID, id)) // distinct, in order
 		}
 	}
 	items, err := s.batchGet(ctx, keys)

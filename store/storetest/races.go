@@ -81,9 +81,7 @@ func testRaceBookings(t *testing.T, s babysitter.Store) {
 		t.Errorf("job is %s accepting %q, want CLOSED accepting the winner %s", got.Status, got.AcceptedApplicationID, as[w].ID)
 	}
 	want := make([]babysitter.Application, len(as))
-	for i, a := range as {
-		want[i] = a
-	}
+	copy(want, as)
 	want[w] = results[w].app
 	if want[w].Status != babysitter.ApplicationAccepted {
 		t.Errorf("winner's application is %s, want ACCEPTED", want[w].Status)
