@@ -26,6 +26,7 @@ const (
 	attrJobStatus     = "jobStatus"            // Job.Status
 	attrAppStatus     = "jobApplicationStatus" // Application.Status
 	attrAccepted      = "acceptedApplicationId"
+	attrAcceptedNanny = "acceptedNanny" // Job.AcceptedNanny
 	attrUpdatedOn     = "updatedOn"
 	attrVersion       = "version"
 	attrApplicationID = "applicationId" // on the applicant marker
@@ -106,10 +107,14 @@ func userItem(u babysitter.User) (map[string]types.AttributeValue, error) {
 	return withKeys(item, userKeys(u.Username, u.Type)), nil
 }
 
+// jobItem is a job's item; an OPEN job also carries the byCell index keys.
 func jobItem(j babysitter.Job) (map[string]types.AttributeValue, error) {
 	item, err := marshal(j)
 	if err != nil {
 		return nil, err
+	}
+	if j.Status == babysitter.JobOpen {
+		withKeys(item, geoKeys(j.ID, j.Latitude, j.Longitude))
 	}
 	return withKeys(item, jobKeys(j.ID, j.ParentUsername, j.Status)), nil
 }
