@@ -41,6 +41,7 @@ const (
 	prefixJobStatus   = "JOBSTATUS#"
 	prefixApplication = "APPLICATION#"
 	prefixApplicant   = "APPLICANT#"
+	prefixReview      = "REVIEW#"
 	prefixCell        = "CELL#"
 )
 
@@ -62,6 +63,7 @@ func jobKey(id string) string                    { return prefixJob + id }
 func jobStatusKey(s babysitter.JobStatus) string { return prefixJobStatus + string(s) }
 func applicationKey(id string) string            { return prefixApplication + id }
 func applicantKey(nanny string) string           { return prefixApplicant + nanny }
+func reviewKey(id string) string                 { return prefixReview + id }
 func cellKey(cell string) string                 { return prefixCell + cell }
 
 // tableKey is the primary key of an item.
@@ -95,6 +97,17 @@ func applicationItemKey(jobID, id string) map[string]types.AttributeValue {
 
 func applicantItemKey(jobID, nanny string) map[string]types.AttributeValue {
 	return tableKey(jobKey(jobID), applicantKey(nanny))
+}
+
+// reviewItemKey is a review's key, in its reviewee's partition.
+func reviewItemKey(reviewee, id string) map[string]types.AttributeValue {
+	return tableKey(userKey(reviewee), reviewKey(id))
+}
+
+// reviewMarkerKey is the key of the marker that makes "one review per job
+// per direction" a put-if-absent.
+func reviewMarkerKey(jobID string, d babysitter.ReviewDirection) map[string]types.AttributeValue {
+	return tableKey(jobKey(jobID), reviewKey(string(d)))
 }
 
 // userKeys, jobKeys and applicationKeys are every key attribute of an item,
