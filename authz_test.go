@@ -292,6 +292,54 @@ func TestAuthorizationMatrix(t *testing.T) {
 			},
 			want: cell{unauth, ok, forbidden, forbidden, forbidden, ok, forbidden},
 		},
+		{
+			op: "CompleteJob", owner: p1,
+			setup: func(ctx context.Context, w *world) error {
+				_, err := w.svc.BookNanny(ctx, p1, w.j1, w.a1)
+				return err
+			},
+			call: func(ctx context.Context, w *world, a babysitter.Actor) error {
+				_, err := w.svc.CompleteJob(ctx, a, w.j1)
+				return err
+			},
+			want: cell{unauth, ok, forbidden, forbidden, forbidden, forbidden, forbidden},
+		},
+		{
+			op: "LeaveReview", owner: p1,
+			setup: func(ctx context.Context, w *world) error {
+				if _, err := w.svc.BookNanny(ctx, p1, w.j1, w.a1); err != nil {
+					return err
+				}
+				_, err := w.svc.CompleteJob(ctx, p1, w.j1)
+				return err
+			},
+			call: func(ctx context.Context, w *world, a babysitter.Actor) error {
+				in := babysitter.NewReview{Rating: 5, Answers: map[string]bool{"punctual": true, "wouldBookAgain": true, "followedInstructions": true}}
+				if a.Role == babysitter.RoleNanny {
+					in.Answers = map[string]bool{"clearInstructions": true, "paidAsAgreed": true, "wouldWorkAgain": true}
+				}
+				_, err := w.svc.LeaveReview(ctx, a, w.j1, in)
+				return err
+			},
+			// the booked nanny (n1) reviews the parent; n2 was not booked.
+			want: cell{unauth, ok, forbidden, ok, forbidden, forbidden, forbidden},
+		},
+		{
+			op: "ListReviews", owner: p1,
+			call: func(ctx context.Context, w *world, a babysitter.Actor) error {
+				_, err := w.svc.ListReviews(ctx, a, n1.Username, babysitter.PageRequest{})
+				return err
+			},
+			want: cell{ok, ok, ok, ok, ok, ok, ok},
+		},
+		{
+			op: "ListJobsNear", owner: n1,
+			call: func(ctx context.Context, w *world, a babysitter.Actor) error {
+				_, err := w.svc.ListJobsNear(ctx, a, 52.52, 13.405, 5, babysitter.PageRequest{})
+				return err
+			},
+			want: cell{unauth, ok, forbidden, ok, ok, ok, forbidden},
+		},
 	}
 	for _, tt := range tests {
 		columns := []struct {

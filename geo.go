@@ -1,8 +1,13 @@
 package babysitter
 
 import (
+	"cmp"
+	"context"
+	"errors"
 	"math"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -141,4 +146,75 @@ func coveringRanges(lat, lon, radiusKm float64) []GeoRange {
 	}
 	sort.Slice(ranges, func(i, j int) bool { return ranges[i].Cell < ranges[j].Cell })
 	return ranges
+}
+
+// NearbyJob is a job with its distance from the point of a ListJobsNear.
+type NearbyJob struct {
+	Job
+	DistanceKm float64 `json:"distanceKm"`
+}
+
+// ListJobsNear lists the OPEN jobs within radiusKm (at most MaxRadiusKm) of
+// a point, nearest first, for nannies and admins. It reads the geohash
+// index ranges around the point (see GeoRange), never every open job.
+// Pages continue after the last job returned (distance, then ID).
+func (s *Service) ListJobsNear(ctx context.Context, a Actor, latitude, longitude, radiusKm float64, p PageRequest) (Page[NearbyJob], error) {
+	const op = "ListJobsNear"
+	if err := authorize(a, RoleNanny, RoleAdmin); err != nil {
+		return Page[NearbyJob]{}, opErr(op, err)
+	}
+	var fe fieldErrors
+	validateCoordinates(&fe, latitude, longitude)
+	if !(radiusKm > 0 && radiusKm <= MaxRadiusKm) {
+		fe.add("radiusKm", "must be greater than 0 and at most %d", MaxRadiusKm)
+	}
+	p, err := p.normalize()
+	if err != nil {
+		var ie *InvalidInputError
+		errors.As(err, &ie)
+		fe = append(fe, ie.Fields...)
+	}
+	if err := fe.err(); err != nil {
+		return Page[NearbyJob]{}, opErr(op, err)
+	}
+	scope := "near:" + strconv.FormatFloat(latitude, 'g', -1, 64) + "," +
+		strconv.FormatFloat(longitude, 'g', -1, 64) + "," + strconv.FormatFloat(radiusKm, 'g', -1, 64)
+	afterDist, afterID := -1.0, ""
+	if p.Cursor != "" {
+		key, err := DecodeCursor(scope, p.Cursor)
+		if err != nil {
+			return Page[NearbyJob]{}, opErr(op, err)
+		}
+		if afterDist, err = strconv.ParseFloat(key["d"], 64); err != nil || afterDist < 0 {
+			return Page[NearbyJob]{}, opErr(op, invalid("cursor", "is not a cursor of this list"))
+		}
+		afterID = key["id"]
+	}
+	jobs, err := s.store.ListOpenJobsInRanges(ctx, s.guard(a, s.active), coveringRanges(latitude, longitude, radiusKm))
+	if err != nil {
+		return Page[NearbyJob]{}, opErr(op, err)
+	}
+	near := make([]NearbyJob, 0, len(jobs))
+	for _, j := range jobs {
+		d := DistanceKm(latitude, longitude, j.Latitude, j.Longitude)
+		if d > radiusKm || d < afterDist || (d == afterDist && j.ID <= afterID) {
+			continue
+		}
+		near = append(near, NearbyJob{Job: j, DistanceKm: d})
+	}
+	slices.SortFunc(near, func(x, y NearbyJob) int {
+		if c := cmp.Compare(x.DistanceKm, y.DistanceKm); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	page := Page[NearbyJob]{Items: near}
+	if len(near) > p.Limit {
+		page.Items = near[:p.Limit]
+		last := page.Items[p.Limit-1]
+		page.NextCursor = EncodeCursor(scope, map[string]string{
+			"d": strconv.FormatFloat(last.DistanceKm, 'g', -1, 64), "id": last.ID,
+		})
+	}
+	return page, nil
 }

@@ -55,9 +55,12 @@ type Job struct {
 	JobDetails
 	Status JobStatus `json:"jobStatus"`
 	// AcceptedApplicationID is set when the job is booked (CLOSED).
-	AcceptedApplicationID string    `json:"acceptedApplicationId,omitempty"`
-	CreatedOn             time.Time `json:"createdOn"`
-	UpdatedOn             time.Time `json:"updatedOn"`
+	AcceptedApplicationID string `json:"acceptedApplicationId,omitempty"`
+	// AcceptedNanny is the booked nanny's username, set with
+	// AcceptedApplicationID; reviews use it to know the two parties.
+	AcceptedNanny string    `json:"acceptedNanny,omitempty"`
+	CreatedOn     time.Time `json:"createdOn"`
+	UpdatedOn     time.Time `json:"updatedOn"`
 	// Version increments on every edit; stores use it for optimistic concurrency.
 	Version int64 `json:"version"`
 }

@@ -126,7 +126,8 @@ type Store interface {
 	ListJobsAppliedTo(ctx context.Context, g Guard, nanny string, p PageRequest) (User, Page[Application], error)
 
 	// BookNanny, in one atomic write, moves the job OPEN → CLOSED with
-	// AcceptedApplicationID = applicationID and the application PENDING →
+	// AcceptedApplicationID = applicationID and AcceptedNanny = the
+	// application's nanny, and the application PENDING →
 	// ACCEPTED, when the job's parent is owner (ErrForbidden) and the Guard
 	// passes. ErrConflict when the job is not OPEN or the application not
 	// PENDING; ErrNotFound when either does not exist (or the application
@@ -145,6 +146,22 @@ type Store interface {
 	// not exist; ErrConflict when it is OPEN (declines are only for jobs
 	// that can no longer take a nanny).
 	DeclineApplications(ctx context.Context, jobID string, applicationIDs []string, now time.Time) (DeclineResult, error)
+
+	// CreateReview inserts r and adds r.Rating to the reviewee's Rating
+	// (Count+1, Sum+Rating) in one atomic write, when the job exists
+	// (ErrNotFound), is COMPLETED (ErrConflict), r.Reviewer and r.Reviewee
+	// are its parent and AcceptedNanny in r.Direction (ErrForbidden), and
+	// the job has no review in that direction yet (*AlreadyExistsError on
+	// review). The Guard is on the reviewer.
+	CreateReview(ctx context.Context, g Guard, r Review) error
+	// ListReviews lists the reviews of a user (as reviewee), newest first.
+	ListReviews(ctx context.Context, username string, p PageRequest) (Page[Review], error)
+	// ListOpenJobsInRanges returns the OPEN jobs whose location lies in any
+	// of the geohash ranges: cell Geohash(lat, lon, GeoCellPrecision) ==
+	// r.Cell and key Geohash(lat, lon, GeoKeyPrecision) within [r.From,
+	// r.To]. It reads an index of OPEN jobs by cell, never every job; a job
+	// leaves the index when it leaves OPEN. Order is unspecified.
+	ListOpenJobsInRanges(ctx context.Context, g Guard, ranges []GeoRange) ([]Job, error)
 }
 
 // DeclineResult says what DeclineApplications did with each application.

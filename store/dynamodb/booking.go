@@ -13,7 +13,8 @@ import (
 // BookNanny is one strongly consistent BatchGetItem of the job and the
 // application (and the Guard's actor), then one TransactWriteItems:
 //
-//	0 Update the job: OPEN → CLOSED, acceptedApplicationId, GSI2PK
+//	0 Update the job: OPEN → CLOSED, acceptedApplicationId, acceptedNanny,
+//	  GSI2PK; REMOVE GSI3PK, GSI3SK (it leaves the byCell index)
 //	  (condition: status = OPEN, username = owner, version as read)
 //	1 Update the parent: openJobs - 1 (the Guard's condition when the
 //	  parent is the actor)
@@ -73,7 +74,7 @@ func (s *Store) BookNanny(ctx context.Context, g babysitter.Guard, jobID, applic
 
 		err = s.transact(ctx, bookItems(s.table, g, j, a, now))
 		if err == nil {
-			j.Status, j.AcceptedApplicationID, j.UpdatedOn = babysitter.JobClosed, applicationID, now
+			j.Status, j.AcceptedApplicationID, j.AcceptedNanny, j.UpdatedOn = babysitter.JobClosed, applicationID, a.NannyUsername, now
 			a.Status, a.UpdatedOn = babysitter.ApplicationAccepted, now
 			return j, a, nil
 		}
@@ -95,8 +96,10 @@ func bookItems(table string, g babysitter.Guard, j babysitter.Job, a babysitter.
 	upJob := (&update{e: ej}).
 		Set(attrJobStatus, strValue(string(babysitter.JobClosed))).
 		Set(attrAccepted, strValue(a.ID)).
+		Set(attrAcceptedNanny, strValue(a.NannyUsername)).
 		Set(attrGSI2PK, strValue(jobStatusKey(babysitter.JobClosed))).
 		Set(attrUpdatedOn, timeValue(now))
+	leaveCellIndex(upJob, babysitter.JobClosed)
 	condJob := and(ej.eq(attrJobStatus, strValue(string(babysitter.JobOpen))),
 		ej.eq(attrUsername, strValue(j.ParentUsername)),
 		ej.eq(attrVersion, number(j.Version)))
@@ -156,7 +159,7 @@ func (s *Store) DeclineApplications(ctx context.Context, jobID string, applicati
 	for _, id := range applicationIDs {
 		if !seen[id] {
 			seen[id] = true
-			keys = append(keys, applicationItemKey(jobID, id))
+			keys = append(keys, applicationItemKey(jobID, id)) // distinct, in order
 		}
 	}
 	items, err := s.batchGet(ctx, keys)

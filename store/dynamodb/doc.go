@@ -1,6 +1,7 @@
 // Package dynamodb is the production babysitter.Store: every entity in one
-// DynamoDB table with two global secondary indexes, every Store method one
-// or two requests, every rule decided inside one conditional write.
+// DynamoDB table with three global secondary indexes, every Store method
+// one or two requests (one per geohash range for jobs near a point), every
+// rule decided inside one conditional write.
 //
 // # Key design
 //
@@ -10,15 +11,42 @@
 //	job                         JOB#<id>           JOB#<id>                USER#<parent> / JOB#<id>                JOBSTATUS#<status> / JOB#<id>
 //	application                 JOB#<jobId>        APPLICATION#<appId>     USER#<nanny> / APPLICATION#<appId>      –
 //	applicant marker            JOB#<jobId>        APPLICANT#<nanny>       –                                       –
+//	review                      USER#<reviewee>    REVIEW#<reviewId>       –                                       –
+//	review marker               JOB#<jobId>        REVIEW#<direction>      –                                       –
 //
-// Indexes (both project ALL): GSI1 "byUser" (GSI1PK, GSI1SK) and GSI2
-// "byStatus" (GSI2PK, GSI2SK). The attribute names are generic so one
-// index serves several patterns. The applicant marker (attributes
-// applicationId, username) makes "one application per nanny per job" a
-// put-if-absent. User items carry two counters, openJobs (a parent's OPEN
-// jobs) and pendingApplications (a nanny's PENDING applications), changed in
-// the same transactions as the jobs and applications they count, so that
-// DeleteUser's rule is a condition on one item.
+//	OPEN job only               GSI3PK = CELL#<geohash, 4 characters>   GSI3SK = <geohash, 9 characters>#<id>
+//
+// Indexes (all project ALL): GSI1 "byUser" (GSI1PK, GSI1SK), GSI2
+// "byStatus" (GSI2PK, GSI2SK) and GSI3 "byCell" (GSI3PK, GSI3SK). The
+// attribute names are generic so one index serves several patterns. The
+// applicant marker (attributes applicationId, username) makes "one
+// application per nanny per job" a put-if-absent; the review marker
+// (attributes reviewId, username: the reviewer) makes "one review per job
+// per direction" one. User items carry two counters, openJobs (a parent's
+// OPEN jobs) and pendingApplications (a nanny's PENDING applications),
+// changed in the same transactions as the jobs and applications they
+// count, so that DeleteUser's rule is a condition on one item; and the
+// rating aggregate as two numbers, ratingCount and ratingSum (User.Rating),
+// changed in the same transaction as the review they count. UpdateUser
+// never writes them.
+//
+// byCell is sparse: only OPEN jobs have its keys. CreateJob writes them,
+// UpdateJob rewrites them (the location may change), and every write that
+// moves a job out of OPEN (BookNanny, TransitionJob to CANCELLED) removes
+// them, so the index holds the OPEN jobs and nothing else — a nearby
+// query reads the open jobs of a few cells, never the closed history. The
+// partition is the precision-4 geohash cell (about 39 km × 19.5 km at the
+// equator) and the sort key the precision-9 geohash (about 5 m) then the
+// job ID, so a range of geohashes is a range of sort keys: "<hash>#<id>"
+// lies in [From, To+"~"] exactly when From ≤ hash ≤ To ('#' sorts below
+// every geohash character, '~' above). It projects ALL because a nearby
+// query returns whole jobs: with KEYS_ONLY each range would need a second
+// round trip, a BatchGetItem of every hit (up to 100 keys a call), and read
+// capacity for every job read twice; ALL costs index storage for the OPEN
+// jobs only (a sparse index, about 1 KB a job) and keeps one Query per
+// range. Cells are small enough that one busy city is not one hot
+// partition for a whole region, large enough that a 10 km query is at most
+// a handful of ranges (babysitter.GeoRange).
 //
 // Access patterns (newest first = ScanIndexForward false; IDs are UUIDv7
 // and sort by creation time):
@@ -35,9 +63,18 @@
 //	                                              strongly consistent: the job, then its applications newest first
 //	PendingApplications(id)       Query table     PK = JOB#id AND begins_with(SK, "APPLICATION#"), strongly
 //	                                              consistent, filter status = PENDING, every page
+//	ListReviews(u)                Query table     PK = USER#u AND begins_with(SK, "REVIEW#"), descending,
+//	                                              strongly consistent (review IDs are UUIDv7: newest first)
+//	ListOpenJobsInRanges(ranges)  Query byCell    per range: GSI3PK = CELL#<cell> AND GSI3SK BETWEEN <from>
+//	                                              AND <to>"~", every page; concurrently, at most 8 at a time
+//	CreateReview's checks         in its transaction: the job (ConditionCheck COMPLETED, parent, acceptedNanny),
+//	                                              the marker (put if absent), the reviewee (exists), the reviewer (Guard)
 //
 // Index reads are eventually consistent (DynamoDB's rule for GSIs): a job
-// just created may be missing from ListJobsByStatus for a moment. The lists
+// just created may be missing from ListJobsByStatus or from a nearby query
+// for a moment, and one just booked or cancelled still in it. A nearby
+// query checks each item it reads (OPEN, location inside the range), so an
+// item whose index keys disagree with it is never returned. The lists
 // headed by a user fall back to a strongly consistent GetItem when the
 // user's item is not (yet) in the index, so a new user is never reported
 // missing.
@@ -63,6 +100,11 @@
 //	BookNanny               1 BatchGetItem (job, application, actor) + 1 TransactWriteItems (4 Updates)
 //	PendingApplications     1 Query per 1 MB
 //	DeclineApplications     1 BatchGetItem per 100 keys + 1 TransactWriteItems per 50 PENDING applications
+//	CreateReview            1 TransactWriteItems (Put marker, Put review, ConditionCheck job, Update reviewee
+//	                        ADD ratingCount 1 ratingSum r, ConditionCheck reviewer with the Guard)
+//	ListReviews             1 Query
+//	ListOpenJobsInRanges    1 Query per range (and per 1 MB of it), concurrently (+ the actor's GetItem beside
+//	                        them); a 10 km ListJobsNear is 1–6 ranges (mostly 2–4), 50 km about 24 at the equator
 //
 // "Beside" means concurrently: the page still takes one round trip.
 // Transactions retry on their own only when canceled by a concurrent
@@ -82,12 +124,16 @@
 // updatedOn and content) and succeed — so an exact repeat of an update that
 // succeeded returns nil, not ErrConflict. BookNanny recognizes a booking
 // that already succeeded. TestFaults injects failures before sending and
-// after the server committed, and checks each write happens once.
+// after the server committed, and checks each write happens once
+// (CreateReview's rating aggregate included).
 //
 // # Items
 //
 // Items hold the domain types' fields under their JSON names: times as RFC
 // 3339 strings with nanoseconds, dates as "2006-01-02", times of day as
-// "15:04", money as a map {amount: N (minor units), currency: S}. An item
-// that does not decode is a *DecodeError, never a panic.
+// "15:04", money as a map {amount: N (minor units), currency: S} — except
+// User.Rating, stored as the top-level numbers ratingCount and ratingSum
+// (not a map "rating"), so that CreateReview's ADD needs neither an
+// existing attribute nor a nested path. An item that does not decode is a
+// *DecodeError, never a panic.
 package dynamodb

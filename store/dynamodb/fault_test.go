@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/google/uuid"
 
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/store/dynamodb/ddbtest"
@@ -111,8 +112,19 @@ func TestFaults(t *testing.T) {
 			})
 			got, err := s.GetJob(ctx, babysitter.Guard{}, j.ID)
 			must(t, "GetJob", err)
-			if got.Status != babysitter.JobCompleted || got.Description != "Edited." || got.AcceptedApplicationID != a.ID {
+			if got.Status != babysitter.JobCompleted || got.Description != "Edited." || got.AcceptedApplicationID != a.ID ||
+				got.AcceptedNanny != nanny.Username {
 				t.Errorf("job after the faults: %+v", got)
+			}
+
+			r := babysitter.Review{ID: uuid.Must(uuid.NewV7()).String(), JobID: j.ID, Direction: babysitter.ReviewOfNanny,
+				Reviewer: parent.Username, Reviewee: nanny.Username, Rating: 4,
+				Answers: map[string]bool{"punctual": true}, CreatedOn: now}
+			fail("CreateReview", "TransactWriteItems", 2, func() error { return s.CreateReview(ctx, active(parent.Username), r) })
+			u, err := s.GetUser(ctx, nanny.Username)
+			must(t, "GetUser", err)
+			if u.Rating != (babysitter.Rating{Count: 1, Sum: 4}) {
+				t.Errorf("rating after one CreateReview = %+v, want {1 4}", u.Rating)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +45,7 @@ func fullJob() babysitter.Job {
 			StartTime: 23*60 + 59, EndTime: 0, Address: "a", City: "c", Latitude: -89.999999, Longitude: 179.123456789,
 			Cost: babysitter.Money{Amount: 100_000_000_00, Currency: "JPY"},
 		},
-		Status: babysitter.JobClosed, AcceptedApplicationID: "x",
+		Status: babysitter.JobClosed, AcceptedApplicationID: "x", AcceptedNanny: "ada",
 		CreatedOn: time.Date(2026, 1, 1, 0, 0, 0, 1, time.UTC), UpdatedOn: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), Version: 2,
 	}
 }
@@ -105,6 +106,108 @@ func TestItemRoundTrip(t *testing.T) {
 	if d := cmp.Diff(a, gotA, cmpOpts); d != "" {
 		t.Errorf("application round trip (-want +got):\n%s", d)
 	}
+
+	r := fullReview()
+	item, err = reviewItem(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if str(item, attrPK) != "USER#ada" || str(item, attrSK) != "REVIEW#"+r.ID {
+		t.Errorf("review key %s, want USER#ada / REVIEW#%s", itemName(item), r.ID)
+	}
+	gotR, err := decodeReview(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(r, gotR, cmpOpts); d != "" {
+		t.Errorf("review round trip (-want +got):\n%s", d)
+	}
+}
+
+func fullReview() babysitter.Review {
+	return babysitter.Review{ID: "0190a1b2-0000-7000-8000-000000000003", JobID: "0190a1b2-0000-7000-8000-000000000002",
+		Direction: babysitter.ReviewOfNanny, Reviewer: "grace", Reviewee: "ada", Rating: 4, Text: "Lovely",
+		Answers:   map[string]bool{"punctual": true, "wouldBookAgain": false, "followedInstructions": true},
+		CreatedOn: time.Date(2026, 5, 6, 7, 8, 9, 10, time.UTC)}
+}
+
+// TestRatingAttributes checks that a user's Rating is stored as the
+// top-level numbers CreateReview ADDs to (not the map the encoder would
+// write, nor the JSON with the average), and read back from them.
+func TestRatingAttributes(t *testing.T) {
+	t.Parallel()
+	u := fullUser()
+	item, err := userItem(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := item[attrRating]; ok {
+		t.Errorf("user item has a %q attribute: %v", attrRating, item[attrRating])
+	}
+	if num(item, attrRatingCount) != 3 || num(item, attrRatingSum) != 13 {
+		t.Errorf("ratingCount, ratingSum = %v, %v; want 3, 13", item[attrRatingCount], item[attrRatingSum])
+	}
+	item[attrRatingCount], item[attrRatingSum] = number(4), number(18) // as after ADD 1, ADD 5
+	got, err := decodeUser(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Rating != (babysitter.Rating{Count: 4, Sum: 18}) {
+		t.Errorf("Rating = %+v, want {4 18}", got.Rating)
+	}
+	// An item written before the counters were top-level keeps its map.
+	delete(item, attrRatingCount)
+	delete(item, attrRatingSum)
+	item[attrRating] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"count": number(2), "sum": number(7)}}
+	if got, err := decodeUser(item); err != nil || got.Rating != (babysitter.Rating{Count: 2, Sum: 7}) {
+		t.Errorf("Rating from the map = %+v, %v; want {2 7}", got.Rating, err)
+	}
+	item[attrRatingCount] = strValue("many")
+	var de *DecodeError
+	if _, err := decodeUser(item); !errors.As(err, &de) {
+		t.Errorf("ratingCount as a string: %v, want a *DecodeError", err)
+	}
+}
+
+// TestCellIndexKeys checks that only OPEN jobs carry the byCell keys, and
+// that they are the cell and the geohash + ID of the job's location.
+func TestCellIndexKeys(t *testing.T) {
+	t.Parallel()
+	j := fullJob()
+	j.Status = babysitter.JobOpen
+	j.Latitude, j.Longitude = 52.520008, 13.404954
+	item, err := jobItem(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := str(item, attrGSI3PK), "CELL#"+babysitter.Geohash(j.Latitude, j.Longitude, 4); got != want {
+		t.Errorf("GSI3PK = %q, want %q", got, want)
+	}
+	hash := babysitter.Geohash(j.Latitude, j.Longitude, 9)
+	if got, want := str(item, attrGSI3SK), hash+"#"+j.ID; got != want {
+		t.Errorf("GSI3SK = %q, want %q", got, want)
+	}
+	// A range whose bounds are the hash itself holds the key: the ID's
+	// separator and every geohash character sort below the range's end.
+	sk := str(item, attrGSI3SK)
+	if !(hash <= sk && sk <= hash+geoKeyEnd) {
+		t.Errorf("%q outside [%q, %q]", sk, hash, hash+geoKeyEnd)
+	}
+	for _, c := range geoKeySep + "0123456789bcdefghjkmnpqrstuvwxyz" {
+		if string(c) >= geoKeyEnd {
+			t.Errorf("%q does not sort below %q", c, geoKeyEnd)
+		}
+	}
+	for _, st := range []babysitter.JobStatus{babysitter.JobClosed, babysitter.JobCompleted, babysitter.JobCancelled} {
+		j.Status = st
+		item, _ := jobItem(j)
+		if _, ok := item[attrGSI3PK]; ok {
+			t.Errorf("a %s job has %s", st, attrGSI3PK)
+		}
+		if _, ok := item[attrGSI3SK]; ok {
+			t.Errorf("a %s job has %s", st, attrGSI3SK)
+		}
+	}
 }
 
 // TestAttributeNames checks that the attribute names used in expressions
@@ -119,8 +222,8 @@ func TestAttributeNames(t *testing.T) {
 		item  map[string]types.AttributeValue
 		names []string
 	}{
-		{u, []string{attrUsername, attrEmail, attrUserStatus, attrUpdatedOn, attrVersion, attrOpenJobs, attrPendingApps}},
-		{j, []string{attrUsername, attrJobStatus, attrAccepted, attrUpdatedOn, attrVersion}},
+		{u, []string{attrUsername, attrEmail, attrUserStatus, attrUpdatedOn, attrVersion, attrOpenJobs, attrPendingApps, attrRatingCount, attrRatingSum}},
+		{j, []string{attrUsername, attrJobStatus, attrAccepted, attrAcceptedNanny, attrUpdatedOn, attrVersion}},
 		{a, []string{attrUsername, attrAppStatus, attrUpdatedOn}},
 	} {
 		for _, n := range c.names {
@@ -158,8 +261,14 @@ func TestKeyOrder(t *testing.T) {
 			t.Errorf("%s outside %s…%s", sk, l.lo, l.hi)
 		}
 	}
-	if m := applicantKey("zz"); m >= l.lo && m <= l.hi {
-		t.Errorf("marker %s inside the applications range", m)
+	for _, m := range []string{applicantKey("zz"), reviewKey(string(babysitter.ReviewOfNanny)), reviewKey(string(babysitter.ReviewOfParent))} {
+		if m >= l.lo && m <= l.hi {
+			t.Errorf("marker %s inside the applications range", m)
+		}
+	}
+	// A user's reviews range holds the reviews, not the user's own item.
+	if u := userKey("ada"); strings.HasPrefix(u, userReviews("ada").lo) {
+		t.Errorf("user item %s inside the reviews range", u)
 	}
 }
 

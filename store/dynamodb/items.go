@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -26,6 +27,8 @@ const (
 	attrJobStatus     = "jobStatus"            // Job.Status
 	attrAppStatus     = "jobApplicationStatus" // Application.Status
 	attrAccepted      = "acceptedApplicationId"
+	attrAcceptedNanny = "acceptedNanny" // Job.AcceptedNanny
+	attrReviewID      = "reviewId"      // on the review marker
 	attrUpdatedOn     = "updatedOn"
 	attrVersion       = "version"
 	attrApplicationID = "applicationId" // on the applicant marker
@@ -38,6 +41,14 @@ const (
 	attrOpenJobs = "openJobs"
 	// attrPendingApps counts a nanny's PENDING applications.
 	attrPendingApps = "pendingApplications"
+	// attrRatingCount and attrRatingSum are User.Rating (Count, Sum), kept
+	// as top-level numbers rather than the map {count, sum} the encoder
+	// would write, so that CreateReview adds to them with ADD, which
+	// needs no existing attribute and no nested document path.
+	attrRatingCount = "ratingCount"
+	attrRatingSum   = "ratingSum"
+	// attrRating is the json name of User.Rating; user items do not have it.
+	attrRating = "rating"
 )
 
 var (
@@ -103,15 +114,42 @@ func userItem(u babysitter.User) (map[string]types.AttributeValue, error) {
 	}
 	item[attrOpenJobs] = number(0)
 	item[attrPendingApps] = number(0)
+	delete(item, attrRating)
+	item[attrRatingCount] = number(u.Rating.Count)
+	item[attrRatingSum] = number(u.Rating.Sum)
 	return withKeys(item, userKeys(u.Username, u.Type)), nil
 }
 
+// jobItem is a job's item; an OPEN job also carries the byCell index keys.
 func jobItem(j babysitter.Job) (map[string]types.AttributeValue, error) {
 	item, err := marshal(j)
 	if err != nil {
 		return nil, err
 	}
+	if j.Status == babysitter.JobOpen {
+		withKeys(item, geoKeys(j.ID, j.Latitude, j.Longitude))
+	}
 	return withKeys(item, jobKeys(j.ID, j.ParentUsername, j.Status)), nil
+}
+
+// reviewItem is a review's item, in the reviewee's partition.
+func reviewItem(r babysitter.Review) (map[string]types.AttributeValue, error) {
+	item, err := marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	k := reviewItemKey(r.Reviewee, r.ID)
+	item[attrPK], item[attrSK] = k[attrPK], k[attrSK]
+	return item, nil
+}
+
+// reviewMarker is the item that says job r.JobID has its review in
+// r.Direction: r's ID and its reviewer.
+func reviewMarker(r babysitter.Review) map[string]types.AttributeValue {
+	item := reviewMarkerKey(r.JobID, r.Direction)
+	item[attrReviewID] = strValue(r.ID)
+	item[attrUsername] = strValue(r.Reviewer)
+	return item
 }
 
 func applicationItem(a babysitter.Application) (map[string]types.AttributeValue, error) {
@@ -157,7 +195,26 @@ func decodeUser(item map[string]types.AttributeValue) (babysitter.User, error) {
 	if err == nil && u.Username == "" {
 		err = &DecodeError{Key: itemName(item), Type: "babysitter.User", Err: fmt.Errorf("no %s", attrUsername)}
 	}
-	return u, err
+	if err != nil {
+		return u, err
+	}
+	for _, c := range []struct {
+		attr string
+		dst  *int64
+	}{{attrRatingCount, &u.Rating.Count}, {attrRatingSum, &u.Rating.Sum}} {
+		v, ok := item[c.attr]
+		if !ok {
+			continue // an item written before the counters were top-level: the map decoded above stands
+		}
+		n, ok := v.(*types.AttributeValueMemberN)
+		if !ok {
+			return u, &DecodeError{Key: itemName(item), Type: "babysitter.User", Err: fmt.Errorf("%s is %T, not a number", c.attr, v)}
+		}
+		if *c.dst, err = strconv.ParseInt(n.Value, 10, 64); err != nil {
+			return u, &DecodeError{Key: itemName(item), Type: "babysitter.User", Err: fmt.Errorf("%s: %w", c.attr, err)}
+		}
+	}
+	return u, nil
 }
 
 func decodeJob(item map[string]types.AttributeValue) (babysitter.Job, error) {
@@ -174,6 +231,14 @@ func decodeApplication(item map[string]types.AttributeValue) (babysitter.Applica
 		err = &DecodeError{Key: itemName(item), Type: "babysitter.Application", Err: fmt.Errorf("no id or jobId")}
 	}
 	return a, err
+}
+
+func decodeReview(item map[string]types.AttributeValue) (babysitter.Review, error) {
+	r, err := unmarshal[babysitter.Review](item)
+	if err == nil && (r.ID == "" || r.JobID == "") {
+		err = &DecodeError{Key: itemName(item), Type: "babysitter.Review", Err: fmt.Errorf("no id or jobId")}
+	}
+	return r, err
 }
 
 // itemName is "PK / SK" of an item, for messages.

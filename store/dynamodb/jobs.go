@@ -99,6 +99,10 @@ func (s *Store) UpdateJob(ctx context.Context, g babysitter.Guard, owner string,
 	up := (&update{e: e}).setFields(jobDetailsAttrs, details).
 		Set(attrUpdatedOn, timeValue(next.UpdatedOn)).
 		Set(attrVersion, number(next.Version))
+	// The job is OPEN (the condition says so) and may have moved: its
+	// byCell keys follow its location.
+	geo := geoKeys(next.ID, next.Latitude, next.Longitude)
+	up.Set(attrGSI3PK, strValue(geo[attrGSI3PK])).Set(attrGSI3SK, strValue(geo[attrGSI3SK]))
 	cond := and(e.exists(), e.eq(attrJobStatus, strValue(string(babysitter.JobOpen))), e.eq(attrVersion, number(next.Version-1)))
 	if owner != "" {
 		cond = and(cond, e.eq(attrUsername, strValue(owner)))
@@ -183,7 +187,9 @@ func (s *Store) UpdateJob(ctx context.Context, g babysitter.Guard, owner string,
 
 // TransitionJob moves a job between statuses, updating GSI2PK with the
 // status. When it leaves OPEN (→ CANCELLED) the parent's openJobs goes down
-// in the same transaction.
+// in the same transaction, and the job leaves the byCell index (REMOVE
+// GSI3PK, GSI3SK; a job not OPEN never has them, so the REMOVE is a no-op
+// for the other transitions).
 //
 // Without a Guard and without a counter change it is one UpdateItem
 // (ReturnValues ALL_NEW). Otherwise it is one strongly consistent read of
@@ -201,6 +207,7 @@ func (s *Store) TransitionJob(ctx context.Context, g babysitter.Guard, id, owner
 		up := (&update{e: e}).Set(attrJobStatus, strValue(string(to))).
 			Set(attrGSI2PK, strValue(jobStatusKey(to))).
 			Set(attrUpdatedOn, timeValue(now))
+		leaveCellIndex(up, to)
 		cond := and(e.exists(), e.eq(attrJobStatus, strValue(string(from))))
 		if owner != "" {
 			cond = and(cond, e.eq(attrUsername, strValue(owner)))
@@ -265,6 +272,7 @@ func (s *Store) TransitionJob(ctx context.Context, g babysitter.Guard, id, owner
 		up := (&update{e: e}).Set(attrJobStatus, strValue(string(to))).
 			Set(attrGSI2PK, strValue(jobStatusKey(to))).
 			Set(attrUpdatedOn, timeValue(now))
+		leaveCellIndex(up, to)
 		cond := and(e.exists(),
 			e.eq(attrJobStatus, strValue(string(from))),
 			e.eq(attrVersion, number(j.Version)),
@@ -296,6 +304,14 @@ func (s *Store) TransitionJob(ctx context.Context, g babysitter.Guard, id, owner
 		if err := backoff(ctx, attempt); err != nil {
 			return babysitter.Job{}, err
 		}
+	}
+}
+
+// leaveCellIndex removes the byCell index keys in an update that moves a
+// job to status to, unless to is OPEN: only OPEN jobs are in that index.
+func leaveCellIndex(up *update, to babysitter.JobStatus) {
+	if to != babysitter.JobOpen {
+		up.Remove(attrGSI3PK).Remove(attrGSI3SK)
 	}
 }
 

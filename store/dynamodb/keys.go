@@ -15,6 +15,8 @@ const (
 	attrGSI1SK = "GSI1SK"
 	attrGSI2PK = "GSI2PK"
 	attrGSI2SK = "GSI2SK"
+	attrGSI3PK = "GSI3PK"
+	attrGSI3SK = "GSI3SK"
 )
 
 // Index names.
@@ -24,6 +26,9 @@ const (
 	IndexByUser = "byUser"
 	// IndexByStatus is GSI2 (GSI2PK, GSI2SK): jobs by status, users by type.
 	IndexByStatus = "byStatus"
+	// IndexByCell is GSI3 (GSI3PK, GSI3SK), sparse: the OPEN jobs by
+	// geohash cell, for jobs near a point. Only OPEN jobs carry its keys.
+	IndexByCell = "byCell"
 )
 
 // Key prefixes. '#' cannot occur in usernames (babysitter.ValidUsername)
@@ -36,6 +41,17 @@ const (
 	prefixJobStatus   = "JOBSTATUS#"
 	prefixApplication = "APPLICATION#"
 	prefixApplicant   = "APPLICANT#"
+	prefixReview      = "REVIEW#"
+	prefixCell        = "CELL#"
+)
+
+// geoKeySep separates a job's precision-9 geohash from its ID in GSI3SK,
+// and geoKeyEnd closes a range: '#' sorts below every geohash character and
+// '~' above them, so "<hash>#<id>" lies in [From, To+"~"] exactly when
+// From <= hash <= To.
+const (
+	geoKeySep = "#"
+	geoKeyEnd = "~"
 )
 
 // Key values. Each is one concatenation; they are on every request's path.
@@ -47,6 +63,8 @@ func jobKey(id string) string                    { return prefixJob + id }
 func jobStatusKey(s babysitter.JobStatus) string { return prefixJobStatus + string(s) }
 func applicationKey(id string) string            { return prefixApplication + id }
 func applicantKey(nanny string) string           { return prefixApplicant + nanny }
+func reviewKey(id string) string                 { return prefixReview + id }
+func cellKey(cell string) string                 { return prefixCell + cell }
 
 // tableKey is the primary key of an item.
 func tableKey(pk, sk string) map[string]types.AttributeValue {
@@ -81,6 +99,17 @@ func applicantItemKey(jobID, nanny string) map[string]types.AttributeValue {
 	return tableKey(jobKey(jobID), applicantKey(nanny))
 }
 
+// reviewItemKey is a review's key, in its reviewee's partition.
+func reviewItemKey(reviewee, id string) map[string]types.AttributeValue {
+	return tableKey(userKey(reviewee), reviewKey(id))
+}
+
+// reviewMarkerKey is the key of the marker that makes "one review per job
+// per direction" a put-if-absent.
+func reviewMarkerKey(jobID string, d babysitter.ReviewDirection) map[string]types.AttributeValue {
+	return tableKey(jobKey(jobID), reviewKey(string(d)))
+}
+
 // userKeys, jobKeys and applicationKeys are every key attribute of an item,
 // table and index keys, as strings.
 func userKeys(username string, t babysitter.UserType) map[string]string {
@@ -91,6 +120,15 @@ func userKeys(username string, t babysitter.UserType) map[string]string {
 func jobKeys(id, parent string, status babysitter.JobStatus) map[string]string {
 	k := jobKey(id)
 	return map[string]string{attrPK: k, attrSK: k, attrGSI1PK: userKey(parent), attrGSI1SK: k, attrGSI2PK: jobStatusKey(status), attrGSI2SK: k}
+}
+
+// geoKeys are the byCell index keys of an OPEN job at (lat, lon): the
+// precision-4 cell, and the precision-9 geohash followed by the job's ID.
+func geoKeys(id string, lat, lon float64) map[string]string {
+	return map[string]string{
+		attrGSI3PK: cellKey(babysitter.Geohash(lat, lon, babysitter.GeoCellPrecision)),
+		attrGSI3SK: babysitter.Geohash(lat, lon, babysitter.GeoKeyPrecision) + geoKeySep + id,
+	}
 }
 
 func applicationKeys(jobID, id, nanny string) map[string]string {

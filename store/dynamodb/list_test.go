@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,5 +130,32 @@ func TestCreateTableTwice(t *testing.T) {
 		t.Error("CreateTable on a table of another shape: no error")
 	} else {
 		t.Log(err)
+	}
+
+	// A table of the previous version: the same keys and first two
+	// indexes, without byCell.
+	old := table + "-old"
+	attr := func(n string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
+	}
+	key := func(h, r string) []types.KeySchemaElement {
+		return []types.KeySchemaElement{{AttributeName: aws.String(h), KeyType: types.KeyTypeHash}, {AttributeName: aws.String(r), KeyType: types.KeyTypeRange}}
+	}
+	all := &types.Projection{ProjectionType: types.ProjectionTypeAll}
+	_, err = client.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String(old),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			attr("PK"), attr("SK"), attr("GSI1PK"), attr("GSI1SK"), attr("GSI2PK"), attr("GSI2SK"),
+		},
+		KeySchema: key("PK", "SK"),
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
+			{IndexName: aws.String(ddbstore.IndexByUser), KeySchema: key("GSI1PK", "GSI1SK"), Projection: all},
+			{IndexName: aws.String(ddbstore.IndexByStatus), KeySchema: key("GSI2PK", "GSI2SK"), Projection: all},
+		},
+	})
+	must(t, "CreateTable (without byCell)", err)
+	if err := ddbstore.CreateTable(ctx, client, old); err == nil || !strings.Contains(err.Error(), ddbstore.IndexByCell) {
+		t.Errorf("CreateTable on a table without %s: %v, want an error naming it", ddbstore.IndexByCell, err)
 	}
 }

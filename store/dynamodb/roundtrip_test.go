@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/store/dynamodb/ddbtest"
 )
@@ -157,8 +159,46 @@ func TestRoundTrips(t *testing.T) {
 		_, err := s.TransitionJob(ctx, babysitter.Guard{}, j.ID, parent.Username, babysitter.JobClosed, babysitter.JobCompleted, now)
 		return err
 	})
+	review := func(d babysitter.ReviewDirection, reviewer, reviewee string) babysitter.Review {
+		return babysitter.Review{ID: uuid.Must(uuid.NewV7()).String(), JobID: j.ID, Direction: d,
+			Reviewer: reviewer, Reviewee: reviewee, Rating: 5, Answers: map[string]bool{"punctual": true}, CreatedOn: now}
+	}
+	expect("CreateReview", one("TransactWriteItems"), func() error {
+		return s.CreateReview(ctx, active(parent.Username), review(babysitter.ReviewOfNanny, parent.Username, nannies[0].Username))
+	})
+	expect("CreateReview a second time in one direction", one("TransactWriteItems"), func() error {
+		return wantKind(s.CreateReview(ctx, active(parent.Username), review(babysitter.ReviewOfNanny, parent.Username, nannies[0].Username)),
+			babysitter.ErrAlreadyExists)
+	})
+	expect("CreateReview by someone else than the booked nanny", map[string]int{"TransactWriteItems": 1}, func() error {
+		return wantKind(s.CreateReview(ctx, active(nannies[1].Username), review(babysitter.ReviewOfParent, nannies[1].Username, parent.Username)),
+			babysitter.ErrForbidden)
+	})
+	expect("ListReviews", one("Query"), func() error {
+		page, err := s.ListReviews(ctx, nannies[0].Username, babysitter.PageRequest{Limit: 5})
+		if err == nil && len(page.Items) != 1 {
+			err = errors.New("want 1 review")
+		}
+		return err
+	})
+
 	j2 := newJob(parent.Username)
 	must(t, "CreateJob", s.CreateJob(ctx, active(parent.Username), j2))
+	// Four ranges: the precision-5 cell of j2 and three others, each a range
+	// of its own precision-4 cell.
+	var ranges []babysitter.GeoRange
+	for _, p := range [][2]float64{{j2.Latitude, j2.Longitude}, {j2.Latitude + 1, j2.Longitude}, {j2.Latitude, j2.Longitude + 1}, {j2.Latitude - 1, j2.Longitude}} {
+		h := babysitter.Geohash(p[0], p[1], 5)
+		ranges = append(ranges, babysitter.GeoRange{Cell: h[:babysitter.GeoCellPrecision], From: h, To: h + "zzzz"})
+	}
+	expect("ListOpenJobsInRanges, 1 range", one("Query"), func() error {
+		_, err := s.ListOpenJobsInRanges(ctx, babysitter.Guard{}, ranges[:1])
+		return err
+	})
+	expect("ListOpenJobsInRanges, 4 ranges, guarded", map[string]int{"Query": 4, "GetItem": 1}, func() error {
+		_, err := s.ListOpenJobsInRanges(ctx, active(nannies[0].Username), ranges)
+		return err
+	})
 	expect("TransitionJob OPEN → CANCELLED", map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, func() error {
 		_, err := s.TransitionJob(ctx, active(parent.Username), j2.ID, parent.Username, babysitter.JobOpen, babysitter.JobCancelled, now)
 		return err

@@ -12,6 +12,7 @@ package memory
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -42,6 +43,21 @@ type Store struct {
 	appsByJob   map[string][]string
 	appsByNanny map[string][]string
 	applicant   map[applicantKey]string
+
+	// reviews by ID; reviewsOf holds each reviewee's review IDs sorted
+	// ascending; reviewed marks (job, direction) pairs already reviewed.
+	reviews   map[string]*babysitter.Review
+	reviewsOf map[string][]string
+	reviewed  map[reviewKey]bool
+
+	// near indexes the OPEN jobs by geohash cell, as the DynamoDB store's
+	// sparse index does.
+	near map[string]map[string]bool
+}
+
+type reviewKey struct {
+	job string
+	dir babysitter.ReviewDirection
 }
 
 type applicantKey struct{ job, nanny string }
@@ -61,6 +77,10 @@ func New() *Store {
 		appsByJob:    map[string][]string{},
 		appsByNanny:  map[string][]string{},
 		applicant:    map[applicantKey]string{},
+		reviews:      map[string]*babysitter.Review{},
+		reviewsOf:    map[string][]string{},
+		reviewed:     map[reviewKey]bool{},
+		near:         map[string]map[string]bool{},
 	}
 }
 
@@ -72,6 +92,7 @@ const (
 	scopeJobsByParent  = "jobs-by-parent:"
 	scopeAppsForJob    = "applications-for-job:"
 	scopeAppsByNanny   = "applications-by-nanny:"
+	scopeReviewsOf     = "reviews-of:"
 	keyUsername, keyID = "username", "id"
 )
 
@@ -249,6 +270,7 @@ func (s *Store) CreateJob(ctx context.Context, g babysitter.Guard, j babysitter.
 	s.jobs[j.ID] = &j
 	s.jobsByStatus[j.Status] = insertSorted(s.jobsByStatus[j.Status], j.ID)
 	s.jobsByParent[j.ParentUsername] = insertSorted(s.jobsByParent[j.ParentUsername], j.ID)
+	s.index(&j, true)
 	return nil
 }
 
@@ -295,7 +317,9 @@ func (s *Store) UpdateJob(ctx context.Context, g babysitter.Guard, owner string,
 	if j.Version != next.Version-1 {
 		return babysitter.Errorf(babysitter.ErrConflict, "job %q changed concurrently (version %d, update expects %d)", j.ID, j.Version, next.Version-1)
 	}
+	s.index(j, false)
 	j.JobDetails = next.JobDetails
+	s.index(j, true)
 	j.UpdatedOn = next.UpdatedOn
 	j.Version = next.Version
 	return nil
@@ -528,6 +552,7 @@ func (s *Store) BookNanny(ctx context.Context, g babysitter.Guard, jobID, applic
 	}
 	s.setJobStatus(j, babysitter.JobClosed, now)
 	j.AcceptedApplicationID = applicationID
+	j.AcceptedNanny = a.NannyUsername
 	a.Status = babysitter.ApplicationAccepted
 	a.UpdatedOn = now
 	return *j, *a, nil
@@ -594,6 +619,9 @@ func (s *Store) guard(g babysitter.Guard) error {
 
 // setJobStatus changes the job's status and moves it between status indexes.
 func (s *Store) setJobStatus(j *babysitter.Job, to babysitter.JobStatus, now time.Time) {
+	if to != babysitter.JobOpen {
+		s.index(j, false)
+	}
 	s.jobsByStatus[j.Status] = removeSorted(s.jobsByStatus[j.Status], j.ID)
 	s.jobsByStatus[to] = insertSorted(s.jobsByStatus[to], j.ID)
 	j.Status = to
@@ -740,4 +768,112 @@ func appNotFound(jobID, id string) error {
 
 func notOwner(owner, jobID string) error {
 	return babysitter.Errorf(babysitter.ErrForbidden, "job %q is not %q's", jobID, owner)
+}
+
+// index adds an OPEN job to the geohash index, or removes it.
+func (s *Store) index(j *babysitter.Job, add bool) {
+	cell := babysitter.Geohash(j.Latitude, j.Longitude, babysitter.GeoCellPrecision)
+	if !add {
+		delete(s.near[cell], j.ID)
+		return
+	}
+	if s.near[cell] == nil {
+		s.near[cell] = map[string]bool{}
+	}
+	s.near[cell][j.ID] = true
+}
+
+// ---- reviews ----
+
+// CreateReview inserts r and adds its rating to the reviewee's aggregate,
+// when the job is COMPLETED and r's reviewer and reviewee are its parties in
+// r's direction, once per job and direction.
+func (s *Store) CreateReview(ctx context.Context, g babysitter.Guard, r babysitter.Review) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.guard(g); err != nil {
+		return err
+	}
+	j, ok := s.jobs[r.JobID]
+	if !ok {
+		return jobNotFound(r.JobID)
+	}
+	parent, nanny := r.Reviewer, r.Reviewee
+	if r.Direction == babysitter.ReviewOfParent {
+		parent, nanny = r.Reviewee, r.Reviewer
+	}
+	if j.ParentUsername != parent || j.AcceptedNanny != nanny || j.AcceptedNanny == "" {
+		return babysitter.Errorf(babysitter.ErrForbidden, "%q and %q are not the parties of job %q", r.Reviewer, r.Reviewee, r.JobID)
+	}
+	if j.Status != babysitter.JobCompleted {
+		return babysitter.Errorf(babysitter.ErrConflict, "job %q is %s, not COMPLETED", r.JobID, j.Status)
+	}
+	key := reviewKey{r.JobID, r.Direction}
+	if s.reviewed[key] {
+		return &babysitter.AlreadyExistsError{Field: babysitter.FieldReview, Value: r.JobID + "/" + string(r.Direction)}
+	}
+	reviewee, ok := s.users[r.Reviewee]
+	if !ok {
+		return userNotFound(r.Reviewee)
+	}
+	c := r
+	c.Answers = maps.Clone(r.Answers)
+	s.reviews[r.ID] = &c
+	s.reviewsOf[r.Reviewee] = insertSorted(s.reviewsOf[r.Reviewee], r.ID)
+	s.reviewed[key] = true
+	reviewee.Rating.Count++
+	reviewee.Rating.Sum += int64(r.Rating)
+	return nil
+}
+
+// ListReviews lists the reviews of a user, newest first.
+func (s *Store) ListReviews(ctx context.Context, username string, p babysitter.PageRequest) (babysitter.Page[babysitter.Review], error) {
+	if err := ctx.Err(); err != nil {
+		return babysitter.Page[babysitter.Review]{}, err
+	}
+	scope := scopeReviewsOf + username
+	before, err := decode(scope, keyID, p.Cursor)
+	if err != nil {
+		return babysitter.Page[babysitter.Review]{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sel, more := pageDesc(s.reviewsOf[username], before, limit(p))
+	page := babysitter.Page[babysitter.Review]{Items: make([]babysitter.Review, len(sel))}
+	for i, id := range sel {
+		page.Items[i] = *s.reviews[id]
+		page.Items[i].Answers = maps.Clone(page.Items[i].Answers)
+	}
+	if more {
+		page.NextCursor = babysitter.EncodeCursor(scope, map[string]string{keyID: sel[len(sel)-1]})
+	}
+	return page, nil
+}
+
+// ---- jobs near a point ----
+
+// ListOpenJobsInRanges returns the OPEN jobs in the geohash ranges, reading
+// only the index cells the ranges name.
+func (s *Store) ListOpenJobsInRanges(ctx context.Context, g babysitter.Guard, ranges []babysitter.GeoRange) ([]babysitter.Job, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.guard(g); err != nil {
+		return nil, err
+	}
+	var out []babysitter.Job
+	for _, r := range ranges {
+		for id := range s.near[r.Cell] {
+			j := s.jobs[id]
+			if k := babysitter.Geohash(j.Latitude, j.Longitude, babysitter.GeoKeyPrecision); r.From <= k && k <= r.To {
+				out = append(out, *j)
+			}
+		}
+	}
+	return out, nil
 }

@@ -33,6 +33,7 @@ func testBook(t *testing.T, s babysitter.Store) {
 	wantJ := j
 	wantJ.Status = babysitter.JobClosed
 	wantJ.AcceptedApplicationID = a1.ID
+	wantJ.AcceptedNanny = n1.Username
 	wantJ.UpdatedOn = at
 	wantA := withStatus(a1, babysitter.ApplicationAccepted, at)
 	check(t, "BookNanny job", wantJ, gotJ, ignoreVersion)

@@ -80,7 +80,8 @@ func testRaceBookings(t *testing.T, s babysitter.Store) {
 	if got.Status != babysitter.JobClosed || got.AcceptedApplicationID != as[w].ID {
 		t.Errorf("job is %s accepting %q, want CLOSED accepting the winner %s", got.Status, got.AcceptedApplicationID, as[w].ID)
 	}
-	want := slices.Clone(as)
+	want := make([]babysitter.Application, len(as))
+	copy(want, as)
 	want[w] = results[w].app
 	if want[w].Status != babysitter.ApplicationAccepted {
 		t.Errorf("winner's application is %s, want ACCEPTED", want[w].Status)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ type world struct {
 func newWorld(t *testing.T, s babysitter.Store) *world {
 	q := qmemory.New(qmemory.Options{VisibilityTimeout: time.Minute, WaitTime: -1})
 	fq := &flakyQueue{Queue: q}
-	return &world{t: t, svc: babysitter.New(s, fq, babysitter.Options{}), store: s, queue: q, flaky: fq}
+	return &world{t: t, svc: babysitter.New(s, fq, babysitter.Options{Logger: slog.New(slog.DiscardHandler)}), store: s, queue: q, flaky: fq}
 }
 
 // account creates a VERIFIED user of the role through the Service.

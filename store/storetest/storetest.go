@@ -52,6 +52,8 @@ func groups() []struct {
 		{"cursors", cursorCases},
 		{"races", raceCases},
 		{"service", serviceCases},
+		{"reviews", reviewCases},
+		{"near", nearCases},
 	}
 }
 

@@ -1,7 +1,7 @@
 // Package ddbtest has SDK middleware for tests and benchmarks of DynamoDB
-// code: a CallCounter that counts calls and attempts per operation, and
-// Faults that fail chosen attempts the way a flaky network or a throttled
-// table does.
+// code: a CallCounter that counts calls and attempts per operation, an
+// ItemCounter that counts the items Queries and Scans read, and Faults that
+// fail chosen attempts the way a flaky network or a throttled table does.
 //
 // Both plug into a client as API options:
 //
@@ -20,6 +20,7 @@ import (
 	"sync"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 )
@@ -118,6 +119,70 @@ func nonNil(m map[string]int) map[string]int {
 		return map[string]int{}
 	}
 	return m
+}
+
+// ItemCounter counts the items that Query and Scan calls read (their
+// ScannedCount: what read capacity is charged for, before any filter) and
+// returned (Count), summed over calls and pages. It is how a test shows
+// that a read's work grows with what it looks for, not with the table. The
+// zero value is ready; it is safe for concurrent use.
+type ItemCounter struct {
+	mu                      sync.Mutex
+	calls, scanned, results int
+}
+
+// Register is an API option adding the counting middleware to a client's
+// or a call's stack.
+func (c *ItemCounter) Register(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("ddbtest.CountItems",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleInitialize(ctx, in)
+			var scanned, count int32
+			switch r := out.Result.(type) {
+			case *dynamodb.QueryOutput:
+				scanned, count = r.ScannedCount, r.Count
+			case *dynamodb.ScanOutput:
+				scanned, count = r.ScannedCount, r.Count
+			default:
+				return out, md, err
+			}
+			c.mu.Lock()
+			c.calls++
+			c.scanned += int(scanned)
+			c.results += int(count)
+			c.mu.Unlock()
+			return out, md, err
+		}), middleware.After)
+}
+
+// Calls is the number of Query and Scan calls that returned since the last
+// Reset.
+func (c *ItemCounter) Calls() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls
+}
+
+// Scanned is the number of items read since the last Reset.
+func (c *ItemCounter) Scanned() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.scanned
+}
+
+// Returned is the number of items returned (after filters) since the last
+// Reset.
+func (c *ItemCounter) Returned() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.results
+}
+
+// Reset sets every count to zero.
+func (c *ItemCounter) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls, c.scanned, c.results = 0, 0, 0
 }
 
 // When a fault strikes an attempt.

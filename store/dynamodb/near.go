@@ -1,0 +1,120 @@
+package dynamodb
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/babysitter-go/babysitter"
+)
+
+// rangeConcurrency bounds the Queries one ListOpenJobsInRanges runs at
+// once: a 10 km radius is at most 4 ranges, but 50 km is about 24 at the
+// equator and 36–49 at 60° latitude.
+const rangeConcurrency = 8
+
+// ListOpenJobsInRanges is one Query of the byCell index per range —
+// GSI3PK = CELL#<cell> AND GSI3SK BETWEEN <from> AND <to>"~" (every page) —
+// run concurrently, at most rangeConcurrency at a time, with the Guard's
+// GetItem of the actor beside them. The index holds only OPEN jobs, so
+// the items read are the OPEN jobs of the ranges' cells, never all jobs.
+//
+// The index is eventually consistent, like every GSI read here: for a
+// moment after a booking, a cancellation or a move it may still return the
+// job as it was. What it returns is checked again anyway — the item must
+// say OPEN and its own location must lie in the range — so an item whose
+// index keys disagree with its attributes is never returned, and a job
+// found twice (the old and the new place of a move) counts once, in its
+// newest version.
+func (s *Store) ListOpenJobsInRanges(ctx context.Context, g babysitter.Guard, ranges []babysitter.GeoRange) ([]babysitter.Job, error) {
+	const op = "ListOpenJobsInRanges"
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(rangeConcurrency)
+	var actor map[string]types.AttributeValue
+	if g.Username != "" {
+		eg.Go(func() error {
+			var err error
+			actor, err = s.getItem(ectx, userItemKey(g.Username))
+			return err
+		})
+	}
+	found := make([][]babysitter.Job, len(ranges))
+	for i, r := range ranges {
+		if r.From > r.To {
+			continue // empty; DynamoDB rejects a BETWEEN whose bounds are reversed
+		}
+		eg.Go(func() error {
+			var err error
+			found[i], err = s.openJobsInRange(ectx, r)
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, s.mapError(op, err)
+	}
+	if err := checkGuard(g, actor); err != nil {
+		return nil, err
+	}
+	var jobs []babysitter.Job
+	at := map[string]int{}
+	for _, js := range found {
+		for _, j := range js {
+			if i, ok := at[j.ID]; ok {
+				if j.Version > jobs[i].Version {
+					jobs[i] = j
+				}
+				continue
+			}
+			at[j.ID] = len(jobs)
+			jobs = append(jobs, j)
+		}
+	}
+	return jobs, nil
+}
+
+// openJobsInRange reads one range of the byCell index, every page.
+func (s *Store) openJobsInRange(ctx context.Context, r babysitter.GeoRange) ([]babysitter.Job, error) {
+	e := newExpr()
+	cond := e.eq(attrGSI3PK, strValue(cellKey(r.Cell))) + " AND " +
+		e.n(attrGSI3SK) + " BETWEEN " + e.sv(r.From) + " AND " + e.sv(r.To+geoKeyEnd)
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(IndexByCell),
+		KeyConditionExpression:    aws.String(cond),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+	}
+	var jobs []babysitter.Job
+	for {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range out.Items {
+			j, err := decodeJob(item)
+			if err != nil {
+				return nil, err
+			}
+			if inRange(j, r) {
+				jobs = append(jobs, j)
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			return jobs, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey // internal paging: not a cursor
+	}
+}
+
+// inRange reports whether the job, as the index item shows it, is OPEN and
+// lies in the range.
+func inRange(j babysitter.Job, r babysitter.GeoRange) bool {
+	if j.Status != babysitter.JobOpen {
+		return false
+	}
+	k := babysitter.Geohash(j.Latitude, j.Longitude, babysitter.GeoKeyPrecision)
+	return k[:babysitter.GeoCellPrecision] == r.Cell && r.From <= k && k <= r.To
+}
