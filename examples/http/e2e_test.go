@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -103,6 +105,22 @@ func tutorialStory(t *testing.T, e *testEnv) story {
 		}
 		return nil
 	})
+	// ... and among the OPEN jobs near a point, with the distance to it.
+	eventually(t, 10*time.Second, func() error {
+		page := want[babysitter.Page[babysitter.NearbyJob]](t, e.do("GET", nearQuery+"&radiusKm=10", st.carol, nil), http.StatusOK)
+		if len(page.Items) != 1 || page.Items[0].ID != st.job.ID {
+			return fmt.Errorf("jobs near %s: %+v, want the job", nearPoint, page.Items)
+		}
+		if d, wantD := page.Items[0].DistanceKm, babysitter.DistanceKm(52.5, 13.4, st.job.Latitude, st.job.Longitude); math.Abs(d-wantD) > 1e-9 || d < 2 || d > 3 {
+			t.Errorf("distanceKm %v, want %v", d, wantD)
+		}
+		return nil
+	})
+	// Not within a radius that stops short of it.
+	if page := want[babysitter.Page[babysitter.NearbyJob]](t, e.do("GET", nearQuery+"&radiusKm=1", st.carol, nil), http.StatusOK); len(page.Items) != 0 {
+		t.Errorf("jobs within 1 km: %+v", page.Items)
+	}
+
 	apps := "/v1/jobs/" + st.job.ID + "/applications"
 	st.bobApp = want[babysitter.Application](t, e.do("POST", apps, st.bob, map[string]string{"message": "I love kids"}), http.StatusCreated)
 	st.carolApp = want[babysitter.Application](t, e.do("POST", apps, st.carol, nil), http.StatusCreated)
@@ -150,7 +168,95 @@ func tutorialStory(t *testing.T, e *testEnv) story {
 	if after := e.snapshot(); after.sent != before.sent {
 		t.Errorf("retry and reconcile sent %d messages", after.sent-before.sent)
 	}
+
+	// The booked job has left the jobs near the point.
+	eventually(t, 10*time.Second, func() error {
+		if page := want[babysitter.Page[babysitter.NearbyJob]](t, e.do("GET", nearQuery+"&radiusKm=10", st.bob, nil), http.StatusOK); len(page.Items) != 0 {
+			return fmt.Errorf("jobs near %s after the booking: %+v", nearPoint, page.Items)
+		}
+		return nil
+	})
+
+	reviews(t, e, &st)
 	return st
+}
+
+// nearPoint is a point about 2.3 km from jobBody's location.
+const (
+	nearPoint = "52.5,13.4"
+	nearQuery = "/v1/jobs?near=" + nearPoint
+)
+
+// reviews: a review must wait for the job to be COMPLETED; then alice and
+// bob review each other, bob's rating shows the review, and the reviews
+// are public.
+func reviews(t *testing.T, e *testEnv, st *story) {
+	jobs := "/v1/jobs/" + st.job.ID
+	before := e.snapshot()
+	p := wantProblem(t, e.do("POST", jobs+"/reviews", st.alice, reviewOfNannyBody(5)), http.StatusConflict, "conflict")
+	if !strings.Contains(p.Detail, "COMPLETED") {
+		t.Errorf("review of a CLOSED job: %q", p.Detail)
+	}
+	e.noWrites(before, false, "review before completion")
+
+	st.job = want[babysitter.Job](t, e.do("POST", jobs+"/complete", st.alice, nil), http.StatusOK)
+	if st.job.Status != babysitter.JobCompleted || st.job.AcceptedNanny != "bob" || st.job.AcceptedApplicationID != st.bobApp.ID {
+		t.Fatalf("completed job %+v", st.job)
+	}
+
+	r := e.do("POST", jobs+"/reviews", st.alice, reviewOfNannyBody(5))
+	ofBob := want[babysitter.Review](t, r, http.StatusCreated)
+	if ofBob.Direction != babysitter.ReviewOfNanny || ofBob.Reviewer != "alice" || ofBob.Reviewee != "bob" || ofBob.Rating != 5 ||
+		ofBob.JobID != st.job.ID || ofBob.Text != "Wonderful evening" || !ofBob.Answers["punctual"] || ofBob.ID == "" {
+		t.Fatalf("alice's review %+v", ofBob)
+	}
+	if loc := r.header.Get("Location"); loc != "/v1/users/bob/reviews" {
+		t.Errorf("Location %q", loc)
+	}
+	ofAlice := want[babysitter.Review](t, e.do("POST", jobs+"/reviews", st.bob, reviewOfParentBody(4)), http.StatusCreated)
+	if ofAlice.Direction != babysitter.ReviewOfParent || ofAlice.Reviewer != "bob" || ofAlice.Reviewee != "alice" || ofAlice.Rating != 4 {
+		t.Fatalf("bob's review %+v", ofAlice)
+	}
+
+	// The rating is public, with its average.
+	for name, wantRating := range map[string]string{"bob": `{"average":5,"count":1,"sum":5}`, "alice": `{"average":4,"count":1,"sum":4}`} {
+		u := want[map[string]any](t, e.do("GET", "/v1/users/"+name, "", nil), http.StatusOK)
+		if got, _ := json.Marshal(u["rating"]); string(got) != wantRating {
+			t.Errorf("%s's rating %s, want %s", name, got, wantRating)
+		}
+	}
+
+	// The reviews are public too, for anyone with or without a token.
+	for _, tok := range []string{"", st.carol} {
+		page := want[babysitter.Page[babysitter.Review]](t, e.do("GET", "/v1/users/bob/reviews?limit=10", tok, nil), http.StatusOK)
+		if len(page.Items) != 1 || page.Items[0].ID != ofBob.ID || page.Items[0].Rating != 5 || page.NextCursor != "" ||
+			fmt.Sprint(page.Items[0].Answers) != fmt.Sprint(ofBob.Answers) {
+			t.Errorf("bob's reviews %+v", page)
+		}
+	}
+	if page := want[babysitter.Page[babysitter.Review]](t, e.do("GET", "/v1/users/alice/reviews", "", nil), http.StatusOK); len(page.Items) != 1 || page.Items[0].Reviewer != "bob" {
+		t.Errorf("alice's reviews %+v", page)
+	}
+	if page := want[babysitter.Page[babysitter.Review]](t, e.do("GET", "/v1/users/carol/reviews", "", nil), http.StatusOK); len(page.Items) != 0 {
+		t.Errorf("carol's reviews %+v", page)
+	}
+}
+
+// reviewOfNannyBody is a valid review of the booked nanny by the parent.
+func reviewOfNannyBody(rating int) map[string]any {
+	return map[string]any{
+		"rating":  rating,
+		"text":    "Wonderful evening",
+		"answers": map[string]bool{"punctual": true, "wouldBookAgain": true, "followedInstructions": true},
+	}
+}
+
+// reviewOfParentBody is a valid review of the parent by the booked nanny.
+func reviewOfParentBody(rating int) map[string]any {
+	return map[string]any{
+		"rating":  rating,
+		"answers": map[string]bool{"clearInstructions": true, "paidAsAgreed": true, "wouldWorkAgain": false},
+	}
 }
 
 // wantStatuses checks the job's applications as its parent lists them.
@@ -321,6 +427,31 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 		{name: "second booking", method: "POST", path: jobs + "/booking", tok: st.alice, body: map[string]string{"applicationId": st.carolApp.ID}, status: 409, code: "conflict", tried: true},
 		{name: "applying twice", method: "POST", path: jobs + "/applications", tok: st.bob, status: 409, code: "conflict", tried: true},
 		{name: "editing a closed job", method: "PATCH", path: jobs, tok: st.alice, body: map[string]string{"city": "Hamburg"}, status: 409, code: "conflict"},
+		{name: "completing twice", method: "POST", path: jobs + "/complete", tok: st.alice, status: 409, code: "conflict", tried: true},
+		{name: "nanny completing", method: "POST", path: jobs + "/complete", tok: st.bob, status: 403, code: "forbidden"},
+		{name: "second review", method: "POST", path: jobs + "/reviews", tok: st.alice, body: reviewOfNannyBody(1), status: 409, code: "already_exists", tried: true,
+			check: func(t *testing.T, p problem, _ response) {
+				if p.Field != babysitter.FieldReview {
+					t.Errorf("field %q, want review", p.Field)
+				}
+			}},
+		{name: "stranger reviewing", method: "POST", path: jobs + "/reviews", tok: st.carol, body: reviewOfParentBody(1), status: 403, code: "forbidden"},
+		{name: "invalid review", method: "POST", path: jobs + "/reviews", tok: st.alice,
+			body:   map[string]any{"rating": 6, "answers": map[string]bool{"punctual": true, "wouldBookAgain": true, "smokes": false}},
+			status: 400, code: "invalid_input", check: fieldsAre("rating", "answers.followedInstructions", "answers.smokes")},
+		{name: "review answers of the wrong type", method: "POST", path: jobs + "/reviews", tok: st.bob,
+			body: rawBody(`{"rating":5,"answers":{"clearInstructions":"yes"}}`), status: 400, code: "invalid_input", check: fieldsAre("answers")},
+		{name: "review without a body", method: "POST", path: jobs + "/reviews", tok: st.alice, body: rawBody(``), status: 400, code: "invalid_input", check: fieldsAre("body")},
+		{name: "bad limit on public reviews", method: "GET", path: "/v1/users/bob/reviews?limit=0", status: 400, code: "invalid_input", check: fieldsAre("limit")},
+		{name: "near and status", method: "GET", path: nearQuery + "&radiusKm=10&status=OPEN", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("status")},
+		{name: "malformed near", method: "GET", path: "/v1/jobs?near=somewhere&radiusKm=10", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("near")},
+		{name: "near off the globe", method: "GET", path: "/v1/jobs?near=91,13.4&radiusKm=10", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("near")},
+		{name: "near without a radius", method: "GET", path: nearQuery, tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("radiusKm")},
+		{name: "radius not a number", method: "GET", path: nearQuery + "&radiusKm=far", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("radiusKm")},
+		{name: "radius over the maximum", method: "GET", path: nearQuery + "&radiusKm=51", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("radiusKm")},
+		{name: "radius without near", method: "GET", path: "/v1/jobs?status=OPEN&radiusKm=10", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("radiusKm")},
+		{name: "parent asking for jobs near", method: "GET", path: nearQuery + "&radiusKm=10", tok: st.alice, status: 403, code: "forbidden"},
+		{name: "anonymous jobs near", method: "GET", path: nearQuery + "&radiusKm=10", status: 401, code: "unauthenticated"},
 		{name: "invalid input", method: "POST", path: "/v1/users", tok: erin,
 			body:   map[string]any{"username": "erin", "email": "not-an-email", "type": "NANNY", "dateOfBirth": "2020-01-01"},
 			status: 400, code: "invalid_input", check: fieldsAre("email", "firstName", "lastName", "dateOfBirth")},

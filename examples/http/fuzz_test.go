@@ -19,7 +19,8 @@ type fuzzRoute struct {
 }
 
 // fuzzWorld is a handler on the memory backends holding a verified parent
-// with an open job, a verified nanny who applied to it, and tokens for an
+// with an open job, a verified nanny who applied to it, a second job of
+// theirs booked and COMPLETED (open to their reviews), and tokens for an
 // admin and for a nanny without an account yet — enough state for every
 // body route to succeed on a valid body.
 type fuzzWorld struct {
@@ -60,6 +61,21 @@ func newFuzzWorld(tb testing.TB) *fuzzWorld {
 	if err := json.Unmarshal(w.do("POST", "/v1/jobs/"+job.ID+"/applications", nan, "").Body.Bytes(), &app); err != nil || app.ID == "" {
 		tb.Fatalf("apply: %v", err)
 	}
+	// A second job, booked and COMPLETED: open to reviews.
+	var done babysitter.Job
+	if err := json.Unmarshal(w.do("POST", "/v1/jobs", pat, mustJSON(jobBody())).Body.Bytes(), &done); err != nil || done.ID == "" {
+		tb.Fatalf("create job: %v", err)
+	}
+	var doneApp babysitter.Application
+	if err := json.Unmarshal(w.do("POST", "/v1/jobs/"+done.ID+"/applications", nan, "").Body.Bytes(), &doneApp); err != nil || doneApp.ID == "" {
+		tb.Fatalf("apply: %v", err)
+	}
+	if rec := w.do("POST", "/v1/jobs/"+done.ID+"/booking", pat, `{"applicationId":"`+doneApp.ID+`"}`); rec.Code != http.StatusOK {
+		tb.Fatalf("book: %d %s", rec.Code, rec.Body)
+	}
+	if rec := w.do("POST", "/v1/jobs/"+done.ID+"/complete", pat, ""); rec.Code != http.StatusOK {
+		tb.Fatalf("complete: %d %s", rec.Code, rec.Body)
+	}
 
 	w.routes = []fuzzRoute{
 		{"POST", "/v1/users", newbie},                            // babysitter.NewUser
@@ -69,6 +85,8 @@ func newFuzzWorld(tb testing.TB) *fuzzWorld {
 		{"PATCH", "/v1/jobs/" + job.ID, pat},                     // babysitter.JobPatch
 		{"POST", "/v1/jobs/" + job.ID + "/applications", newbie}, // babysitter.NewApplication
 		{"POST", "/v1/jobs/" + job.ID + "/booking", pat},         // bookingRequest
+		{"POST", "/v1/jobs/" + done.ID + "/reviews", pat},        // babysitter.NewReview, of the nanny
+		{"POST", "/v1/jobs/" + done.ID + "/reviews", nan},        // babysitter.NewReview, of the parent
 	}
 	w.seeds = []string{
 		mustJSON(userBody("newbie", babysitter.UserNanny)),
@@ -78,8 +96,10 @@ func newFuzzWorld(tb testing.TB) *fuzzWorld {
 		`{"description":"Three kids now","numberOfKids":3,"startTime":"17:30"}`,
 		`{"message":"I love kids"}`,
 		`{"applicationId":"` + app.ID + `"}`,
+		`{"rating":5,"text":"Wonderful evening","answers":{"punctual":true,"wouldBookAgain":true,"followedInstructions":true}}`,
+		`{"rating":4,"answers":{"clearInstructions":true,"paidAsAgreed":true,"wouldWorkAgain":false}}`,
 	}
-	w.status = []int{201, 200, 200, 201, 200, 201, 200}
+	w.status = []int{201, 200, 200, 201, 200, 201, 200, 201, 201}
 	return w
 }
 
@@ -109,6 +129,15 @@ func FuzzRequestBodies(f *testing.F) {
 		"{\"firstName\":\"\xff\xfe\"}", `{"FIRSTNAME":"x"}`, `{"smokes":"yes"}`, `{"activities":[1,2]}`,
 	} {
 		f.Add(byte(i), body)
+	}
+	// Review bodies, on the review routes.
+	for i, body := range []string{
+		`{"rating":0,"answers":{}}`, `{"rating":6}`, `{"rating":4.5}`, `{"rating":"5"}`, `{"answers":null}`,
+		`{"answers":{"punctual":"yes"}}`, `{"answers":{"":true}}`, `{"answers":[true]}`, `{"rating":5,"text":"` + strings.Repeat("x", 2001) + `"}`,
+		`{"rating":5,"answers":{"punctual":true,"wouldBookAgain":true,"followedInstructions":true,"clearInstructions":true}}`,
+		`{"rating":3,"answers":{"clearInstructions":true,"paidAsAgreed":true,"wouldWorkAgain":true},"reviewer":"someone"}`,
+	} {
+		f.Add(byte(len(w.seeds)-2+i%2), body)
 	}
 
 	f.Fuzz(func(t *testing.T, sel byte, body string) {

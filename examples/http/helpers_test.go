@@ -113,6 +113,10 @@ func (c *countingStore) DeclineApplications(ctx context.Context, jobID string, i
 	return r, c.count(err)
 }
 
+func (c *countingStore) CreateReview(ctx context.Context, g babysitter.Guard, r babysitter.Review) error {
+	return c.count(c.Store.CreateReview(ctx, g, r))
+}
+
 // countingQueue counts sent messages; fail makes Send fail, to test the
 // declines-not-queued path.
 type countingQueue struct {

@@ -17,7 +17,8 @@
 // admin, parent or nanny. The token subcommand mints them. In production,
 // -cognito-user-pool-id and -cognito-client-id verify RS256 ID and access
 // tokens of a Cognito user pool against its published keys instead. Only
-// GET /v1/users/{username} works without a token.
+// GET /v1/users/{username} and GET /v1/users/{username}/reviews work
+// without a token.
 //
 // # Walkthrough
 //
@@ -64,6 +65,11 @@
 //	       "cost":{"amount":6000,"currency":"EUR"}}' | jq -r .id)
 //	curl -s "$API/v1/jobs?status=OPEN" -H "Authorization: Bearer $BOB" | jq -c '.items[] | {id, city, cost}'
 //
+// or among the OPEN jobs near a point, nearest first, with their distance
+// (radiusKm at most 50):
+//
+//	curl -s "$API/v1/jobs?near=52.5,13.4&radiusKm=10" -H "Authorization: Bearer $CAROL" | jq -c '.items[] | {id, city, distanceKm}'
+//
 // Bob and carol apply (the body is optional):
 //
 //	BOB_APP=$(curl -s -X POST $API/v1/jobs/$JOB/applications -H "Authorization: Bearer $BOB" \
@@ -85,6 +91,20 @@
 //	# {"username":"carol","jobApplicationStatus":"DECLINED"}
 //	# {"username":"bob","jobApplicationStatus":"ACCEPTED"}
 //
+// Once the evening is over alice completes the job, and she and bob review
+// each other; the answers are the fixed questions of each direction
+// (babysitter.Questions). Bob's rating is public:
+//
+//	curl -s -X POST $API/v1/jobs/$JOB/complete -H "Authorization: Bearer $ALICE" | jq -r .jobStatus
+//	# COMPLETED
+//	curl -s -X POST $API/v1/jobs/$JOB/reviews -H "Authorization: Bearer $ALICE" -H 'Content-Type: application/json' \
+//	  -d '{"rating":5,"text":"Wonderful evening","answers":{"punctual":true,"wouldBookAgain":true,"followedInstructions":true}}' | jq -c '{reviewee, rating}'
+//	curl -s -X POST $API/v1/jobs/$JOB/reviews -H "Authorization: Bearer $BOB" -H 'Content-Type: application/json' \
+//	  -d '{"rating":4,"answers":{"clearInstructions":true,"paidAsAgreed":true,"wouldWorkAgain":true}}' | jq -c '{reviewee, rating}'
+//	curl -s $API/v1/users/bob | jq -c .rating
+//	# {"count":1,"sum":5,"average":5}
+//	curl -s $API/v1/users/bob/reviews | jq -c '.items[] | {reviewer, rating, text}'
+//
 // Errors are problem details with a stable code; a nanny may not post a job:
 //
 //	curl -s -X POST $API/v1/jobs -H "Authorization: Bearer $BOB" -H 'Content-Type: application/json' -d '{}'
@@ -101,16 +121,20 @@
 //	PUT    /v1/users/{username}/status                         UpdateUserStatus {"status":"VERIFIED"}
 //	GET    /v1/users/{username}/jobs                           ListJobsByParent
 //	GET    /v1/users/{username}/applications                   ListJobsAppliedTo
+//	GET    /v1/users/{username}/reviews?limit=&cursor=         ListReviews, a page (no token needed)
 //	POST   /v1/jobs                                            CreateJob, 201
 //	GET    /v1/jobs?status=OPEN&limit=&cursor=                 ListJobsByStatus, a page
+//	GET    /v1/jobs?near=<lat>,<lon>&radiusKm=<r>&limit=&cursor=  ListJobsNear, a page with distanceKm (not with status)
 //	GET    /v1/jobs/{jobId}                                    GetJob
 //	PATCH  /v1/jobs/{jobId}                                    UpdateJob
 //	POST   /v1/jobs/{jobId}/cancel                             CancelJob
+//	POST   /v1/jobs/{jobId}/complete                           CompleteJob (CLOSED → COMPLETED)
 //	POST   /v1/jobs/{jobId}/applications                       ApplyToJob, 201 (no body or {"message":"…"})
 //	GET    /v1/jobs/{jobId}/applications                       ListApplicationsForJob
 //	POST   /v1/jobs/{jobId}/applications/{applicationId}/withdraw  WithdrawApplication
 //	POST   /v1/jobs/{jobId}/booking                            BookNanny {"applicationId":"…"}
 //	POST   /v1/jobs/{jobId}/reconcile                          ReconcileJob, {"declinesQueued":n}
+//	POST   /v1/jobs/{jobId}/reviews                            LeaveReview, 201 {"rating":1–5,"text":"…","answers":{…}}
 //	GET    /healthz                                            liveness; ?ready=1 for readiness
 //	GET    /readyz                                             readiness: the store answers
 //

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -39,34 +41,57 @@ const (
 	tokenOptional = false
 )
 
+// apiRoute is one route of the API: its ServeMux pattern, whether it needs
+// a token, and its handler.
+type apiRoute struct {
+	pattern  string
+	required bool
+	h        handler
+}
+
+// apiRoutes is the route table. The package documentation lists the same
+// routes (TestRoutesDocumented keeps the two in step).
+func (s *server) apiRoutes() []apiRoute {
+	return []apiRoute{
+		{"POST /v1/users", tokenRequired, s.createUser},
+		{"GET /v1/users", tokenRequired, s.listUsers},
+		{"GET /v1/users/{username}", tokenOptional, s.getUser},
+		{"PATCH /v1/users/{username}", tokenRequired, s.updateUser},
+		{"DELETE /v1/users/{username}", tokenRequired, s.deleteUser},
+		{"PUT /v1/users/{username}/status", tokenRequired, s.updateUserStatus},
+		{"GET /v1/users/{username}/jobs", tokenRequired, s.listJobsByParent},
+		{"GET /v1/users/{username}/applications", tokenRequired, s.listJobsAppliedTo},
+		{"GET /v1/users/{username}/reviews", tokenOptional, s.listReviews},
+
+		{"POST /v1/jobs", tokenRequired, s.createJob},
+		{"GET /v1/jobs", tokenRequired, s.listJobs},
+		{"GET /v1/jobs/{jobId}", tokenRequired, s.getJob},
+		{"PATCH /v1/jobs/{jobId}", tokenRequired, s.updateJob},
+		{"POST /v1/jobs/{jobId}/cancel", tokenRequired, s.cancelJob},
+		{"POST /v1/jobs/{jobId}/complete", tokenRequired, s.completeJob},
+		{"POST /v1/jobs/{jobId}/applications", tokenRequired, s.applyToJob},
+		{"GET /v1/jobs/{jobId}/applications", tokenRequired, s.listApplicationsForJob},
+		{"POST /v1/jobs/{jobId}/applications/{applicationId}/withdraw", tokenRequired, s.withdrawApplication},
+		{"POST /v1/jobs/{jobId}/booking", tokenRequired, s.bookNanny},
+		{"POST /v1/jobs/{jobId}/reconcile", tokenRequired, s.reconcileJob},
+		{"POST /v1/jobs/{jobId}/reviews", tokenRequired, s.leaveReview},
+	}
+}
+
+// healthRoutes are the probes, outside the API and its authentication.
+func (s *server) healthRoutes() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{"GET /healthz": s.healthz, "GET /readyz": s.readyz}
+}
+
 // routes returns the complete handler: the API under its middleware.
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
-	route := func(pattern string, required bool, h handler) {
-		mux.Handle(pattern, s.endpoint(required, h))
+	for _, r := range s.apiRoutes() {
+		mux.Handle(r.pattern, s.endpoint(r.required, r.h))
 	}
-	route("POST /v1/users", tokenRequired, s.createUser)
-	route("GET /v1/users", tokenRequired, s.listUsers)
-	route("GET /v1/users/{username}", tokenOptional, s.getUser)
-	route("PATCH /v1/users/{username}", tokenRequired, s.updateUser)
-	route("DELETE /v1/users/{username}", tokenRequired, s.deleteUser)
-	route("PUT /v1/users/{username}/status", tokenRequired, s.updateUserStatus)
-	route("GET /v1/users/{username}/jobs", tokenRequired, s.listJobsByParent)
-	route("GET /v1/users/{username}/applications", tokenRequired, s.listJobsAppliedTo)
-
-	route("POST /v1/jobs", tokenRequired, s.createJob)
-	route("GET /v1/jobs", tokenRequired, s.listJobsByStatus)
-	route("GET /v1/jobs/{jobId}", tokenRequired, s.getJob)
-	route("PATCH /v1/jobs/{jobId}", tokenRequired, s.updateJob)
-	route("POST /v1/jobs/{jobId}/cancel", tokenRequired, s.cancelJob)
-	route("POST /v1/jobs/{jobId}/applications", tokenRequired, s.applyToJob)
-	route("GET /v1/jobs/{jobId}/applications", tokenRequired, s.listApplicationsForJob)
-	route("POST /v1/jobs/{jobId}/applications/{applicationId}/withdraw", tokenRequired, s.withdrawApplication)
-	route("POST /v1/jobs/{jobId}/booking", tokenRequired, s.bookNanny)
-	route("POST /v1/jobs/{jobId}/reconcile", tokenRequired, s.reconcileJob)
-
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
+	for pattern, h := range s.healthRoutes() {
+		mux.HandleFunc(pattern, h)
+	}
 	return s.middleware(s.problemsForMux(mux))
 }
 
@@ -283,12 +308,120 @@ func (s *server) cancelJob(w http.ResponseWriter, r *http.Request, a babysitter.
 	return writeJSON(w, http.StatusOK, j)
 }
 
+func (s *server) completeJob(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	j, err := s.svc.CompleteJob(r.Context(), a, r.PathValue("jobId"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, j)
+}
+
+// listJobs is GET /v1/jobs: the jobs in one status (?status=), or the OPEN
+// jobs near a point (?near=<lat>,<lon>&radiusKm=<r>), nearest first, each
+// with its distanceKm. The two lists are different questions, so asking
+// both at once is refused rather than one of them ignored.
+func (s *server) listJobs(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	q := r.URL.Query()
+	if !q.Has("near") {
+		if q.Has("radiusKm") {
+			return invalidQuery(babysitter.FieldError{Field: "radiusKm", Message: "is only for a near query: add near=<lat>,<lon>"})
+		}
+		return s.listJobsByStatus(w, r, a)
+	}
+	var fe []babysitter.FieldError
+	if q.Has("status") {
+		fe = append(fe, babysitter.FieldError{Field: "status", Message: "cannot be combined with near: a near query lists OPEN jobs"})
+	}
+	lat, lon, err := parseNear(q.Get("near"))
+	if err != nil {
+		fe = append(fe, babysitter.FieldError{Field: "near", Message: err.Error()})
+	}
+	// The library bounds the radius (at most babysitter.MaxRadiusKm).
+	var radius float64
+	if !q.Has("radiusKm") {
+		fe = append(fe, babysitter.FieldError{Field: "radiusKm", Message: "is required with near"})
+	} else if radius, err = strconv.ParseFloat(q.Get("radiusKm"), 64); err != nil || math.IsNaN(radius) || math.IsInf(radius, 0) {
+		fe = append(fe, babysitter.FieldError{Field: "radiusKm", Message: "must be a number of kilometres"})
+	}
+	p, err := pageRequest(r)
+	if err != nil {
+		var ie *babysitter.InvalidInputError
+		if errors.As(err, &ie) {
+			fe = append(fe, ie.Fields...)
+		}
+	}
+	if len(fe) > 0 {
+		return invalidQuery(fe...)
+	}
+	page, err := s.svc.ListJobsNear(r.Context(), a, lat, lon, radius, p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page)
+}
+
+// parseNear parses the near parameter, "<latitude>,<longitude>" in decimal
+// degrees. Its errors say what is wrong for the field "near".
+func parseNear(v string) (lat, lon float64, err error) {
+	bad := errors.New("must be <latitude>,<longitude> in decimal degrees, e.g. 52.52,13.405")
+	latS, lonS, ok := strings.Cut(v, ",")
+	if !ok {
+		return 0, 0, bad
+	}
+	lat, err1 := strconv.ParseFloat(strings.TrimSpace(latS), 64)
+	lon, err2 := strconv.ParseFloat(strings.TrimSpace(lonS), 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, bad
+	}
+	if math.IsNaN(lat) || lat < -90 || lat > 90 || math.IsNaN(lon) || lon < -180 || lon > 180 {
+		return 0, 0, errors.New("latitude must be between -90 and 90, longitude between -180 and 180")
+	}
+	return lat, lon, nil
+}
+
+// invalidQuery is an invalid-input error about query parameters.
+func invalidQuery(fe ...babysitter.FieldError) error {
+	return &babysitter.InvalidInputError{Fields: fe}
+}
+
 func (s *server) listJobsByStatus(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
 	p, err := pageRequest(r)
 	if err != nil {
 		return err
 	}
 	page, err := s.svc.ListJobsByStatus(r.Context(), a, babysitter.JobStatus(r.URL.Query().Get("status")), p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page)
+}
+
+// Reviews.
+
+// leaveReview is POST /v1/jobs/{jobId}/reviews: the caller reviews the
+// other party of a COMPLETED job (a parent the booked nanny, the nanny the
+// parent). The answers are the questionnaire of that direction
+// (babysitter.Questions).
+func (s *server) leaveReview(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	var in babysitter.NewReview
+	if err := decodeJSON(w, r, &in, false); err != nil {
+		return err
+	}
+	rv, err := s.svc.LeaveReview(r.Context(), a, r.PathValue("jobId"), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/users/"+rv.Reviewee+"/reviews")
+	return writeJSON(w, http.StatusCreated, rv)
+}
+
+// listReviews is GET /v1/users/{username}/reviews: public, newest first.
+func (s *server) listReviews(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	p, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.ListReviews(r.Context(), a, r.PathValue("username"), p)
 	if err != nil {
 		return err
 	}

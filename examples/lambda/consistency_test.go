@@ -138,8 +138,8 @@ func TestSchemaRoutesResolvers(t *testing.T) {
 	if !slices.Equal(inSchema, inTemplate) {
 		t.Errorf("schema fields and template resolvers differ:\nschema:   %v\ntemplate: %v", inSchema, inTemplate)
 	}
-	if len(inSchema) != 18 {
-		t.Errorf("%d operations, want the 18 of the Service: %v", len(inSchema), inSchema)
+	if len(inSchema) != 22 {
+		t.Errorf("%d operations, want the 22 of the Service: %v", len(inSchema), inSchema)
 	}
 }
 
@@ -156,6 +156,8 @@ var wantAuth = map[string]struct {
 	"Query.listJobsByParent":       {false, []string{"admin", "parent"}},
 	"Query.listApplicationsForJob": {false, []string{"admin", "parent"}},
 	"Query.listJobsAppliedTo":      {false, []string{"admin", "nanny"}},
+	"Query.listReviews":            {true, nil},
+	"Query.listJobsNear":           {false, []string{"admin", "nanny"}},
 	"Mutation.createUser":          {false, []string{"nanny", "parent"}},
 	"Mutation.updateUser":          {false, []string{"admin", "nanny", "parent"}},
 	"Mutation.updateUserStatus":    {false, []string{"admin"}},
@@ -167,6 +169,8 @@ var wantAuth = map[string]struct {
 	"Mutation.withdrawApplication": {false, []string{"nanny"}},
 	"Mutation.bookNanny":           {false, []string{"parent"}},
 	"Mutation.reconcileJob":        {false, []string{"admin", "parent"}},
+	"Mutation.completeJob":         {false, []string{"parent"}},
+	"Mutation.leaveReview":         {false, []string{"nanny", "parent"}},
 }
 
 // Every operation carries the auth directives of the table, and every
@@ -365,7 +369,7 @@ func TestTableMatchesStore(t *testing.T) {
 	if string(sb) != string(tb) {
 		t.Errorf("template Table differs from store/dynamodb's CreateTable:\nstore:\n%s\ntemplate:\n%s", sb, tb)
 	}
-	for _, idx := range []string{dynamodb.IndexByUser, dynamodb.IndexByStatus} {
+	for _, idx := range []string{dynamodb.IndexByUser, dynamodb.IndexByStatus, dynamodb.IndexByCell} {
 		if !strings.Contains(string(tb), `"IndexName": "`+idx+`"`) {
 			t.Errorf("template lacks the store's index %s", idx)
 		}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
@@ -56,6 +59,8 @@ type harness struct {
 	logs    *syncBuffer
 	now     time.Time
 	invokes int
+	// schema checks every result of must against its field's type.
+	schema *ast.Schema
 }
 
 func newHarness(t testing.TB, store babysitter.Store, queue babysitter.Queue, source babysitter.Source) *harness {
@@ -71,6 +76,7 @@ func newHarness(t testing.TB, store babysitter.Store, queue babysitter.Queue, so
 		source:  source,
 		logs:    logs,
 		now:     now,
+		schema:  loadSchema(t),
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -136,10 +142,92 @@ func (h *harness) invoke(event any) result {
 	return result{Data: data}
 }
 
-// must invokes and fails the test on a GraphQL error.
+// must invokes and fails the test on a GraphQL error, or on a result that
+// does not have the shape of the field's type in schema.graphql.
 func (h *harness) must(event any) obj {
 	h.t.Helper()
-	return h.invoke(event).obj(h.t)
+	o := h.invoke(event).obj(h.t)
+	if ev, ok := event.(obj); ok {
+		if info, ok := ev["info"].(obj); ok {
+			parent, field := str(info["parentTypeName"]), str(info["fieldName"])
+			if def := h.schema.Types[parent]; def != nil && def.Fields.ForName(field) != nil {
+				checkShape(h.t, h.schema, def.Fields.ForName(field).Type, o, parent+"."+field)
+			}
+		}
+	}
+	return o
+}
+
+// checkShape checks a resolver's result against a schema type: every key
+// is a field of the type, every non-null field is present and not null,
+// scalars and enums have their JSON kind. AppSync would drop unknown keys
+// and fail on a null non-null field; this finds both before deployment.
+func checkShape(t testing.TB, s *ast.Schema, typ *ast.Type, v any, path string) {
+	t.Helper()
+	if v == nil {
+		if typ.NonNull {
+			t.Errorf("%s: null for the non-null %s", path, typ)
+		}
+		return
+	}
+	if typ.Elem != nil {
+		list, ok := v.([]any)
+		if !ok {
+			t.Errorf("%s: %T for the list %s", path, v, typ)
+			return
+		}
+		for i, e := range list {
+			checkShape(t, s, typ.Elem, e, fmt.Sprintf("%s[%d]", path, i))
+		}
+		return
+	}
+	def := s.Types[typ.NamedType]
+	if def == nil {
+		t.Errorf("%s: unknown type %s", path, typ.NamedType)
+		return
+	}
+	switch def.Kind {
+	case ast.Object:
+		o, ok := v.(obj)
+		if !ok {
+			t.Errorf("%s: %T for the object %s", path, v, def.Name)
+			return
+		}
+		for k := range o {
+			if def.Fields.ForName(k) == nil {
+				t.Errorf("%s: key %q is not a field of %s", path, k, def.Name)
+			}
+		}
+		for _, f := range def.Fields {
+			if val, ok := o[f.Name]; ok {
+				checkShape(t, s, f.Type, val, path+"."+f.Name)
+			} else if f.Type.NonNull {
+				t.Errorf("%s: lacks the non-null field %s.%s", path, def.Name, f.Name)
+			}
+		}
+	case ast.Enum:
+		if sv, ok := v.(string); !ok || def.EnumValues.ForName(sv) == nil {
+			t.Errorf("%s: %v is not a value of %s", path, v, def.Name)
+		}
+	case ast.Scalar:
+		var ok bool
+		switch def.Name {
+		case "Int":
+			f, isNum := v.(float64)
+			ok = isNum && f == math.Trunc(f) && math.Abs(f) <= math.MaxInt32
+		case "Float":
+			_, ok = v.(float64)
+		case "Boolean":
+			_, ok = v.(bool)
+		default: // String, ID and AppSync's string scalars
+			_, ok = v.(string)
+		}
+		if !ok {
+			t.Errorf("%s: %v (%T) is not a %s", path, v, v, def.Name)
+		}
+	default:
+		t.Errorf("%s: %s is a %s, not an output type", path, def.Name, def.Kind)
+	}
 }
 
 // wantError invokes and checks the errorType.

@@ -3,10 +3,12 @@ package lambda_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
 	qmemory "github.com/babysitter-go/babysitter/queue/memory"
 	smemory "github.com/babysitter-go/babysitter/store/memory"
@@ -112,6 +114,24 @@ func runStory(t *testing.T, h *harness) storyResult {
 		return ""
 	})
 
+	// ... and near a point, with the distance to it; a parent may not ask.
+	eventually(t, func() string {
+		near := h.must(k.as("nick", nannyGroups, "Query", "listJobsNear", obj{"latitude": 52.5, "longitude": 13.4, "radiusKm": 10, "limit": 5}))
+		items := near["items"].([]any)
+		if len(items) != 1 || get(items[0].(obj), "job", "id") != jobID {
+			return fmt.Sprintf("listJobsNear: %v", near)
+		}
+		if d, want := get(items[0].(obj), "distanceKm").(float64), babysitter.DistanceKm(52.5, 13.4, 52.52, 13.405); math.Abs(d-want) > 1e-9 {
+			return fmt.Sprintf("distanceKm %v, want %v", d, want)
+		}
+		return ""
+	})
+	if near := h.must(k.as("root", adminGroups, "Query", "listJobsNear", obj{"latitude": 52.5, "longitude": 13.4, "radiusKm": 1})); len(near["items"].([]any)) != 0 || near["nextCursor"] != nil {
+		t.Fatalf("listJobsNear within 1 km: %v", near)
+	}
+	h.wantError(k.as("alice", parentGroups, "Query", "listJobsNear", obj{"latitude": 52.5, "longitude": 13.4, "radiusKm": 10}), appsync.TypeForbidden)
+	h.wantError(k.as("nick", nannyGroups, "Query", "listJobsNear", obj{"latitude": 52.5, "longitude": 13.4, "radiusKm": 51}), appsync.TypeInvalidInput)
+
 	// alice books nina; nick's application is declined through the queue.
 	booking := h.must(k.as("alice", parentGroups, "Mutation", "bookNanny", obj{"jobId": jobID, "applicationId": ninaApp["id"]}))
 	if get(booking, "job", "status") != "CLOSED" || get(booking, "application", "status") != "ACCEPTED" || booking["declinesQueued"] != float64(1) {
@@ -152,6 +172,8 @@ func runStory(t *testing.T, h *harness) storyResult {
 	// The declined application cannot be withdrawn.
 	h.wantError(k.as("nick", nannyGroups, "Mutation", "withdrawApplication", obj{"jobId": jobID, "applicationId": nickApp["id"]}), appsync.TypeConflict)
 
+	reviewStory(t, h, k, jobID)
+
 	// alice's own view of herself has the private fields.
 	self := h.must(k.as("alice", parentGroups, "Query", "getUser", obj{"username": "alice"}))
 	if self["email"] != "alice@example.com" || self["phoneNumber"] != "+4915112345678" {
@@ -175,6 +197,80 @@ func runStory(t *testing.T, h *harness) storyResult {
 		t.Fatal("the AppSync request id (x-amzn-requestid) is not logged")
 	}
 	return storyResult{jobID: jobID, ninaApp: str(ninaApp["id"]), nickApp: str(nickApp["id"])}
+}
+
+// reviewAnswers is a LeaveReviewInput's answers: every question of the
+// direction, answered yes.
+func reviewAnswers(d babysitter.ReviewDirection) []any {
+	var out []any
+	for _, q := range babysitter.Questions(d) {
+		out = append(out, obj{"question": q, "answer": true})
+	}
+	return out
+}
+
+// reviewStory: the booked job leaves the nearby jobs; reviews wait for its
+// completion; then alice and nina review each other, once each, and
+// nina's rating and reviews are public.
+func reviewStory(t *testing.T, h *harness, k eventKit, jobID string) {
+	eventually(t, func() string {
+		near := h.must(k.as("nick", nannyGroups, "Query", "listJobsNear", obj{"latitude": 52.5, "longitude": 13.4, "radiusKm": 10}))
+		if items := near["items"].([]any); len(items) != 0 {
+			return fmt.Sprintf("listJobsNear after the booking: %v", near)
+		}
+		return ""
+	})
+
+	ofNanny := obj{"rating": 5, "text": "Wonderful evening", "answers": reviewAnswers(babysitter.ReviewOfNanny)}
+	ofParent := obj{"rating": 4, "answers": reviewAnswers(babysitter.ReviewOfParent)}
+	h.wantError(k.as("alice", parentGroups, "Mutation", "leaveReview", obj{"jobId": jobID, "input": ofNanny}), appsync.TypeConflict)
+	h.wantError(k.as("nick", nannyGroups, "Mutation", "completeJob", obj{"jobId": jobID}), appsync.TypeForbidden)
+
+	done := h.must(k.as("alice", parentGroups, "Mutation", "completeJob", obj{"jobId": jobID}))
+	if done["status"] != "COMPLETED" || done["acceptedNanny"] != "nina" {
+		t.Fatalf("completeJob: %v", done)
+	}
+	h.wantError(k.as("alice", parentGroups, "Mutation", "completeJob", obj{"jobId": jobID}), appsync.TypeConflict)
+
+	r := h.must(k.as("alice", parentGroups, "Mutation", "leaveReview", obj{"jobId": jobID, "input": ofNanny}))
+	if r["direction"] != "OF_NANNY" || r["reviewer"] != "alice" || r["reviewee"] != "nina" || r["rating"] != float64(5) ||
+		r["text"] != "Wonderful evening" || r["jobId"] != jobID || fmt.Sprint(r["answers"]) != fmt.Sprint(reviewAnswers(babysitter.ReviewOfNanny)) {
+		t.Fatalf("leaveReview alice: %v", r)
+	}
+	// A question answered twice, or one of the other direction, is invalid.
+	twice := obj{"rating": 4, "answers": append(reviewAnswers(babysitter.ReviewOfParent), obj{"question": "paidAsAgreed", "answer": false})}
+	if e := h.wantError(k.asClaimsOnly("nina", nannyGroups, "Mutation", "leaveReview", obj{"jobId": jobID, "input": twice}), appsync.TypeInvalidInput); !strings.Contains(e.Message, "answers.paidAsAgreed") {
+		t.Fatalf("answered twice: %s", e.Message)
+	}
+	h.wantError(k.asClaimsOnly("nina", nannyGroups, "Mutation", "leaveReview", obj{"jobId": jobID, "input": obj{"rating": 4, "answers": reviewAnswers(babysitter.ReviewOfNanny)}}), appsync.TypeInvalidInput)
+	r = h.must(k.asClaimsOnly("nina", nannyGroups, "Mutation", "leaveReview", obj{"jobId": jobID, "input": ofParent}))
+	if r["direction"] != "OF_PARENT" || r["reviewer"] != "nina" || r["reviewee"] != "alice" || r["text"] != nil {
+		t.Fatalf("leaveReview nina: %v", r)
+	}
+	h.wantError(k.as("alice", parentGroups, "Mutation", "leaveReview", obj{"jobId": jobID, "input": ofNanny}), appsync.TypeAlreadyExists)
+	h.wantError(k.as("nick", nannyGroups, "Mutation", "leaveReview", obj{"jobId": jobID, "input": ofParent}), appsync.TypeForbidden)
+
+	// Ratings and reviews are public (API key).
+	for name, want := range map[string]string{"nina": "map[average:5 count:1 sum:5]", "alice": "map[average:4 count:1 sum:4]"} {
+		u := h.must(k.anonymous("Query", "getUser", obj{"username": name}))
+		if got := fmt.Sprint(u["rating"]); got != want {
+			t.Fatalf("%s's rating %s, want %s", name, got, want)
+		}
+	}
+	reviews := h.must(k.anonymous("Query", "listReviews", obj{"username": "nina", "limit": 10}))
+	items := reviews["items"].([]any)
+	if len(items) != 1 || reviews["nextCursor"] != nil {
+		t.Fatalf("listReviews nina: %v", reviews)
+	}
+	if it := items[0].(obj); it["reviewer"] != "alice" || it["rating"] != float64(5) || len(it["answers"].([]any)) != 3 || it["createdOn"] == "" {
+		t.Fatalf("nina's review: %v", it)
+	}
+	if reviews := h.must(k.as("root", adminGroups, "Query", "listReviews", obj{"username": "alice"})); len(reviews["items"].([]any)) != 1 {
+		t.Fatalf("listReviews alice: %v", reviews)
+	}
+	if reviews := h.must(k.anonymous("Query", "listReviews", obj{"username": "nick"})); len(reviews["items"].([]any)) != 0 {
+		t.Fatalf("listReviews nick: %v", reviews)
+	}
 }
 
 // eventually retries check, which returns "" when satisfied, for a while:

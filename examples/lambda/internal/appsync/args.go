@@ -318,3 +318,32 @@ func applyJobPatch(d *babysitter.JobDetails, p babysitter.JobPatch) {
 		d.Cost = *p.Cost
 	}
 }
+
+// reviewAnswerInput is ReviewAnswerInput: one answer of the questionnaire.
+type reviewAnswerInput struct {
+	Question string `json:"question"`
+	Answer   bool   `json:"answer"`
+}
+
+// leaveReviewInput is LeaveReviewInput. The answers come as a list of
+// question/answer pairs (GraphQL has no maps); the library takes a map, so
+// a question answered twice — which a map cannot express — is refused here.
+// Which questions are asked is the library's to check.
+type leaveReviewInput struct {
+	Rating  *int                `json:"rating"`
+	Text    *string             `json:"text"`
+	Answers []reviewAnswerInput `json:"answers"`
+}
+
+func (in leaveReviewInput) newReview() (babysitter.NewReview, error) {
+	var p parser
+	r := babysitter.NewReview{Rating: deref(in.Rating), Text: deref(in.Text), Answers: make(map[string]bool, len(in.Answers))}
+	for _, a := range in.Answers {
+		if _, dup := r.Answers[a.Question]; dup {
+			p.add("answers."+a.Question, "is answered more than once")
+			continue
+		}
+		r.Answers[a.Question] = a.Answer
+	}
+	return r, p.err()
+}

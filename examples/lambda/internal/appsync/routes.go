@@ -39,6 +39,8 @@ var routes = map[Field]resolve{
 	{"Query", "listJobsByParent"}:       listJobsByParent,
 	{"Query", "listApplicationsForJob"}: listApplicationsForJob,
 	{"Query", "listJobsAppliedTo"}:      listJobsAppliedTo,
+	{"Query", "listReviews"}:            listReviews,
+	{"Query", "listJobsNear"}:           listJobsNear,
 	{"Mutation", "createUser"}:          createUser,
 	{"Mutation", "updateUser"}:          updateUser,
 	{"Mutation", "updateUserStatus"}:    updateUserStatus,
@@ -50,6 +52,8 @@ var routes = map[Field]resolve{
 	{"Mutation", "withdrawApplication"}: withdrawApplication,
 	{"Mutation", "bookNanny"}:           bookNanny,
 	{"Mutation", "reconcileJob"}:        reconcileJob,
+	{"Mutation", "completeJob"}:         completeJob,
+	{"Mutation", "leaveReview"}:         leaveReview,
 }
 
 func getUser(ctx context.Context, c call) (any, error) {
@@ -344,4 +348,69 @@ func reconcileJob(ctx context.Context, c call) (any, error) {
 		return nil, err
 	}
 	return reconcileView{JobID: a.JobID, DeclinesQueued: n}, nil
+}
+
+func completeJob(ctx context.Context, c call) (any, error) {
+	var a struct {
+		JobID string `json:"jobId"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	j, err := c.svc.CompleteJob(ctx, c.actor, a.JobID)
+	if err != nil {
+		return nil, err
+	}
+	return job(j), nil
+}
+
+func leaveReview(ctx context.Context, c call) (any, error) {
+	var a struct {
+		JobID string           `json:"jobId"`
+		Input leaveReviewInput `json:"input"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	in, err := a.Input.newReview()
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.svc.LeaveReview(ctx, c.actor, a.JobID, in)
+	if err != nil {
+		return nil, err
+	}
+	return review(r), nil
+}
+
+func listReviews(ctx context.Context, c call) (any, error) {
+	var a struct {
+		Username string `json:"username"`
+		pageArgs
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	p, err := c.svc.ListReviews(ctx, c.actor, a.Username, a.request())
+	if err != nil {
+		return nil, err
+	}
+	return page(p, review), nil
+}
+
+func listJobsNear(ctx context.Context, c call) (any, error) {
+	var a struct {
+		Latitude  float64 `json:"latitude"`
+		Longitude float64 `json:"longitude"`
+		RadiusKm  float64 `json:"radiusKm"`
+		pageArgs
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	p, err := c.svc.ListJobsNear(ctx, c.actor, a.Latitude, a.Longitude, a.RadiusKm, a.request())
+	if err != nil {
+		return nil, err
+	}
+	return page(p, nearbyJob), nil
 }

@@ -1,6 +1,7 @@
 package appsync
 
 import (
+	"slices"
 	"time"
 
 	"github.com/babysitter-go/babysitter"
@@ -39,6 +40,7 @@ func money(m babysitter.Money) moneyView { return moneyView(m) }
 
 type ratingView struct {
 	Count   int64   `json:"count"`
+	Sum     int64   `json:"sum"`
 	Average float64 `json:"average"`
 }
 
@@ -98,7 +100,7 @@ func user(u babysitter.User, now time.Time) userView {
 		Drinks:          u.Drinks,
 		Disabilities:    optString(u.Disabilities),
 		Activities:      u.Activities,
-		Rating:          ratingView{Count: u.Rating.Count, Average: u.Rating.Average()},
+		Rating:          ratingView{Count: u.Rating.Count, Sum: u.Rating.Sum, Average: u.Rating.Average()},
 		CreatedOn:       awsDateTime(u.CreatedOn),
 		UpdatedOn:       awsDateTime(u.UpdatedOn),
 	}
@@ -130,6 +132,7 @@ type jobView struct {
 	Cost                  moneyView `json:"cost"`
 	Status                string    `json:"status"`
 	AcceptedApplicationID *string   `json:"acceptedApplicationId"`
+	AcceptedNanny         *string   `json:"acceptedNanny"`
 	CreatedOn             string    `json:"createdOn"`
 	UpdatedOn             string    `json:"updatedOn"`
 }
@@ -152,6 +155,7 @@ func job(j babysitter.Job) jobView {
 		Cost:                  money(j.Cost),
 		Status:                string(j.Status),
 		AcceptedApplicationID: optString(j.AcceptedApplicationID),
+		AcceptedNanny:         optString(j.AcceptedNanny),
 		CreatedOn:             awsDateTime(j.CreatedOn),
 		UpdatedOn:             awsDateTime(j.UpdatedOn),
 	}
@@ -176,6 +180,69 @@ func application(a babysitter.Application) applicationView {
 		Status:        string(a.Status),
 		CreatedOn:     awsDateTime(a.CreatedOn),
 		UpdatedOn:     awsDateTime(a.UpdatedOn),
+	}
+}
+
+// nearbyJobView is NearbyJob: a job and its distance from the point.
+type nearbyJobView struct {
+	Job        jobView `json:"job"`
+	DistanceKm float64 `json:"distanceKm"`
+}
+
+func nearbyJob(n babysitter.NearbyJob) nearbyJobView {
+	return nearbyJobView{Job: job(n.Job), DistanceKm: n.DistanceKm}
+}
+
+// reviewAnswerView is ReviewAnswer: the library's answers map as a list
+// of pairs, GraphQL having no maps.
+type reviewAnswerView struct {
+	Question string `json:"question"`
+	Answer   bool   `json:"answer"`
+}
+
+type reviewView struct {
+	ID        string             `json:"id"`
+	JobID     string             `json:"jobId"`
+	Direction string             `json:"direction"`
+	Reviewer  string             `json:"reviewer"`
+	Reviewee  string             `json:"reviewee"`
+	Rating    int                `json:"rating"`
+	Text      *string            `json:"text"`
+	Answers   []reviewAnswerView `json:"answers"`
+	CreatedOn string             `json:"createdOn"`
+}
+
+// review lists the answers in the order of the direction's questionnaire
+// (babysitter.Questions), then any others sorted, so that the list is
+// stable.
+func review(r babysitter.Review) reviewView {
+	answers := make([]reviewAnswerView, 0, len(r.Answers))
+	qs := babysitter.Questions(r.Direction)
+	for _, q := range qs {
+		if a, ok := r.Answers[q]; ok {
+			answers = append(answers, reviewAnswerView{q, a})
+		}
+	}
+	var rest []string
+	for q := range r.Answers {
+		if !slices.Contains(qs, q) {
+			rest = append(rest, q)
+		}
+	}
+	slices.Sort(rest)
+	for _, q := range rest {
+		answers = append(answers, reviewAnswerView{q, r.Answers[q]})
+	}
+	return reviewView{
+		ID:        r.ID,
+		JobID:     r.JobID,
+		Direction: string(r.Direction),
+		Reviewer:  r.Reviewer,
+		Reviewee:  r.Reviewee,
+		Rating:    r.Rating,
+		Text:      optString(r.Text),
+		Answers:   answers,
+		CreatedOn: awsDateTime(r.CreatedOn),
 	}
 }
 
