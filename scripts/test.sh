@@ -3,9 +3,12 @@
 #
 #   1. checks that go (and java, node/npm unless servers are given) exist
 #   2. npm ci, if node_modules is missing or stale against package-lock.json
+#      (it also installs the AppSync simulator of examples/lambda/e2e)
 #   3. starts DynamoDB Local and fauxqs ONCE on free 127.0.0.1 ports and
 #      exports AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS, so every test
 #      package shares them (skipped for a variable that is already set)
+#   3b. installs the pinned aws-lambda-rie into .tools/bin (scripts/install-rie.sh)
+#       for examples/lambda/e2e
 #   4. gofmt -l must print nothing
 #   5. go vet ./...
 #   6. staticcheck ./... (pinned, installed into .tools/bin)
@@ -110,6 +113,7 @@ if need_servers_from_npm; then
 else
 	log "using AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS=$AWS_ENDPOINT_URL_SQS"
 fi
+step "aws-lambda-rie (pinned)" bash scripts/install-rie.sh
 step "gofmt -l" check_gofmt
 step "go vet ./..." go vet ./...
 step "staticcheck $STATICCHECK_VERSION" run_staticcheck

@@ -1,0 +1,317 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/examples/lambda/e2e/internal/local"
+)
+
+const (
+	userFields = `id username type status firstName lastName email phoneNumber dateOfBirth age
+		spokenLanguages hourlyRate { amount currency } rating { count average } createdOn updatedOn`
+	jobFields = `id parentUsername jobType status numberOfKids startDate endDate startTime endTime
+		city latitude longitude cost { amount currency } acceptedApplicationId`
+	appFields = `id jobId nannyUsername message status`
+
+	createUserQ = `mutation CreateUser($in: CreateUserInput!) { createUser(input: $in) { ` + userFields + ` } }`
+	verifyQ     = `mutation Verify($u: String!, $s: AccountStatus!) { updateUserStatus(username: $u, status: $s) { username status } }`
+	getUserQ    = `query GetUser($u: String!) { getUser(username: $u) { ` + userFields + ` } }`
+	createJobQ  = `mutation CreateJob($in: CreateJobInput!) { createJob(input: $in) { ` + jobFields + ` } }`
+	applyQ      = `mutation Apply($job: ID!, $msg: String) { applyToJob(jobId: $job, message: $msg) { ` + appFields + ` } }`
+	bookQ       = `mutation Book($job: ID!, $app: ID!) {
+		bookNanny(jobId: $job, applicationId: $app) { declinesQueued job { ` + jobFields + ` } application { ` + appFields + ` } } }`
+	withdrawQ   = `mutation Withdraw($job: ID!, $app: ID!) { withdrawApplication(jobId: $job, applicationId: $app) { ` + appFields + ` } }`
+	openJobsQ   = `query Open { listJobsByStatus(status: OPEN, limit: 100) { items { id status } nextCursor } }`
+	appliedToQ  = `query AppliedTo($u: String!) { listJobsAppliedTo(username: $u) { nanny { username } applications { items { ` + appFields + ` } } } }`
+	appsForJobQ = `query Apps($job: ID!) { listApplicationsForJob(jobId: $job) { job { ` + jobFields + ` } applications { items { ` + appFields + ` } } } }`
+	parentJobsQ = `query ParentJobs($u: String!) { listJobsByParent(username: $u) { parent { username } jobs { items { id status } } } }`
+)
+
+func newUser(email, first, last string) obj {
+	return obj{"email": email, "firstName": first, "lastName": last, "dateOfBirth": "1990-04-01"}
+}
+
+func jobInput() obj {
+	return obj{
+		"jobType": "BABYSITTING", "description": "Two kids, bedtime at eight.", "numberOfKids": 2,
+		"startDate": "2026-04-10", "endDate": "2026-04-10", "startTime": "18:00", "endTime": "23:30",
+		"address": "1 Main Street", "city": "Springfield", "latitude": 52.52, "longitude": 13.405,
+		"cost": obj{"amount": 6000, "currency": "EUR"},
+	}
+}
+
+// The tutorial's story as GraphQL operations: simulator → resolver
+// bootstrap under the RIE → DynamoDB Local and fauxqs; then the declines
+// from the queue through the declines bootstrap under its RIE; the final
+// state read from DynamoDB directly.
+func TestStory(t *testing.T) {
+	s := setup(t)
+	s.logsOnFailure(t)
+	ctx := context.Background()
+	alice := user("alice", "parent")
+	nina := user("nina", "nanny")
+	nick := user("nick", "nanny")
+	root := user("root", "admin")
+
+	// Three accounts: username and type default to the token's.
+	aliceIn := newUser("alice@example.com", "Alice", "Smith")
+	aliceIn["phoneNumber"] = "+4915112345678"
+	a := s.must(t, alice, "createUser", createUserQ, obj{"in": aliceIn})
+	if a["username"] != "alice" || a["type"] != "PARENT" || a["status"] != "UNVERIFIED" || a["email"] != "alice@example.com" {
+		t.Fatalf("createUser alice: %v", a)
+	}
+	ninaIn := newUser("nina@example.com", "Nina", "Novak")
+	ninaIn["spokenLanguages"] = []string{"en", "de", "hr"}
+	ninaIn["hourlyRate"] = obj{"amount": 1500, "currency": "EUR"}
+	n := s.must(t, nina, "createUser", createUserQ, obj{"in": ninaIn})
+	if n["type"] != "NANNY" || get(n, "hourlyRate", "amount") != float64(1500) || len(n["spokenLanguages"].([]any)) != 3 {
+		t.Fatalf("createUser nina: %v", n)
+	}
+	nickIn := newUser("Nick@Example.com", "Nick", "Nanny")
+	// (AppSync's AWSDate also takes "1995-06-30Z"; the simulator's does not.)
+	nickIn["username"], nickIn["type"], nickIn["dateOfBirth"] = "nick", "NANNY", "1995-06-30"
+	k := s.must(t, nick, "createUser", createUserQ, obj{"in": nickIn})
+	if k["email"] != "nick@example.com" || k["dateOfBirth"] != "1995-06-30" {
+		t.Fatalf("createUser nick: %v", k)
+	}
+
+	// An admin verifies them.
+	for _, u := range []string{"alice", "nina", "nick"} {
+		v := s.must(t, root, "updateUserStatus", verifyQ, obj{"u": u, "s": "VERIFIED"})
+		if v["status"] != "VERIFIED" {
+			t.Fatalf("verify %s: %v", u, v)
+		}
+	}
+
+	// The public profile with the API key: no private fields.
+	pub := s.must(t, apiKey(), "getUser", getUserQ, obj{"u": "alice"})
+	if pub["username"] != "alice" || pub["email"] != nil || pub["phoneNumber"] != nil || pub["status"] != "VERIFIED" {
+		t.Fatalf("public getUser: %v", pub)
+	}
+
+	// alice posts a job; both nannies apply, nick twice.
+	job := s.must(t, alice, "createJob", createJobQ, obj{"in": jobInput()})
+	jobID := str(job["id"])
+	if job["status"] != "OPEN" || job["parentUsername"] != "alice" || job["startTime"] != "18:00" || get(job, "cost", "amount") != float64(6000) {
+		t.Fatalf("createJob: %v", job)
+	}
+	ninaApp := s.must(t, nina, "applyToJob", applyQ, obj{"job": jobID, "msg": "I love kids"})
+	nickApp := s.must(t, nick, "applyToJob", applyQ, obj{"job": jobID})
+	if ninaApp["status"] != "PENDING" || nickApp["nannyUsername"] != "nick" {
+		t.Fatalf("applyToJob: %v / %v", ninaApp, nickApp)
+	}
+	s.wantError(t, nick, "applyToJob", "AlreadyExists", applyQ, obj{"job": jobID})
+
+	eventually(t, func() string {
+		r := s.must(t, nina, "listJobsByStatus", openJobsQ, nil)
+		for _, it := range r["items"].([]any) {
+			if get(it, "id") == jobID {
+				return ""
+			}
+		}
+		return fmt.Sprintf("job %s not in listJobsByStatus(OPEN): %v", jobID, r)
+	})
+
+	// alice books nina.
+	b := s.must(t, alice, "bookNanny", bookQ, obj{"job": jobID, "app": ninaApp["id"]})
+	if get(b, "job", "status") != "CLOSED" || get(b, "application", "status") != "ACCEPTED" || b["declinesQueued"] != float64(1) {
+		t.Fatalf("bookNanny: %v", b)
+	}
+	// A retry succeeds, changes nothing, and queues nick's decline again
+	// (it is still PENDING: the consumer has not run).
+	again := s.must(t, alice, "bookNanny", bookQ, obj{"job": jobID, "app": ninaApp["id"]})
+	if get(again, "job", "acceptedApplicationId") != ninaApp["id"] {
+		t.Fatalf("bookNanny retry: %v", again)
+	}
+	queued := int(b["declinesQueued"].(float64) + again["declinesQueued"].(float64))
+
+	// Until the declines function runs, nick's application is PENDING.
+	if got := applicationStatuses(t, s, jobID); got["nick"] != babysitter.ApplicationPending || got["nina"] != babysitter.ApplicationAccepted {
+		t.Fatalf("before the declines: %v", got)
+	}
+
+	// The declines: what is on the fauxqs queue, as SQS events, through
+	// the declines bootstrap under its RIE.
+	// (Every message on the queue is delivered; only this job's count.)
+	var records int
+	for try := 0; records < queued && try < 10; try++ {
+		d, err := local.DeliverOnce(ctx, s.sqs, s.queueURL, s.queueARN, s.declines, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Event.Records) == 0 {
+			continue
+		}
+		records += checkSQSEvent(t, s, d.Event, str(nickApp["id"]), jobID)
+		if len(d.Response.BatchItemFailures) != 0 {
+			t.Fatalf("batchItemFailures: %v", d.Response.BatchItemFailures)
+		}
+		if len(d.Deleted) != len(d.Event.Records) {
+			t.Fatalf("deleted %v of %d records", d.Deleted, len(d.Event.Records))
+		}
+	}
+	if records != queued {
+		t.Fatalf("delivered %d decline messages, want %d", records, queued)
+	}
+	// The queue is empty now.
+	if d, err := local.DeliverOnce(ctx, s.sqs, s.queueURL, s.queueARN, s.declines, 0); err != nil || len(d.Event.Records) != 0 {
+		t.Fatalf("queue not empty after the declines: %v %v", d.Event.Records, err)
+	}
+	attrs, err := s.sqs.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(s.queueURL),
+		AttributeNames: []sqstypes.QueueAttributeName{
+			sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range attrs.Attributes {
+		if v != "0" {
+			t.Fatalf("queue attribute %s = %s after the declines", name, v)
+		}
+	}
+
+	// The final state, read from DynamoDB directly.
+	j, _, err := s.store.ListApplicationsForJob(ctx, babysitter.Guard{}, jobID, babysitter.PageRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status != babysitter.JobClosed || j.AcceptedApplicationID != str(ninaApp["id"]) {
+		t.Fatalf("job in DynamoDB: %+v", j)
+	}
+	if got := applicationStatuses(t, s, jobID); got["nina"] != babysitter.ApplicationAccepted || got["nick"] != babysitter.ApplicationDeclined {
+		t.Fatalf("applications in DynamoDB: %v", got)
+	}
+
+	// And through the API: nick sees his declined application and cannot
+	// withdraw it; alice sees her private fields and her job.
+	eventually(t, func() string {
+		r := s.must(t, nick, "listJobsAppliedTo", appliedToQ, obj{"u": "nick"})
+		items := get(r, "applications", "items").([]any)
+		if len(items) != 1 || get(items[0], "status") != "DECLINED" {
+			return fmt.Sprintf("listJobsAppliedTo nick: %v", r)
+		}
+		return ""
+	})
+	s.wantError(t, nick, "withdrawApplication", "Conflict", withdrawQ, obj{"job": jobID, "app": nickApp["id"]})
+	apps := s.must(t, alice, "listApplicationsForJob", appsForJobQ, obj{"job": jobID})
+	if get(apps, "job", "status") != "CLOSED" || len(get(apps, "applications", "items").([]any)) != 2 {
+		t.Fatalf("listApplicationsForJob: %v", apps)
+	}
+	self := s.must(t, alice, "getUser", getUserQ, obj{"u": "alice"})
+	if self["email"] != "alice@example.com" || self["phoneNumber"] != "+4915112345678" {
+		t.Fatalf("getUser self: %v", self)
+	}
+	eventually(t, func() string {
+		r := s.must(t, alice, "listJobsByParent", parentJobsQ, obj{"u": "alice"})
+		if get(r, "parent", "username") != "alice" || len(get(r, "jobs", "items").([]any)) != 1 {
+			return fmt.Sprintf("listJobsByParent: %v", r)
+		}
+		return ""
+	})
+
+	// The bootstraps logged JSON lines to stdout, which the emulator
+	// passes on (CloudWatch Logs in AWS).
+	for name, out := range map[string]string{"resolver": s.resolver.Output(), "declines": s.declines.Output()} {
+		var found bool
+		for _, line := range strings.Split(out, "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) != nil {
+				continue
+			}
+			if name == "resolver" && rec["field"] == "Mutation.bookNanny" && rec["username"] == "alice" && rec["role"] == "parent" && rec["awsRequestId"] != "" {
+				found = true
+			}
+			if name == "declines" && rec["msg"] == "decline batch handled" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no expected log record from the %s function in:\n%s", name, tail(out, 20))
+		}
+	}
+}
+
+// applicationStatuses reads a job's applications from DynamoDB directly
+// (the store, not a function), by nanny.
+func applicationStatuses(t *testing.T, s *stack, jobID string) map[string]babysitter.ApplicationStatus {
+	t.Helper()
+	_, p, err := s.store.ListApplicationsForJob(context.Background(), babysitter.Guard{}, jobID, babysitter.PageRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]babysitter.ApplicationStatus{}
+	for _, a := range p.Items {
+		m[a.NannyUsername] = a.Status
+	}
+	return m
+}
+
+// checkSQSEvent checks that an event built from the queue has Lambda's
+// shape and returns how many of its records decline the job's application
+// (the others must be declines too).
+func checkSQSEvent(t *testing.T, s *stack, ev events.SQSEvent, appID, jobID string) int {
+	t.Helper()
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Records []struct {
+			MessageID         string            `json:"messageId"`
+			ReceiptHandle     string            `json:"receiptHandle"`
+			Body              string            `json:"body"`
+			Attributes        map[string]string `json:"attributes"`
+			MessageAttributes map[string]struct {
+				StringValue *string `json:"stringValue"`
+				DataType    string  `json:"dataType"`
+			} `json:"messageAttributes"`
+			Md5OfBody      string `json:"md5OfBody"`
+			EventSource    string `json:"eventSource"`
+			EventSourceARN string `json:"eventSourceARN"`
+			AWSRegion      string `json:"awsRegion"`
+		} `json:"Records"`
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		t.Fatal(err)
+	}
+	mine := 0
+	for _, r := range e.Records {
+		typ := r.MessageAttributes["type"]
+		switch {
+		case r.MessageID == "" || r.ReceiptHandle == "" || r.Md5OfBody == "":
+			t.Fatalf("record without id, receipt handle or md5: %s", raw)
+		case r.EventSource != "aws:sqs" || r.EventSourceARN != s.queueARN || r.AWSRegion != local.Region:
+			t.Fatalf("record source: %s", raw)
+		case r.Attributes["ApproximateReceiveCount"] != "1" || r.Attributes["SentTimestamp"] == "":
+			t.Fatalf("record attributes: %v", r.Attributes)
+		case typ.StringValue == nil || *typ.StringValue != babysitter.DeclineMessageType || typ.DataType != "String":
+			t.Fatalf("record message attributes: %s", raw)
+		case !strings.Contains(r.Body, `"applicationId"`):
+			t.Fatalf("record body %s is not a decline", r.Body)
+		}
+		if strings.Contains(r.Body, appID) && strings.Contains(r.Body, jobID) {
+			mine++
+		}
+	}
+	keys := make([]string, 0)
+	for k := range e.Records[0].Attributes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	t.Logf("SQS event: %d record(s), attributes %v", len(e.Records), keys)
+	return mine
+}
