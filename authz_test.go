@@ -398,3 +398,32 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestActorWithoutRole: an authenticated identity without a known role (a
+// Cognito user in no group) reads public data and is refused everything
+// else, even on its own account.
+func TestActorWithoutRole(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	w := newWorld(t)
+	for _, role := range []babysitter.Role{"", "superuser"} {
+		a := babysitter.Actor{Username: p1.Username, Role: role}
+		if _, err := w.svc.GetUser(ctx, a, p1.Username); err != nil {
+			t.Errorf("role %q: GetUser: %v", role, err)
+		}
+		about := "x"
+		for op, err := range map[string]error{
+			"UpdateUser": func() error {
+				_, err := w.svc.UpdateUser(ctx, a, p1.Username, babysitter.UserPatch{About: &about})
+				return err
+			}(),
+			"DeleteUser": w.svc.DeleteUser(ctx, a, p1.Username),
+			"GetJob":     func() error { _, err := w.svc.GetJob(ctx, a, w.j1); return err }(),
+			"CreateUser": func() error { _, err := w.svc.CreateUser(ctx, a, newUserInput(p1)); return err }(),
+		} {
+			if !errors.Is(err, babysitter.ErrForbidden) {
+				t.Errorf("role %q: %s = %v, want ErrForbidden", role, op, err)
+			}
+		}
+	}
+}

@@ -83,12 +83,18 @@ func New(store Store, queue Queue, opts Options) *Service {
 	return s
 }
 
-// authenticate rejects anonymous actors.
+// authenticate rejects anonymous actors, and actors whose role is none of
+// the three: an identity without a group (a Cognito user not yet in one)
+// may read public data only.
 func authenticate(a Actor) error {
 	if a.Anonymous() {
 		return ErrUnauthenticated
 	}
-	return nil
+	switch a.Role {
+	case RoleAdmin, RoleParent, RoleNanny:
+		return nil
+	}
+	return Errorf(ErrForbidden, "actor %q has no role (admin, parent or nanny)", a.Username)
 }
 
 // authorize rejects anonymous actors and actors whose role is not listed.
