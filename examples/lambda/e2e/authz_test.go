@@ -56,6 +56,17 @@ func (z *authz) apply(t *testing.T, nanny caller, jobID string) string {
 	return str(z.s.must(t, nanny, "applyToJob", applyQ, obj{"job": jobID})["id"])
 }
 
+// booked posts a new job of pat's, has nell apply and pat book her, and
+// returns the job's id (CLOSED).
+func (z *authz) booked(t *testing.T) string {
+	t.Helper()
+	j := z.job(t)
+	app := z.apply(t, z.nell, j)
+	z.s.must(t, z.pat, "bookNanny", `mutation($jobId: ID!, $applicationId: ID!) { bookNanny(jobId: $jobId, applicationId: $applicationId) { declinesQueued } }`,
+		obj{"jobId": j, "applicationId": app})
+	return j
+}
+
 // fresh returns a new username with the prefix.
 func (z *authz) fresh(prefix string) string {
 	z.counter++
@@ -202,6 +213,39 @@ var operations = []operation{
 			}
 			j := z.job(t)
 			return z.caller(col), obj{"jobId": j, "applicationId": z.apply(t, z.nell, j)}
+		}},
+	{"Query", "listReviews", `query($username: String!) { listReviews(username: $username) { items { id } } }`,
+		columns, as(func(z *authz, _ string) obj { return obj{"username": z.nell.name} })},
+	{"Query", "listJobsNear", `query($latitude: Float!, $longitude: Float!, $radiusKm: Float!) { listJobsNear(latitude: $latitude, longitude: $longitude, radiusKm: $radiusKm) { items { distanceKm } } }`,
+		[]string{colAdmin, colNanny}, as(func(*authz, string) obj {
+			return obj{"latitude": 52.52, "longitude": 13.405, "radiusKm": 5.0}
+		})},
+	{"Mutation", "completeJob", `mutation($jobId: ID!) { completeJob(jobId: $jobId) { id status } }`,
+		[]string{colParent}, func(t *testing.T, z *authz, col string, allowed bool) (caller, obj) {
+			if !allowed {
+				return z.caller(col), obj{"jobId": z.j0}
+			}
+			return z.caller(col), obj{"jobId": z.booked(t)}
+		}},
+	// Allowed cells review the other party of a job pat booked nell for and
+	// completed: pat reviews nell, nell reviews pat.
+	{"Mutation", "leaveReview", `mutation($jobId: ID!, $input: LeaveReviewInput!) { leaveReview(jobId: $jobId, input: $input) { id direction } }`,
+		[]string{colParent, colNanny}, func(t *testing.T, z *authz, col string, allowed bool) (caller, obj) {
+			questions := []string{"punctual", "wouldBookAgain", "followedInstructions"}
+			if col == colNanny {
+				questions = []string{"clearInstructions", "paidAsAgreed", "wouldWorkAgain"}
+			}
+			var answers []obj
+			for _, q := range questions {
+				answers = append(answers, obj{"question": q, "answer": true})
+			}
+			input := obj{"rating": 5, "text": "great", "answers": answers}
+			if !allowed {
+				return z.caller(col), obj{"jobId": z.j0, "input": input}
+			}
+			j := z.booked(t)
+			z.s.must(t, z.pat, "completeJob", `mutation($jobId: ID!) { completeJob(jobId: $jobId) { id } }`, obj{"jobId": j})
+			return z.caller(col), obj{"jobId": j, "input": input}
 		}},
 	{"Mutation", "reconcileJob", `mutation($jobId: ID!) { reconcileJob(jobId: $jobId) { jobId declinesQueued } }`,
 		[]string{colAdmin, colParent}, func(t *testing.T, z *authz, col string, allowed bool) (caller, obj) {
