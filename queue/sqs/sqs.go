@@ -30,6 +30,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -50,6 +51,10 @@ const (
 	// DefaultMaxSendAttempts bounds the attempts per message whose batch
 	// entry the queue failed on its side (SenderFault false).
 	DefaultMaxSendAttempts = 5
+
+	// DefaultSendConcurrency bounds the SendMessageBatch requests one Send
+	// has in flight.
+	DefaultSendConcurrency = 8
 
 	// maxBatchEntries is SQS's limit on entries per batch request.
 	maxBatchEntries = 10
@@ -91,6 +96,12 @@ type Options struct {
 	// DefaultMaxSendAttempts. Entries failed as the sender's fault (an
 	// invalid body, say) are not retried at all.
 	MaxSendAttempts int
+	// SendConcurrency bounds how many SendMessageBatch requests one Send
+	// has in flight: a booking with N other applications then waits about
+	// ⌈N/10⌉/SendConcurrency round trips instead of ⌈N/10⌉. Default
+	// DefaultSendConcurrency; 1 sends the batches one after another, in
+	// order.
+	SendConcurrency int
 }
 
 // Queue is one SQS queue, as a babysitter.Queue (Send) and a
@@ -103,6 +114,7 @@ type Queue struct {
 	wait            int32
 	visibility      int32 // 0: the queue's own
 	maxSendAttempts int
+	sendConcurrency int
 }
 
 // The compile-time proof of the contracts.
@@ -131,6 +143,10 @@ func New(client *sqs.Client, queueURL string, opts Options) *Queue {
 	}
 	if q.maxSendAttempts <= 0 {
 		q.maxSendAttempts = DefaultMaxSendAttempts
+	}
+	q.sendConcurrency = opts.SendConcurrency
+	if q.sendConcurrency <= 0 {
+		q.sendConcurrency = DefaultSendConcurrency
 	}
 	return q
 }
@@ -197,15 +213,18 @@ func (e *SendError) Error() string {
 }
 
 // Send sends msgs in SendMessageBatch requests of at most 10 messages and
-// 256 KiB each, in order, so N small messages take ⌈N/10⌉ requests. When
+// 256 KiB each, so N small messages take ⌈N/10⌉ requests, up to
+// Options.SendConcurrency of them at once (SQS queues are not FIFO here:
+// order across batches carries no meaning). When
 // the queue fails some entries of a batch on its side, Send resends only
 // those, with backoff, up to Options.MaxSendAttempts times; entries failed
 // as the sender's fault are not resent. Messages refused in the end are
 // reported by a *SendError, after Send has sent all the others.
 //
-// An error from a request itself (after the client's own retries) stops
-// Send: the messages of earlier batches were sent, the rest may not have
-// been. A message with an empty body, a body or attribute that is not
+// An error from a request itself (after the client's own retries) does
+// not stop the other batches; Send's error then joins the request errors
+// (errors.As reaches the SDK's) and says how many messages may not have
+// been sent. A message with an empty body, a body or attribute that is not
 // valid UTF-8, or an empty attribute name or value is refused before
 // anything is sent. The IDs, receipt handles and receive counts of msgs are
 // ignored.
@@ -230,20 +249,44 @@ func (q *Queue) Send(ctx context.Context, msgs []babysitter.Message) error {
 		}
 		sizes[i] = messageSize(m)
 	}
+	ends := batchEnds(sizes)
+	type result struct {
+		failed []FailedEntry
+		err    error
+	}
+	results := make([]result, len(ends))
+	sem := make(chan struct{}, q.sendConcurrency)
+	var wg sync.WaitGroup
+	start := 0
+	for i, end := range ends {
+		batch := entries[start:end]
+		start = end
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			results[i].failed, results[i].err = q.sendBatch(ctx, batch)
+		})
+	}
+	wg.Wait()
 	var failed []FailedEntry
-	sent := 0
-	for _, end := range batchEnds(sizes) {
-		f, err := q.sendBatch(ctx, entries[sent:end])
-		if err != nil {
-			return fmt.Errorf("%w (%d of %d messages may not have been sent)", err, len(msgs)-sent, len(msgs))
+	var errs []error
+	unsent, start := 0, 0
+	for i, r := range results {
+		if r.err != nil {
+			errs = append(errs, r.err)
+			unsent += ends[i] - start
 		}
-		failed = append(failed, f...)
-		sent = end
+		failed = append(failed, r.failed...)
+		start = ends[i]
 	}
+	var sendErr error
 	if len(failed) > 0 {
-		return &SendError{Queue: q.name, Total: len(msgs), Failed: failed}
+		sendErr = &SendError{Queue: q.name, Total: len(msgs), Failed: failed}
 	}
-	return nil
+	if len(errs) > 0 {
+		return fmt.Errorf("%w (%d of %d messages may not have been sent)", errors.Join(append(errs, sendErr)...), unsent+len(failed), len(msgs))
+	}
+	return sendErr
 }
 
 // checkMessages refuses what SQS would reject or the SDK would garble.

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
@@ -147,7 +149,7 @@ func TestSendBatches(t *testing.T) {
 	client := counted(t, &calls)
 
 	t.Run("25 messages", func(t *testing.T) {
-		q, _ := newQueue(t, client, 30*time.Second, 0, sqsqueue.Options{WaitTime: wait})
+		q, _ := newQueue(t, client, 30*time.Second, 0, sqsqueue.Options{SendConcurrency: 1, WaitTime: wait})
 		msgs := messages("m", 25)
 		calls.Reset()
 		if err := q.Send(t.Context(), msgs); err != nil {
@@ -164,7 +166,7 @@ func TestSendBatches(t *testing.T) {
 	})
 
 	t.Run("256 KiB per batch", func(t *testing.T) {
-		q, _ := newQueue(t, client, 30*time.Second, 0, sqsqueue.Options{WaitTime: wait})
+		q, _ := newQueue(t, client, 30*time.Second, 0, sqsqueue.Options{SendConcurrency: 1, WaitTime: wait})
 		// 10 messages of 30 KiB: 8 fit in 256 KiB, then 2.
 		msgs := make([]babysitter.Message, 10)
 		for i := range msgs {
@@ -185,6 +187,49 @@ func TestSendBatches(t *testing.T) {
 	})
 }
 
+// TestSendConcurrently: with the default SendConcurrency the ⌈N/10⌉
+// batches go out at once, and each message still arrives exactly once.
+func TestSendConcurrently(t *testing.T) {
+	t.Parallel()
+	var calls sqstest.CallCounter
+	var inflight, peak atomic.Int32
+	// Each request lingers 20ms in the client, so batches sent together
+	// overlap and the peak shows it.
+	overlap := func(stack *middleware.Stack) error {
+		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("inflight", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			if awsmiddleware.GetOperationName(ctx) == "SendMessageBatch" {
+				n := inflight.Add(1)
+				defer inflight.Add(-1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+	}
+	client := counted(t, &calls, func(o *sqs.Options) { o.APIOptions = append(o.APIOptions, overlap) })
+	q, _ := newQueue(t, client, 30*time.Second, 0, sqsqueue.Options{WaitTime: wait})
+	msgs := messages("m", 95)
+	if err := q.Send(t.Context(), msgs); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	var want, got [][]string
+	for i := 0; i < len(msgs); i += 10 {
+		want = append(want, bodies(msgs[i:min(i+10, len(msgs))]))
+	}
+	got = calls.Batches()
+	less := func(a, b []string) int { return strings.Compare(a[0], b[0]) }
+	slices.SortFunc(want, less)
+	slices.SortFunc(got, less)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("SendMessageBatch batches, in any order (-want +got):\n%s", d)
+	}
+	if p := peak.Load(); p < 2 || p > sqsqueue.DefaultSendConcurrency {
+		t.Errorf("peak SendMessageBatch requests in flight = %d, want 2..%d", p, sqsqueue.DefaultSendConcurrency)
+	}
+	exactlyOnce(t, bodies(msgs), receiveAll(t, q, 95))
+}
+
 // TestSendRetriesOnlyFailedEntries: entries the queue fails on its side are
 // resent alone, as often as they fail (within the attempt bound), and
 // every message arrives exactly once.
@@ -193,7 +238,7 @@ func TestSendRetriesOnlyFailedEntries(t *testing.T) {
 	var calls sqstest.CallCounter
 	var faults sqstest.EntryFaults
 	client := counted(t, &calls, func(o *sqs.Options) { o.APIOptions = append(o.APIOptions, faults.Register) })
-	q, _ := newQueue(t, client, 30*time.Second, 0, sqsqueue.Options{WaitTime: wait})
+	q, _ := newQueue(t, client, 30*time.Second, 0, sqsqueue.Options{SendConcurrency: 1, WaitTime: wait})
 	msgs := messages("m", 25)
 	faults.Fail("m-3", 1, false)
 	faults.Fail("m-7", 2, false)
@@ -222,7 +267,7 @@ func TestSendGivesUp(t *testing.T) {
 	var calls sqstest.CallCounter
 	var faults sqstest.EntryFaults
 	client := counted(t, &calls, func(o *sqs.Options) { o.APIOptions = append(o.APIOptions, faults.Register) })
-	q, _ := newQueue(t, client, 30*time.Second, 0, sqsqueue.Options{WaitTime: wait, MaxSendAttempts: 3})
+	q, _ := newQueue(t, client, 30*time.Second, 0, sqsqueue.Options{SendConcurrency: 1, WaitTime: wait, MaxSendAttempts: 3})
 	msgs := messages("m", 12)
 	faults.Fail("m-5", -1, false)
 	err := q.Send(t.Context(), msgs)
@@ -251,7 +296,7 @@ func TestSendSenderFaultNotRetried(t *testing.T) {
 	t.Parallel()
 	var calls sqstest.CallCounter
 	client := counted(t, &calls)
-	q, _ := newQueue(t, client, 30*time.Second, 0, sqsqueue.Options{WaitTime: wait})
+	q, _ := newQueue(t, client, 30*time.Second, 0, sqsqueue.Options{SendConcurrency: 1, WaitTime: wait})
 	msgs := messages("m", 12)
 	msgs[4].Body = []byte("bad \x01 body")
 	err := q.Send(t.Context(), msgs)
