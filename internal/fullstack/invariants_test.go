@@ -191,8 +191,9 @@ func TestSendFailsAfterCommit(t *testing.T) {
 				// The queue refuses one decline on every attempt.
 				w.entryFaults.Fail(string(babysitter.DeclineMessage(job.ID, apps[5].ID).Body), -1, false)
 			} else {
-				// Throttled on every attempt the SDK makes (5).
-				w.faults.Fail("SendMessageBatch", 5, sqstest.Fault{Kind: sqstest.Throttle})
+				// Throttled on every attempt the SDK makes (5) for each of
+				// the two batches of 11 declines, which go out together.
+				w.faults.Fail("SendMessageBatch", 2*5, sqstest.Fault{Kind: sqstest.Throttle})
 			}
 			b, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[0].ID)
 			if !errors.Is(err, babysitter.ErrDeclinesNotQueued) {
