@@ -329,26 +329,7 @@ func (s *Store) ListJobsByStatus(ctx context.Context, g babysitter.Guard, status
 			return k[attrPK] == k[attrSK] && k[attrPK] == k[attrGSI2SK]
 		},
 	}
-	start, err := l.start(p.Cursor)
-	if err != nil {
-		return babysitter.Page[babysitter.Job]{}, err
-	}
-	var extra []map[string]types.AttributeValue
-	if g.Username != "" {
-		extra = append(extra, userItemKey(g.Username))
-	}
-	n := limit(p)
-	out, got, err := s.queryWith(ctx, l.query(s.table, start, n+1), extra...)
-	if err != nil {
-		return babysitter.Page[babysitter.Job]{}, s.mapError(op, err)
-	}
-	if g.Username != "" {
-		if err := checkGuard(g, got[0]); err != nil {
-			return babysitter.Page[babysitter.Job]{}, err
-		}
-	}
-	page, err := pageOf(l, out.Items, out.LastEvaluatedKey != nil, n, decodeJob)
-	return page, s.mapError(op, err)
+	return guardedPage(ctx, s, op, g, l, p, decodeJob)
 }
 
 // ListJobsByParent is one Query of the byUser index: GSI1PK = USER#<parent>

@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"context"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -144,4 +145,30 @@ func limit(p babysitter.PageRequest) int {
 		return babysitter.MaxLimit
 	}
 	return p.Limit
+}
+
+// guardedPage reads one page of an index list that is not headed by the
+// actor's own item: the Query, and beside it (one round trip) the Guard's
+// user item when there is a Guard.
+func guardedPage[T any](ctx context.Context, s *Store, op string, g babysitter.Guard, l list, p babysitter.PageRequest, decode func(map[string]types.AttributeValue) (T, error)) (babysitter.Page[T], error) {
+	start, err := l.start(p.Cursor)
+	if err != nil {
+		return babysitter.Page[T]{}, err
+	}
+	var extra []map[string]types.AttributeValue
+	if g.Username != "" {
+		extra = append(extra, userItemKey(g.Username))
+	}
+	n := limit(p)
+	out, got, err := s.queryWith(ctx, l.query(s.table, start, n+1), extra...)
+	if err != nil {
+		return babysitter.Page[T]{}, s.mapError(op, err)
+	}
+	if g.Username != "" {
+		if err := checkGuard(g, got[0]); err != nil {
+			return babysitter.Page[T]{}, err
+		}
+	}
+	page, err := pageOf(l, out.Items, out.LastEvaluatedKey != nil, n, decode)
+	return page, s.mapError(op, err)
 }

@@ -363,24 +363,5 @@ func (s *Store) ListUsers(ctx context.Context, g babysitter.Guard, t babysitter.
 			return k[attrPK] == k[attrSK] && k[attrPK] == k[attrGSI2SK]
 		},
 	}
-	start, err := l.start(p.Cursor)
-	if err != nil {
-		return babysitter.Page[babysitter.User]{}, err
-	}
-	var extra []map[string]types.AttributeValue
-	if g.Username != "" {
-		extra = append(extra, userItemKey(g.Username))
-	}
-	n := limit(p)
-	out, got, err := s.queryWith(ctx, l.query(s.table, start, n+1), extra...)
-	if err != nil {
-		return babysitter.Page[babysitter.User]{}, s.mapError(op, err)
-	}
-	if g.Username != "" {
-		if err := checkGuard(g, got[0]); err != nil {
-			return babysitter.Page[babysitter.User]{}, err
-		}
-	}
-	page, err := pageOf(l, out.Items, out.LastEvaluatedKey != nil, n, decodeUser)
-	return page, s.mapError(op, err)
+	return guardedPage(ctx, s, op, g, l, p, decodeUser)
 }
