@@ -36,6 +36,7 @@ type Error struct {
 	Err  error
 }
 
+// Error implements the error interface.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Op != "" {
@@ -92,6 +93,7 @@ type AlreadyExistsError struct {
 	Value string
 }
 
+// Error implements the error interface.
 func (e *AlreadyExistsError) Error() string {
 	return fmt.Sprintf("%s %q already exists", e.Field, e.Value)
 }
@@ -112,6 +114,7 @@ type InvalidInputError struct {
 	Fields []FieldError
 }
 
+// Error implements the error interface.
 func (e *InvalidInputError) Error() string {
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {

@@ -195,6 +195,7 @@ type SendError struct {
 	Failed []FailedEntry
 }
 
+// Error implements the error interface.
 func (e *SendError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sqs: send to %s: %d of %d messages not sent:", e.Queue, len(e.Failed), e.Total)

@@ -171,10 +171,12 @@ type DecodeError struct {
 	Err  error
 }
 
+// Error implements the error interface.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("dynamodb: item %s is not a valid %s: %v", e.Key, e.Type, e.Err)
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // unmarshal decodes an item into a domain value; it never panics on bad data.

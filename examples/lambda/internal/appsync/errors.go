@@ -40,7 +40,9 @@ type Error struct {
 	Err error
 }
 
+// Error implements the error interface.
 func (e *Error) Error() string { return e.Type + ": " + e.Message }
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *Error) Unwrap() error { return e.Err }
 
 // InvokeError is the Lambda function error AppSync turns into a GraphQL

@@ -27,6 +27,7 @@ type Field struct {
 	Name   string
 }
 
+// String implements fmt.Stringer.
 func (f Field) String() string { return f.Parent + "." + f.Name }
 
 // routes is the route table: every Query and Mutation field of

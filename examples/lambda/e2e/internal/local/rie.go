@@ -177,6 +177,7 @@ type FunctionError struct {
 	Message string `json:"errorMessage"`
 }
 
+// Error implements the error interface.
 func (e *FunctionError) Error() string {
 	return "function error " + e.Type + ": " + e.Message
 }
@@ -204,6 +205,7 @@ type InvokeFailure struct {
 	Body   string
 }
 
+// Error implements the error interface.
 func (e *InvokeFailure) Error() string {
 	body := e.Body
 	if len(body) > 500 {
@@ -212,6 +214,7 @@ func (e *InvokeFailure) Error() string {
 	return fmt.Sprintf("%v (HTTP %d): %s", e.Kind, e.Status, body)
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *InvokeFailure) Unwrap() error { return e.Kind }
 
 // Invoke sends one event to the function, as Lambda's Invoke API does
