@@ -42,6 +42,7 @@ type Error struct {
 
 // Error implements the error interface.
 func (e *Error) Error() string { return e.Type + ": " + e.Message }
+
 // Unwrap returns the cause, for errors.Is and errors.As.
 func (e *Error) Unwrap() error { return e.Err }
 
