@@ -375,24 +375,7 @@ func (s *Store) ListJobsByStatus(ctx context.Context, g babysitter.Guard, status
 // ErrNotFound when the parent does not exist; ErrForbidden when g fails;
 // ErrInvalidInput for a cursor of another list.
 func (s *Store) ListJobsByParent(ctx context.Context, g babysitter.Guard, parent string, p babysitter.PageRequest) (babysitter.User, babysitter.Page[babysitter.Job], error) {
-	if err := ctx.Err(); err != nil {
-		return babysitter.User{}, babysitter.Page[babysitter.Job]{}, err
-	}
-	scope := scopeJobsByParent + parent
-	before, err := decode(scope, keyID, p.Cursor)
-	if err != nil {
-		return babysitter.User{}, babysitter.Page[babysitter.Job]{}, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if err := s.guard(g); err != nil {
-		return babysitter.User{}, babysitter.Page[babysitter.Job]{}, err
-	}
-	u, ok := s.users[parent]
-	if !ok {
-		return babysitter.User{}, babysitter.Page[babysitter.Job]{}, userNotFound(parent)
-	}
-	return cloneUser(*u), s.jobPage(scope, s.jobsByParent[parent], before, limit(p)), nil
+	return userHeaded(ctx, s, g, scopeJobsByParent, parent, s.jobsByParent, s.jobPage, p)
 }
 
 // ---- applications ----
@@ -492,24 +475,31 @@ func (s *Store) ListApplicationsForJob(ctx context.Context, g babysitter.Guard, 
 // ErrNotFound when the nanny does not exist; ErrForbidden when g fails;
 // ErrInvalidInput for a cursor of another list.
 func (s *Store) ListJobsAppliedTo(ctx context.Context, g babysitter.Guard, nanny string, p babysitter.PageRequest) (babysitter.User, babysitter.Page[babysitter.Application], error) {
+	return userHeaded(ctx, s, g, scopeAppsByNanny, nanny, s.appsByNanny, s.appPage, p)
+}
+
+// userHeaded returns a user and one page of their items (ids[username],
+// sorted ascending, listed newest first by page), under the read lock.
+func userHeaded[T any](ctx context.Context, s *Store, g babysitter.Guard, scopePrefix, username string, ids map[string][]string,
+	page func(scope string, ids []string, before string, n int) babysitter.Page[T], p babysitter.PageRequest) (babysitter.User, babysitter.Page[T], error) {
 	if err := ctx.Err(); err != nil {
-		return babysitter.User{}, babysitter.Page[babysitter.Application]{}, err
+		return babysitter.User{}, babysitter.Page[T]{}, err
 	}
-	scope := scopeAppsByNanny + nanny
+	scope := scopePrefix + username
 	before, err := decode(scope, keyID, p.Cursor)
 	if err != nil {
-		return babysitter.User{}, babysitter.Page[babysitter.Application]{}, err
+		return babysitter.User{}, babysitter.Page[T]{}, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if err := s.guard(g); err != nil {
-		return babysitter.User{}, babysitter.Page[babysitter.Application]{}, err
+		return babysitter.User{}, babysitter.Page[T]{}, err
 	}
-	u, ok := s.users[nanny]
+	u, ok := s.users[username]
 	if !ok {
-		return babysitter.User{}, babysitter.Page[babysitter.Application]{}, userNotFound(nanny)
+		return babysitter.User{}, babysitter.Page[T]{}, userNotFound(username)
 	}
-	return cloneUser(*u), s.appPage(scope, s.appsByNanny[nanny], before, limit(p)), nil
+	return cloneUser(*u), page(scope, ids[username], before, limit(p)), nil
 }
 
 // ---- booking ----
