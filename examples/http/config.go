@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // defaultDevKey is the documented HS256 key of local development. It is
-// public by design — anyone can mint tokens with it — so the server warns at
-// startup whenever HS256 is in use, and louder when this key is.
+// public by design — anyone can mint tokens with it, admin ones included —
+// so the server accepts it only where nobody else can reach it: on a
+// loopback address with the in-memory backends (config.validate).
 const defaultDevKey = "babysitter-local-development-key-not-for-production"
 
 // config is everything the server and the token command are configured
@@ -35,6 +38,8 @@ type config struct {
 	DevKey            string
 	CognitoUserPoolID string
 	CognitoClientID   string
+	// MaxTokenLifetime bounds a token's exp − iat, in both modes.
+	MaxTokenLifetime time.Duration
 
 	// VisibilityTimeout is the decline queue's visibility timeout: the
 	// in-memory queue is created with it and the poller extends a slow
@@ -101,11 +106,17 @@ Flags (environment variable in brackets):
 	}
 	fs.BoolVar(&c.CreateQueue, "create-queue", createQueue,
 		"create the SQS queue named by -queue-url's last path element, with a dead-letter queue, if missing; for local development [BABYSITTER_CREATE_QUEUE]")
-	fs.StringVar(&c.DevKey, "dev-key", env("BABYSITTER_DEV_KEY", defaultDevKey), "HS256 development signing `key` [BABYSITTER_DEV_KEY]")
+	fs.StringVar(&c.DevKey, "dev-key", env("BABYSITTER_DEV_KEY", defaultDevKey),
+		"HS256 signing `key`, at least 32 bytes; the built-in one only on a loopback -addr with the in-memory backends [BABYSITTER_DEV_KEY]")
 	fs.StringVar(&c.CognitoUserPoolID, "cognito-user-pool-id", env("BABYSITTER_COGNITO_USER_POOL_ID", ""),
 		"verify RS256 tokens of this Cognito user pool `id` instead of HS256 [BABYSITTER_COGNITO_USER_POOL_ID]")
 	fs.StringVar(&c.CognitoClientID, "cognito-client-id", env("BABYSITTER_COGNITO_CLIENT_ID", ""),
 		"the Cognito app client `id` tokens must be issued to [BABYSITTER_COGNITO_CLIENT_ID]")
+	if c.MaxTokenLifetime, err = durationEnv(getenv, "BABYSITTER_MAX_TOKEN_LIFETIME", defaultMaxTokenLifetime); err != nil {
+		return config{}, err
+	}
+	fs.DurationVar(&c.MaxTokenLifetime, "max-token-lifetime", c.MaxTokenLifetime,
+		"refuse tokens that live longer than this (exp − iat), at most 24h [BABYSITTER_MAX_TOKEN_LIFETIME]")
 	fs.DurationVar(&c.VisibilityTimeout, "visibility-timeout", 30*time.Second, "the decline queue's visibility `timeout`")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long a graceful stop waits for requests in flight")
 	c.LogLevel = slog.LevelInfo
@@ -145,8 +156,11 @@ func (c *config) validate() error {
 	if c.cognito() && c.cognitoRegion() == "" {
 		errs = append(errs, errors.New("-region is needed to find the Cognito user pool"))
 	}
-	if !c.cognito() && c.DevKey == "" {
-		errs = append(errs, errors.New("-dev-key must not be empty"))
+	if !c.cognito() {
+		errs = append(errs, c.checkDevKey())
+	}
+	if c.MaxTokenLifetime <= 0 || c.MaxTokenLifetime > maxTokenLifetimeLimit {
+		errs = append(errs, fmt.Errorf("-max-token-lifetime must be positive and at most %v", maxTokenLifetimeLimit))
 	}
 	if c.VisibilityTimeout <= 0 {
 		errs = append(errs, errors.New("-visibility-timeout must be positive"))
@@ -155,4 +169,56 @@ func (c *config) validate() error {
 		errs = append(errs, errors.New("-shutdown-timeout must be positive"))
 	}
 	return errors.Join(errs...)
+}
+
+// checkDevKey refuses an HS256 setup anyone could mint tokens for: the
+// built-in key (printed in the source and the README) anywhere but on a
+// loopback address with the in-memory backends, and any key too short to
+// be secret.
+func (c *config) checkDevKey() error {
+	if c.DevKey != defaultDevKey {
+		return checkDevKey(c.DevKey)
+	}
+	var where []string
+	if !loopbackAddr(c.Addr) {
+		where = append(where, fmt.Sprintf("on -addr %q, which is not a loopback address", c.Addr))
+	}
+	if c.awsMode() {
+		where = append(where, "with -table/-queue-url (DynamoDB + SQS)")
+	}
+	if len(where) == 0 {
+		return nil
+	}
+	return fmt.Errorf("refusing the built-in development key %s: it is public, so anyone could mint an admin token. "+
+		"Verify Cognito tokens with -cognito-user-pool-id and -cognito-client-id (production), "+
+		"or give your own key of at least %d bytes: BABYSITTER_DEV_KEY=$(openssl rand -hex 32)",
+		strings.Join(where, " and "), minDevKeyBytes)
+}
+
+// loopbackAddr reports whether a listen address names only a loopback
+// interface: "localhost" or a loopback IP. An empty host (":8080") is every
+// interface; other host names are not resolved, so not trusted.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// durationEnv reads a duration variable, def when unset.
+func durationEnv(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
 }

@@ -219,7 +219,11 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	fs.SetOutput(stderr)
 	user := fs.String("user", "", "the token's `username` (required)")
 	groups := fs.String("group", "", "the user's `groups`, comma-separated: admin, parent, nanny (required)")
-	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
+	maxTTL, err := durationEnv(getenv, "BABYSITTER_MAX_TOKEN_LIFETIME", defaultMaxTokenLifetime)
+	if err != nil {
+		return err
+	}
+	ttl := fs.Duration("ttl", maxTTL, "how long the token is valid; at most the server's -max-token-lifetime [BABYSITTER_MAX_TOKEN_LIFETIME]")
 	devKey := defaultDevKey
 	if v := getenv("BABYSITTER_DEV_KEY"); v != "" {
 		devKey = v
@@ -239,6 +243,14 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		fmt.Fprintln(stderr, "token needs -user and -group, and no arguments")
 		fs.Usage()
 		return usageError{errors.New("token needs -user and -group, and no arguments")}
+	}
+	if *ttl > maxTTL {
+		return fmt.Errorf("-ttl %v is longer than the %v a server accepts (BABYSITTER_MAX_TOKEN_LIFETIME)", *ttl, maxTTL)
+	}
+	if devKey != defaultDevKey {
+		if err := checkDevKey(devKey); err != nil {
+			return err
+		}
 	}
 	token, err := mintDevToken(devKey, *user, strings.Split(*groups, ","), *ttl, time.Now())
 	if err != nil {
@@ -269,12 +281,21 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 	if err != nil {
 		return err
 	}
+	auth, err := newAuthenticator(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
 	svc := babysitter.New(store, queue, babysitter.Options{Logger: log})
-	s := &server{svc: svc, auth: newAuthenticator(cfg, log), log: log}
+	s := &server{svc: svc, auth: auth, log: log}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
+	}
+	if _, public := auth.(*hs256Auth); public && cfg.DevKey == defaultDevKey && !loopbackListener(ln) {
+		// -addr said loopback, but the name resolved elsewhere.
+		ln.Close()
+		return fmt.Errorf("refusing the built-in development key: %s listens on %s, not a loopback address", cfg.Addr, ln.Addr())
 	}
 	srv := &http.Server{
 		Handler:           s.routes(),
@@ -337,15 +358,32 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 }
 
 // newAuthenticator picks the token verification: Cognito when configured,
-// else HS256 with the development key — loudly, since anyone holding that
-// key can be anyone.
-func newAuthenticator(cfg config, log *slog.Logger) authenticator {
+// else HS256 with the development key — with a warning, since anyone
+// holding that key can be anyone (config.validate has refused the public
+// built-in key wherever others could reach the server).
+func newAuthenticator(ctx context.Context, cfg config, log *slog.Logger) (authenticator, error) {
 	if cfg.cognito() {
-		log.Info("verifying Cognito tokens", "userPool", cfg.CognitoUserPoolID, "region", cfg.cognitoRegion(), "clientId", cfg.CognitoClientID)
-		return newCognitoAuth(cfg.cognitoRegion(), cfg.CognitoUserPoolID, cfg.CognitoClientID, &http.Client{Timeout: 10 * time.Second})
+		log.Info("verifying Cognito tokens", "userPool", cfg.CognitoUserPoolID, "region", cfg.cognitoRegion(), "clientId", cfg.CognitoClientID,
+			"maxTokenLifetime", cfg.MaxTokenLifetime)
+		issuer, jwksURL := cognitoURLs(cfg.cognitoRegion(), cfg.CognitoUserPoolID)
+		a, err := newCognitoAuth(ctx, issuer, jwksURL, cfg.CognitoClientID, nil, log)
+		if err != nil {
+			return nil, err
+		}
+		a.maxLifetime = cfg.MaxTokenLifetime
+		return a, nil
 	}
 	msg := "verifying HS256 tokens with a development key: anyone with the key can mint tokens; " +
 		"for development only (production: -cognito-user-pool-id and -cognito-client-id)"
-	log.Warn(msg, "defaultKey", cfg.DevKey == defaultDevKey)
-	return newHS256Auth(cfg.DevKey)
+	log.Warn(msg, "defaultKey", cfg.DevKey == defaultDevKey, "maxTokenLifetime", cfg.MaxTokenLifetime)
+	a := newHS256Auth(cfg.DevKey)
+	a.maxLifetime = cfg.MaxTokenLifetime
+	return a, nil
+}
+
+// loopbackListener reports whether ln accepts connections on a loopback
+// address only.
+func loopbackListener(ln net.Listener) bool {
+	tcp, ok := ln.Addr().(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
