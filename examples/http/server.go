@@ -98,8 +98,19 @@ func (s *server) routes() http.Handler {
 // endpoint adapts a handler: it authenticates the caller first — so a
 // request without a valid token is refused before its body is even read —
 // and turns a returned error into a problem response.
+//
+// Every API response depends on who asks (a profile shows its private
+// fields to its owner, a 403 or 401 is about the token), so none may be
+// stored by a shared cache: Cache-Control: private, no-store, errors
+// included. Routes whose answer differs with and without a token also say
+// Vary: Authorization, for caches that would otherwise key on the URL
+// alone.
 func (s *server) endpoint(required bool, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "private, no-store")
+		if !required {
+			w.Header().Add("Vary", "Authorization")
+		}
 		a, err := s.actor(r, required)
 		if err == nil {
 			err = h(w, r, a)
