@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"strconv"
@@ -40,6 +41,12 @@ type config struct {
 	CognitoClientID   string
 	// MaxTokenLifetime bounds a token's exp − iat, in both modes.
 	MaxTokenLifetime time.Duration
+
+	// WritesPerMinute and WriteBurst limit each caller's writes (POST,
+	// PUT, PATCH, DELETE), keyed by username; 0 writes per minute turns
+	// the limit off.
+	WritesPerMinute float64
+	WriteBurst      int
 
 	// VisibilityTimeout is the decline queue's visibility timeout: the
 	// in-memory queue is created with it and the poller extends a slow
@@ -117,6 +124,17 @@ Flags (environment variable in brackets):
 	}
 	fs.DurationVar(&c.MaxTokenLifetime, "max-token-lifetime", c.MaxTokenLifetime,
 		"refuse tokens that live longer than this (exp − iat), at most 24h [BABYSITTER_MAX_TOKEN_LIFETIME]")
+	writes, err := strconv.ParseFloat(env("BABYSITTER_WRITES_PER_MINUTE", strconv.Itoa(defaultWritesPerMinute)), 64)
+	if err != nil {
+		return config{}, fmt.Errorf("BABYSITTER_WRITES_PER_MINUTE: %w", err)
+	}
+	fs.Float64Var(&c.WritesPerMinute, "writes-per-minute", writes,
+		"each caller's sustained `rate` of writes (POST, PUT, PATCH, DELETE); 0 turns the limit off [BABYSITTER_WRITES_PER_MINUTE]")
+	burst, err := strconv.Atoi(env("BABYSITTER_WRITE_BURST", strconv.Itoa(defaultWriteBurst)))
+	if err != nil {
+		return config{}, fmt.Errorf("BABYSITTER_WRITE_BURST: %w", err)
+	}
+	fs.IntVar(&c.WriteBurst, "write-burst", burst, "how many writes a caller may send at once before the rate applies [BABYSITTER_WRITE_BURST]")
 	fs.DurationVar(&c.VisibilityTimeout, "visibility-timeout", 30*time.Second, "the decline queue's visibility `timeout`")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long a graceful stop waits for requests in flight")
 	c.LogLevel = slog.LevelInfo
@@ -161,6 +179,12 @@ func (c *config) validate() error {
 	}
 	if c.MaxTokenLifetime <= 0 || c.MaxTokenLifetime > maxTokenLifetimeLimit {
 		errs = append(errs, fmt.Errorf("-max-token-lifetime must be positive and at most %v", maxTokenLifetimeLimit))
+	}
+	if c.WritesPerMinute < 0 || math.IsNaN(c.WritesPerMinute) || math.IsInf(c.WritesPerMinute, 0) {
+		errs = append(errs, errors.New("-writes-per-minute must be 0 (no limit) or positive"))
+	}
+	if c.WritesPerMinute > 0 && c.WriteBurst < 1 {
+		errs = append(errs, errors.New("-write-burst must be at least 1"))
 	}
 	if c.VisibilityTimeout <= 0 {
 		errs = append(errs, errors.New("-visibility-timeout must be positive"))

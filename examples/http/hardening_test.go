@@ -109,6 +109,72 @@ func containsFold(values []string, want string) bool {
 	return false
 }
 
+// TestEmailProbeIsRateLimited: PATCHing one's own email to someone else's
+// answers 409 — which tells that the address is registered — but only a
+// burst of times; then 429 with Retry-After, without trying the write.
+// Reads are not limited, and another caller has their own allowance.
+func TestEmailProbeIsRateLimited(t *testing.T) {
+	store, queue, source := memoryBackend.open(t)
+	const burst = 5
+	e := newTestEnv(t, store, queue, source, func(s *server) { s.writes = newWriteLimiter(1.0/60, burst) }) // then one an hour
+	alice, bob, carol := token(t, "alice", "parent"), token(t, "bob", "nanny"), token(t, "carol", "nanny")
+	want[babysitter.User](t, e.do("POST", "/v1/users", alice, userBody("alice", babysitter.UserParent)), http.StatusCreated)
+	want[babysitter.User](t, e.do("POST", "/v1/users", bob, userBody("bob", babysitter.UserNanny)), http.StatusCreated)
+
+	probe := map[string]string{"email": "alice@example.com"}
+	// bob's CreateUser took one write; the rest of his burst answers.
+	for range burst - 1 {
+		wantProblem(t, e.do("PATCH", "/v1/users/bob", bob, probe), http.StatusConflict, "already_exists")
+	}
+	before := e.snapshot()
+	r := e.do("PATCH", "/v1/users/bob", bob, probe)
+	p := wantProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 || ra > 3600 {
+		t.Errorf("Retry-After %q, want 1 to 3600 seconds", r.header.Get("Retry-After"))
+	}
+	if strings.Contains(p.Detail, "alice") {
+		t.Errorf("the 429 names the address: %q", p.Detail)
+	}
+	e.noWrites(before, false, "a rate-limited write")
+	// Reads go on; carol's writes are hers.
+	want[babysitter.User](t, e.do("GET", "/v1/users/bob", bob, nil), http.StatusOK)
+	want[babysitter.User](t, e.do("POST", "/v1/users", carol, userBody("carol", babysitter.UserNanny)), http.StatusCreated)
+}
+
+func TestWriteLimiter(t *testing.T) {
+	if newWriteLimiter(0, 10) != nil {
+		t.Fatal("0 writes a minute should mean no limiter")
+	}
+	now := time.Unix(1_800_000_000, 0)
+	l := newWriteLimiter(6, 2) // one every 10 s
+	l.now = func() time.Time { return now }
+	for i := range 2 {
+		if _, ok := l.allow("bob"); !ok {
+			t.Fatalf("write %d of the burst refused", i+1)
+		}
+	}
+	wait, ok := l.allow("bob")
+	if ok || wait != 10*time.Second {
+		t.Fatalf("third write: ok %v, wait %v; want refused for 10s", ok, wait)
+	}
+	if _, ok := l.allow("carol"); !ok {
+		t.Fatal("carol refused for bob's writes")
+	}
+	now = now.Add(wait)
+	if _, ok := l.allow("bob"); !ok {
+		t.Fatal("refused after the Retry-After")
+	}
+	if _, ok := l.allow("bob"); ok {
+		t.Fatal("a refused write must not have been counted as allowance")
+	}
+	// Idle callers are forgotten once their bucket is full again.
+	now = now.Add(l.refill() + time.Second)
+	l.allow("dave")
+	if len(l.buckets) != 1 {
+		t.Errorf("%d buckets after everyone else went idle, want 1", len(l.buckets))
+	}
+}
+
 // TestNearQueryNearThePoles: a 50 km query at latitude 89 would read
 // thousands of index cells; it is refused with the radius that fits, which
 // is then served. At the pole itself nothing fits.

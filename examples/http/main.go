@@ -286,7 +286,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 		return err
 	}
 	svc := babysitter.New(store, queue, babysitter.Options{Logger: log})
-	s := &server{svc: svc, auth: auth, log: log}
+	s := &server{svc: svc, auth: auth, log: log, writes: newWriteLimiter(cfg.WritesPerMinute, cfg.WriteBurst)}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

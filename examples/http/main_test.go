@@ -25,7 +25,7 @@ func TestParseConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != "localhost:8080" || c.DevKey != defaultDevKey || c.awsMode() || c.cognito() || c.VisibilityTimeout != 30*time.Second || c.LogLevel != slog.LevelInfo ||
-		c.MaxTokenLifetime != 24*time.Hour {
+		c.MaxTokenLifetime != 24*time.Hour || c.WritesPerMinute != defaultWritesPerMinute || c.WriteBurst != defaultWriteBurst {
 		t.Errorf("defaults: %+v", c)
 	}
 
@@ -33,13 +33,13 @@ func TestParseConfig(t *testing.T) {
 	c, err = parseConfig([]string{"-addr", ":9000", "-create-table", "-log-level", "debug"}, env(map[string]string{
 		"BABYSITTER_ADDR": ":1", "BABYSITTER_TABLE": "t", "BABYSITTER_QUEUE_URL": "http://localhost:3000/000000000000/q",
 		"AWS_REGION": "eu-central-1", "BABYSITTER_DEV_KEY": testKey, "BABYSITTER_LOG_LEVEL": "warn",
-		"BABYSITTER_MAX_TOKEN_LIFETIME": "1h",
+		"BABYSITTER_MAX_TOKEN_LIFETIME": "1h", "BABYSITTER_WRITES_PER_MINUTE": "0",
 	}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Addr != ":9000" || c.Table != "t" || !c.awsMode() || c.Region != "eu-central-1" || !c.CreateTable || c.DevKey != testKey || c.LogLevel != slog.LevelDebug ||
-		c.MaxTokenLifetime != time.Hour {
+		c.MaxTokenLifetime != time.Hour || c.WritesPerMinute != 0 {
 		t.Errorf("from env and flags: %+v", c)
 	}
 
@@ -61,6 +61,8 @@ func TestParseConfig(t *testing.T) {
 		"31-byte dev key":          {"-dev-key", testKey[:31]},
 		"lifetime zero":            {"-max-token-lifetime", "0s", "-dev-key", testKey},
 		"lifetime over a day":      {"-max-token-lifetime", "25h", "-dev-key", testKey},
+		"negative write rate":      {"-writes-per-minute", "-1"},
+		"no write burst":           {"-write-burst", "0"},
 		"zero visibility":          {"-visibility-timeout", "0s"},
 		"unknown flag":             {"-nope"},
 		"stray argument":           {"serve"},
