@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -162,6 +163,9 @@ func (c *config) validate() error {
 	if (c.Table == "") != (c.QueueURL == "") {
 		errs = append(errs, errors.New("-table and -queue-url go together: give both for DynamoDB + SQS, or neither for the in-memory backends"))
 	}
+	if c.QueueURL != "" {
+		errs = append(errs, checkQueueURL(c.QueueURL))
+	}
 	if c.CreateTable && c.Table == "" {
 		errs = append(errs, errors.New("-create-table needs -table"))
 	}
@@ -232,6 +236,22 @@ func loopbackAddr(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// checkQueueURL refuses what is not an SQS queue URL — a queue name, an
+// ARN, the endpoint alone — with the form it wants.
+func checkQueueURL(raw string) error {
+	u, err := url.Parse(raw)
+	ok := err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.RawQuery == ""
+	if ok {
+		account, name, found := strings.Cut(strings.Trim(u.Path, "/"), "/")
+		ok = found && account != "" && name != "" && !strings.Contains(name, "/")
+	}
+	if !ok {
+		return fmt.Errorf("-queue-url %q is not a queue URL: want https://sqs.<region>.amazonaws.com/<account>/<name>, "+
+			"or $AWS_ENDPOINT_URL_SQS/000000000000/<name> on fauxqs", raw)
+	}
+	return nil
 }
 
 // durationEnv reads a duration variable, def when unset.

@@ -188,12 +188,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return exitCode(err, stderr)
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: readableDurations}))
 	if err := serve(ctx, cfg, log, nil); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// readableDurations writes a time.Duration as "1.5s" rather than the JSON
+// handler's integer nanoseconds (the poller's retryIn, for one).
+func readableDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }
 
 // exitCode reports err and picks the exit code: 0 for success and -h, 2
@@ -277,7 +286,7 @@ const (
 // waits for it to finish its batches. listening, if not nil, is told the
 // address once the server accepts connections.
 func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(addr string)) error {
-	store, queue, source, err := newBackends(ctx, cfg)
+	store, queue, source, err := newBackends(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

@@ -218,3 +218,17 @@ func TestServeFailsFast(t *testing.T) {
 		t.Error("serve on a bad address: no error")
 	}
 }
+
+// TestLogDurationsReadable: the server's log writes durations as "1.5s",
+// not as the JSON handler's integer nanoseconds.
+func TestLogDurationsReadable(t *testing.T) {
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: readableDurations})).Info("m", "retryIn", 1500*time.Millisecond, "n", 3)
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line["retryIn"] != "1.5s" || line["n"] != 3.0 {
+		t.Errorf("logged %s", buf.Bytes())
+	}
+}
