@@ -4,21 +4,33 @@
 //
 // By default it runs on the in-memory store and queue, with the consumer
 // that declines the other applicants of a booked job running in process.
-// With -table and -queue-url (or BABYSITTER_TABLE and BABYSITTER_QUEUE_URL)
-// it runs on DynamoDB and SQS instead; the AWS SDK's default configuration
+// With -table and -queue-url (or BABYSITTER_TABLE and BABYSITTER_QUEUE_URL;
+// the queue's URL, https://sqs.<region>.amazonaws.com/<account>/<name>) it
+// runs on DynamoDB and SQS instead; the AWS SDK's default configuration
 // supplies the region (-region, AWS_REGION) and credentials, and
 // AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS point it at local
 // servers; -create-table and -create-queue create what is missing, for
-// local development.
+// local development. Before it listens it checks the credentials, the
+// table (with its indexes) and the queue, and refuses to start with a
+// message naming the fix. `make servers` prints the local recipe.
 //
 // Tokens are HS256 JWTs signed with a development key by default (-dev-key,
-// BABYSITTER_DEV_KEY; the default key is public, so the server warns at
-// startup): claims "cognito:username" (or "sub") and "cognito:groups" with
-// admin, parent or nanny. The token subcommand mints them. In production,
-// -cognito-user-pool-id and -cognito-client-id verify RS256 ID and access
-// tokens of a Cognito user pool against its published keys instead. Only
+// BABYSITTER_DEV_KEY): claims "cognito:username" (or "sub") and
+// "cognito:groups" with admin, parent or nanny. The token subcommand mints
+// them. The built-in key is public, so the server refuses to start with it
+// on a non-loopback -addr or with the AWS backends; a key of one's own
+// must be at least 32 bytes. In production, -cognito-user-pool-id and
+// -cognito-client-id verify RS256 ID and access tokens of a Cognito user
+// pool against its published keys (fetched and cached by keyfunc) instead.
+// In both modes a token needs iat and exp as numbers, iat not in the
+// future, and may live at most -max-token-lifetime (24h). Only
 // GET /v1/users/{username} and GET /v1/users/{username}/reviews work
 // without a token.
+//
+// Every API response says Cache-Control: private, no-store (and the two
+// routes above Vary: Authorization). Each caller's writes are limited
+// (-writes-per-minute, -write-burst): beyond it a write is 429 with
+// Retry-After.
 //
 // # Walkthrough
 //
@@ -142,7 +154,8 @@
 // page. Errors map as: invalid_input 400 (with "errors": [{field,
 // message}]), unauthenticated 401, forbidden 403, not_found 404,
 // already_exists 409 (with "field"), conflict 409, body_too_large 413,
-// unsupported_media_type 415, internal 500. When BookNanny or CancelJob
+// unsupported_media_type 415, rate_limited 429 (with Retry-After),
+// internal 500. When BookNanny or CancelJob
 // committed but queueing the declines failed, the answer is 503
 // declines_not_queued with the committed booking or job as "result": retry
 // the same request (it is idempotent) or POST …/reconcile.
