@@ -287,6 +287,14 @@ func sign(t testing.TB, c jwt.Claims, kid string, key *rsa.PrivateKey) string {
 	return s
 }
 
+// wantFetches fails t unless the key endpoint has been asked n times.
+func (f *cognitoFixture) wantFetches(t *testing.T, n int32, when string) {
+	t.Helper()
+	if got := f.hits.Load(); got != n {
+		t.Fatalf("%d fetches of the key set %s, want %d", got, when, n)
+	}
+}
+
 // with returns c with claim k set to v, or removed for nil.
 func with(c jwt.MapClaims, k string, v any) jwt.MapClaims {
 	if v == nil {
@@ -327,9 +335,7 @@ func TestCognito(t *testing.T) {
 			t.Errorf("%s: %+v, %v; want %+v", name, got, err, c.want)
 		}
 	}
-	if n := f.hits.Load(); n != 1 {
-		t.Errorf("the JWKS was fetched %d times, want once (cached)", n)
-	}
+	f.wantFetches(t, 1, "after four tokens (cached)")
 
 	hs, _ := mintDevToken(testKey, "alice", []string{"admin"}, time.Hour, time.Now())
 	bad := map[string]string{
@@ -389,9 +395,7 @@ func TestCognitoFetchesOnlyForPlausibleTokens(t *testing.T) {
 	a := f.auth(t)
 	ctx := context.Background()
 	key := rsaKeys()[0]
-	if n := f.hits.Load(); n != 1 {
-		t.Fatalf("%d fetches at start, want 1", n)
-	}
+	f.wantFetches(t, 1, "at start")
 	noFetch := map[string]string{
 		"alg none":            unsigned(t, map[string]any{"alg": "none", "kid": "made-up"}, f.idClaims("alice", "admin"), nil),
 		"RS256, no signature": unsigned(t, map[string]any{"alg": "RS256", "kid": "made-up"}, f.idClaims("alice", "admin"), nil),
@@ -408,18 +412,14 @@ func TestCognitoFetchesOnlyForPlausibleTokens(t *testing.T) {
 			t.Errorf("%s: %v; want ErrUnauthenticated", name, err)
 		}
 	}
-	if n := f.hits.Load(); n != 1 {
-		t.Fatalf("%d fetches after tokens that fail before the key, want still 1", n)
-	}
+	f.wantFetches(t, 1, "after tokens that fail before the key")
 	// A plausible token with an unknown kid does fetch — once.
 	for i := range 5 {
 		if _, err := a.authenticate(ctx, sign(t, f.idClaims("alice"), "made-up-"+strconv.Itoa(i), key)); !errors.Is(err, babysitter.ErrUnauthenticated) {
 			t.Errorf("made-up kid %d: %v; want ErrUnauthenticated", i, err)
 		}
 	}
-	if n := f.hits.Load(); n != 2 {
-		t.Errorf("%d fetches after five made-up kids, want 2 (one per interval)", n)
-	}
+	f.wantFetches(t, 2, "after five made-up kids (one per interval)")
 }
 
 // TestJWKSSlowEndpoint: while a fetch of the key set hangs, tokens with a
@@ -477,9 +477,7 @@ func TestJWKSSlowEndpoint(t *testing.T) {
 	if err := <-first; !errors.Is(err, babysitter.ErrUnauthenticated) {
 		t.Errorf("the first unknown kid: %v; want ErrUnauthenticated", err)
 	}
-	if n := f.hits.Load(); n != 2 {
-		t.Errorf("%d fetches, want 2: the one at start and one for all the made-up kids", n)
-	}
+	f.wantFetches(t, 2, "at start and for all the made-up kids")
 }
 
 func TestJWKSRotationAndOutage(t *testing.T) {
@@ -499,17 +497,13 @@ func TestJWKSRotationAndOutage(t *testing.T) {
 	// the set and is accepted.
 	f.publish(t, map[string]*rsa.PrivateKey{"key-1": k1, "key-2": k2})
 	ok(sign(t, f.idClaims("alice"), "key-2", k2))
-	if n := f.hits.Load(); n != 2 {
-		t.Fatalf("%d fetches, want 2", n)
-	}
+	f.wantFetches(t, 2, "after the rotation")
 	// A second new key within the interval is refused without a fetch.
 	f.publish(t, map[string]*rsa.PrivateKey{"key-1": k1, "key-2": k2, "key-3": k1})
 	if _, err := a.authenticate(ctx, sign(t, f.idClaims("alice"), "key-3", k1)); !errors.Is(err, babysitter.ErrUnauthenticated) {
 		t.Fatalf("another new kid within the interval: %v; want a refusal without refetch", err)
 	}
-	if n := f.hits.Load(); n != 2 {
-		t.Fatalf("%d fetches, want 2", n)
-	}
+	f.wantFetches(t, 2, "after another new kid within the interval")
 
 	// The key endpoint goes down: cached keys keep working,
 	f.fail.Store(true)

@@ -12,13 +12,15 @@ import (
 	"github.com/babysitter-go/babysitter"
 )
 
-// The attacks of issue 13 over HTTP, each one refused. (The built-in key
-// in production is TestDevKeyRefused; the key set's slow endpoint
-// TestJWKSSlowEndpoint.)
+// nearPole asks for the jobs near latitude 89, where index cells are 0.7 km
+// wide; the radius follows.
+const nearPole = "/v1/jobs?near=89,13.4&radiusKm="
 
 // TestForgedTokenDatesOverHTTP: tokens signed with the right key but
 // issued a year ahead, living a century, or with a date written as a
-// string, are 401 on every route.
+// string, are 401 on every route. (This file has the attacks of issue 13
+// over HTTP; the built-in key in production is TestDevKeyRefused, the key
+// set's slow endpoint TestJWKSSlowEndpoint.)
 func TestForgedTokenDatesOverHTTP(t *testing.T) {
 	store, queue, source := memoryBackend.open(t)
 	e := newTestEnv(t, store, queue, source)
@@ -184,11 +186,11 @@ func TestNearQueryNearThePoles(t *testing.T) {
 	bob := token(t, "bob", "nanny")
 	want[babysitter.User](t, e.do("POST", "/v1/users", bob, userBody("bob", babysitter.UserNanny)), http.StatusCreated)
 
-	p := wantProblem(t, e.do("GET", "/v1/jobs?near=89,13.4&radiusKm=50", bob, nil), http.StatusBadRequest, "invalid_input")
+	p := wantProblem(t, e.do("GET", nearPole+"50", bob, nil), http.StatusBadRequest, "invalid_input")
 	if len(p.Errors) != 1 || p.Errors[0].Field != "radiusKm" || !strings.Contains(p.Errors[0].Message, "at most 7.4 km") {
 		t.Fatalf("errors %+v; want radiusKm at most 7.4 km", p.Errors)
 	}
-	want[babysitter.Page[babysitter.NearbyJob]](t, e.do("GET", "/v1/jobs?near=89,13.4&radiusKm=7.4", bob, nil), http.StatusOK)
+	want[babysitter.Page[babysitter.NearbyJob]](t, e.do("GET", nearPole+"7.4", bob, nil), http.StatusOK)
 	for _, near := range []string{"90,0", "-90,180"} {
 		p := wantProblem(t, e.do("GET", "/v1/jobs?near="+near+"&radiusKm=1", bob, nil), http.StatusBadRequest, "invalid_input")
 		if len(p.Errors) != 1 || p.Errors[0].Field != "latitude" {
