@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,9 +23,16 @@ type authenticator interface {
 }
 
 // claims are the JWT claims the server reads: Cognito's names, which the
-// development tokens use too, so a client sees one shape in both modes.
+// development tokens use too, so a client sees one shape in both modes. It
+// implements jwt.Claims itself, rather than embedding jwt.RegisteredClaims,
+// so that its dates are numbers only (see numericDate).
 type claims struct {
-	jwt.RegisteredClaims
+	Issuer    string           `json:"iss,omitempty"`
+	Subject   string           `json:"sub,omitempty"`
+	Audience  jwt.ClaimStrings `json:"aud,omitempty"`
+	ExpiresAt *numericDate     `json:"exp,omitempty"`
+	NotBefore *numericDate     `json:"nbf,omitempty"`
+	IssuedAt  *numericDate     `json:"iat,omitempty"`
 	// CognitoUsername is the username in Cognito ID tokens (and dev tokens).
 	CognitoUsername string `json:"cognito:username,omitempty"`
 	// Username is the username in Cognito access tokens.
@@ -35,6 +43,64 @@ type claims struct {
 	// ClientID is the app client of a Cognito access token (ID tokens have
 	// it as the audience instead).
 	ClientID string `json:"client_id,omitempty"`
+}
+
+// GetExpirationTime, GetIssuedAt, GetNotBefore, GetIssuer, GetSubject and
+// GetAudience make claims a jwt.Claims.
+func (c *claims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt.date(), nil }
+func (c *claims) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt.date(), nil }
+func (c *claims) GetNotBefore() (*jwt.NumericDate, error)      { return c.NotBefore.date(), nil }
+func (c *claims) GetIssuer() (string, error)                   { return c.Issuer, nil }
+func (c *claims) GetSubject() (string, error)                  { return c.Subject, nil }
+func (c *claims) GetAudience() (jwt.ClaimStrings, error)       { return c.Audience, nil }
+
+// numericDate is a JWT date (RFC 7519's NumericDate): a JSON number of
+// seconds. jwt.NumericDate also takes a string holding a number, which no
+// issuer of ours writes; a token that does is refused, not reinterpreted.
+type numericDate struct{ jwt.NumericDate }
+
+func newNumericDate(t time.Time) *numericDate { return &numericDate{*jwt.NewNumericDate(t)} }
+
+// UnmarshalJSON accepts a JSON number only.
+func (d *numericDate) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || !(b[0] == '-' || b[0] >= '0' && b[0] <= '9') {
+		return fmt.Errorf("a date must be a number of seconds, not %.20s", b)
+	}
+	return d.NumericDate.UnmarshalJSON(b)
+}
+
+// date is d as the jwt package's type; nil for an absent date.
+func (d *numericDate) date() *jwt.NumericDate {
+	if d == nil {
+		return nil
+	}
+	return &d.NumericDate
+}
+
+// Token lifetimes. A token's lifetime is exp − iat: a stolen token is
+// useful for at most that long, so it is bounded (-max-token-lifetime) and
+// iat is required. Cognito issues ID and access tokens valid for 5 minutes
+// to 1 day (an app client setting), so the default accepts any of them.
+const (
+	defaultMaxTokenLifetime = 24 * time.Hour
+	maxTokenLifetimeLimit   = 24 * time.Hour
+)
+
+// checkTimes checks what the jwt package's validator does not: that iat is
+// present, not in the future (beyond the leeway), and that the token lives
+// at most maxLifetime.
+func (c *claims) checkTimes(now time.Time, maxLifetime time.Duration) error {
+	if c.IssuedAt == nil || c.ExpiresAt == nil {
+		return errors.New("the token needs iat and exp")
+	}
+	iat, exp := c.IssuedAt.Time, c.ExpiresAt.Time
+	if iat.After(now.Add(leeway)) {
+		return errors.New("the token is issued in the future (iat)")
+	}
+	if exp.Sub(iat) > maxLifetime {
+		return fmt.Errorf("the token lives %v (exp − iat), more than the %v allowed", exp.Sub(iat).Round(time.Second), maxLifetime)
+	}
+	return nil
 }
 
 // roleFromGroups picks the actor's role from its groups. When a user is in
@@ -87,10 +153,26 @@ const devIssuer = "babysitter-dev"
 // leeway tolerates clock skew between the token issuer and this server.
 const leeway = 30 * time.Second
 
+// minDevKeyBytes is the shortest HS256 key accepted: RFC 7518 §3.2 asks
+// for a key at least as long as the hash (256 bits); a shorter one can be
+// guessed offline from any token.
+const minDevKeyBytes = 32
+
+// checkDevKey refuses an HS256 key too short to be secret.
+func checkDevKey(key string) error {
+	if len(key) < minDevKeyBytes {
+		return fmt.Errorf("-dev-key is %d bytes; an HS256 key must be at least %d (for example BABYSITTER_DEV_KEY=$(openssl rand -hex 32))",
+			len(key), minDevKeyBytes)
+	}
+	return nil
+}
+
 // hs256Auth verifies development tokens signed with a shared key.
 type hs256Auth struct {
-	key    []byte
-	parser *jwt.Parser
+	key         []byte
+	parser      *jwt.Parser
+	maxLifetime time.Duration
+	now         func() time.Time
 }
 
 func newHS256Auth(key string) *hs256Auth {
@@ -100,14 +182,20 @@ func newHS256Auth(key string) *hs256Auth {
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithIssuer(devIssuer),
 			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
 			jwt.WithLeeway(leeway),
 		),
+		maxLifetime: defaultMaxTokenLifetime,
+		now:         time.Now,
 	}
 }
 
 func (a *hs256Auth) authenticate(_ context.Context, token string) (babysitter.Actor, error) {
 	var c claims
 	if _, err := a.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return a.key, nil }); err != nil {
+		return babysitter.Actor{}, unauthenticated("invalid token: %v", err)
+	}
+	if err := c.checkTimes(a.now(), a.maxLifetime); err != nil {
 		return babysitter.Actor{}, unauthenticated("invalid token: %v", err)
 	}
 	username := c.CognitoUsername
@@ -132,13 +220,11 @@ func mintDevToken(key, username string, groups []string, ttl time.Duration, now 
 	if ttl <= 0 {
 		return "", errors.New("the ttl must be positive")
 	}
-	c := claims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    devIssuer,
-			Subject:   username,
-			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
-		},
+	c := &claims{
+		Issuer:          devIssuer,
+		Subject:         username,
+		IssuedAt:        newNumericDate(now),
+		ExpiresAt:       newNumericDate(now.Add(ttl)),
 		CognitoUsername: username,
 		Groups:          groups,
 	}
@@ -148,42 +234,71 @@ func mintDevToken(key, username string, groups []string, ttl time.Duration, now 
 // cognitoAuth verifies Cognito user pool tokens (ID or access) against the
 // pool's published keys.
 type cognitoAuth struct {
-	issuer   string
-	clientID string
-	keys     *jwks
-	parser   *jwt.Parser
+	issuer      string
+	clientID    string
+	keys        *jwks
+	parser      *jwt.Parser
+	validator   *jwt.Validator
+	maxLifetime time.Duration
+	now         func() time.Time
 }
 
-// newCognitoAuth verifies tokens of the pool in region for clientID.
-func newCognitoAuth(region, poolID, clientID string, client *http.Client) *cognitoAuth {
-	issuer := fmt.Sprintf("https://cognito-idp.%s.amazonaws.com/%s", region, poolID)
-	return newCognitoAuthAt(issuer, issuer+"/.well-known/jwks.json", clientID, client)
+// cognitoURLs are the issuer of a user pool's tokens and the URL of its
+// key set.
+func cognitoURLs(region, poolID string) (issuer, jwksURL string) {
+	issuer = fmt.Sprintf("https://cognito-idp.%s.amazonaws.com/%s", region, poolID)
+	return issuer, issuer + "/.well-known/jwks.json"
 }
 
-// newCognitoAuthAt is newCognitoAuth with the issuer and key URL spelt out,
-// for tests that serve their own keys.
-func newCognitoAuthAt(issuer, jwksURL, clientID string, client *http.Client) *cognitoAuth {
+// newCognitoAuth verifies tokens issued by issuer for clientID, with the
+// keys published at jwksURL. It fetches them once before returning (a
+// failure is logged, and retried as tokens arrive), and refreshes them in
+// the background until ctx ends.
+func newCognitoAuth(ctx context.Context, issuer, jwksURL, clientID string, client *http.Client, log *slog.Logger) (*cognitoAuth, error) {
+	keys, err := newJWKS(ctx, jwksURL, client, log, jwksUnknownKIDInterval)
+	if err != nil {
+		return nil, err
+	}
 	return &cognitoAuth{
 		issuer:   issuer,
 		clientID: clientID,
-		keys:     newJWKS(jwksURL, client),
+		keys:     keys,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 			jwt.WithIssuer(issuer),
 			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
 			jwt.WithLeeway(leeway),
 		),
-	}
+		validator:   jwt.NewValidator(jwt.WithIssuer(issuer), jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(leeway)),
+		maxLifetime: defaultMaxTokenLifetime,
+		now:         time.Now,
+	}, nil
 }
 
+// authenticate checks everything it can before the key: the signature is
+// there and long enough for an RS256 key, and the claims (issuer, dates,
+// lifetime, token use, app client) are acceptable. Only then may a key ID
+// the cache does not know trigger a fetch of the key set — and that at
+// most once per jwksUnknownKIDInterval. The signature is verified last,
+// with the key (alg "none" never gets this far: the parser takes RS256
+// only).
 func (a *cognitoAuth) authenticate(ctx context.Context, token string) (babysitter.Actor, error) {
 	var c claims
+	var username string
 	_, err := a.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		if len(t.Signature) < minRSABits/8 {
+			return nil, errors.New("the token has no RS256 signature")
+		}
+		var err error
+		if username, err = a.checkClaims(&c); err != nil {
+			return nil, err
+		}
 		kid, _ := t.Header["kid"].(string)
 		if kid == "" {
 			return nil, errors.New("the token has no key ID (kid)")
 		}
-		return a.keys.key(ctx, kid)
+		return a.keys.key(ctx, t, kid)
 	})
 	if errors.Is(err, errKeysUnavailable) {
 		return babysitter.Actor{}, err
@@ -191,22 +306,31 @@ func (a *cognitoAuth) authenticate(ctx context.Context, token string) (babysitte
 	if err != nil {
 		return babysitter.Actor{}, unauthenticated("invalid token: %v", err)
 	}
-	// The audience check depends on the kind of token: an ID token names
-	// the app client as its audience, an access token in client_id.
-	var username string
+	return actorFrom(username, c.Groups)
+}
+
+// checkClaims checks the claims of a Cognito token and returns its
+// username. The audience check depends on the kind of token: an ID token
+// names the app client as its audience, an access token in client_id.
+func (a *cognitoAuth) checkClaims(c *claims) (string, error) {
+	if err := a.validator.Validate(c); err != nil {
+		return "", err
+	}
+	if err := c.checkTimes(a.now(), a.maxLifetime); err != nil {
+		return "", err
+	}
 	switch c.TokenUse {
 	case "id":
 		if !slices.Contains(c.Audience, a.clientID) {
-			return babysitter.Actor{}, unauthenticated("invalid token: the ID token is for another app client")
+			return "", errors.New("the ID token is for another app client")
 		}
-		username = c.CognitoUsername
+		return c.CognitoUsername, nil
 	case "access":
 		if c.ClientID != a.clientID {
-			return babysitter.Actor{}, unauthenticated("invalid token: the access token is for another app client")
+			return "", errors.New("the access token is for another app client")
 		}
-		username = c.Username
+		return c.Username, nil
 	default:
-		return babysitter.Actor{}, unauthenticated("invalid token: token_use must be id or access, not %q", c.TokenUse)
+		return "", fmt.Errorf("token_use must be id or access, not %q", c.TokenUse)
 	}
-	return actorFrom(username, c.Groups)
 }

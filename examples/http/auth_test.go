@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,7 +57,7 @@ func TestHS256(t *testing.T) {
 		return s
 	}
 	valid := func() jwt.MapClaims {
-		return jwt.MapClaims{"iss": devIssuer, "sub": "alice", "exp": now.Add(time.Hour).Unix(), "cognito:groups": []string{"parent"}}
+		return jwt.MapClaims{"iss": devIssuer, "sub": "alice", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "cognito:groups": []string{"parent"}}
 	}
 
 	tok, err := mintDevToken(testKey, "alice", []string{"nanny", "admin"}, time.Hour, now)
@@ -61,6 +66,19 @@ func TestHS256(t *testing.T) {
 	}
 	if got, err := a.authenticate(ctx, tok); err != nil || got != (babysitter.Actor{Username: "alice", Role: babysitter.RoleAdmin}) {
 		t.Fatalf("minted token: %+v, %v", got, err)
+	}
+	// A day is the default limit; a server configured lower refuses it.
+	day, err := mintDevToken(testKey, "alice", []string{"parent"}, 24*time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.authenticate(ctx, day); err != nil {
+		t.Errorf("a 24 h token: %v", err)
+	}
+	short := newHS256Auth(testKey)
+	short.maxLifetime = time.Hour
+	if _, err := short.authenticate(ctx, day); !errors.Is(err, babysitter.ErrUnauthenticated) {
+		t.Errorf("a 24 h token with -max-token-lifetime 1h: %v; want ErrUnauthenticated", err)
 	}
 	// sub is the username when cognito:username is absent.
 	if got, err := a.authenticate(ctx, sign(valid(), jwt.SigningMethodHS256, []byte(testKey))); err != nil || got.Username != "alice" || got.Role != babysitter.RoleParent {
@@ -79,7 +97,16 @@ func TestHS256(t *testing.T) {
 		"not yet valid": sign(func() jwt.MapClaims { c := valid(); c["nbf"] = now.Add(time.Hour).Unix(); return c }(), jwt.SigningMethodHS256, []byte(testKey)),
 		"wrong issuer":  sign(func() jwt.MapClaims { c := valid(); c["iss"] = "someone-else"; return c }(), jwt.SigningMethodHS256, []byte(testKey)),
 		"bad username":  sign(func() jwt.MapClaims { c := valid(); c["sub"] = "Alice#1"; return c }(), jwt.SigningMethodHS256, []byte(testKey)),
-		"no username":   sign(func() jwt.MapClaims { c := valid(); delete(c, "sub"); return c }(), jwt.SigningMethodHS256, []byte(testKey)),
+		"no iat":        sign(with(valid(), "iat", nil), jwt.SigningMethodHS256, []byte(testKey)),
+		// The attacks of issue 13: a token issued a year ahead, one that
+		// lives a century, dates written as strings.
+		"iat a year ahead":  sign(with(valid(), "iat", now.AddDate(1, 0, 0).Unix()), jwt.SigningMethodHS256, []byte(testKey)),
+		"exp 100 years out": sign(with(valid(), "exp", now.AddDate(100, 0, 0).Unix()), jwt.SigningMethodHS256, []byte(testKey)),
+		"lives 24 h 1 min":  sign(with(valid(), "exp", now.Add(24*time.Hour+time.Minute).Unix()), jwt.SigningMethodHS256, []byte(testKey)),
+		"exp as a string":   sign(with(valid(), "exp", strconv.FormatInt(now.Add(time.Hour).Unix(), 10)), jwt.SigningMethodHS256, []byte(testKey)),
+		"iat as a string":   sign(with(valid(), "iat", strconv.FormatInt(now.Unix(), 10)), jwt.SigningMethodHS256, []byte(testKey)),
+		"nbf as a string":   sign(with(valid(), "nbf", strconv.FormatInt(now.Unix(), 10)), jwt.SigningMethodHS256, []byte(testKey)),
+		"no username":       sign(func() jwt.MapClaims { c := valid(); delete(c, "sub"); return c }(), jwt.SigningMethodHS256, []byte(testKey)),
 	}
 	for name, tok := range bad {
 		if got, err := a.authenticate(ctx, tok); !errors.Is(err, babysitter.ErrUnauthenticated) {
@@ -140,7 +167,7 @@ const (
 	testClientID = "test-client-id"
 )
 
-// cognitoFixture is a fake Cognito user pool: an issuer URL serving a
+// cognitoFixture is a stand-in Cognito user pool: an issuer URL serving a
 // JWKS, and RS256 keys to sign tokens with.
 type cognitoFixture struct {
 	srv    *httptest.Server
@@ -149,14 +176,22 @@ type cognitoFixture struct {
 	published atomic.Value // []byte
 	fail      atomic.Bool
 	hits      atomic.Int32
+	// gate, when set, holds every fetch until it is closed; entered gets
+	// a value as each held fetch arrives.
+	gate    atomic.Pointer[chan struct{}]
+	entered chan struct{}
 }
 
 func newCognitoFixture(t *testing.T) *cognitoFixture {
-	f := &cognitoFixture{}
+	f := &cognitoFixture{entered: make(chan struct{}, 16)}
 	f.publish(t, map[string]*rsa.PrivateKey{"key-1": rsaKeys()[0]})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /"+testPoolID+"/.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
 		f.hits.Add(1)
+		if g := f.gate.Load(); g != nil {
+			f.entered <- struct{}{}
+			<-*g
+		}
 		if f.fail.Load() {
 			http.Error(w, "down", http.StatusInternalServerError)
 			return
@@ -170,11 +205,36 @@ func newCognitoFixture(t *testing.T) *cognitoFixture {
 	return f
 }
 
-// publish replaces the served key set, plus a non-RSA key that must be
+// hold makes the key endpoint hang until the returned release is called
+// (or the test ends).
+func (f *cognitoFixture) hold(t *testing.T) (release func()) {
+	g := make(chan struct{})
+	f.gate.Store(&g)
+	release = sync.OnceFunc(func() { f.gate.Store(nil); close(g) })
+	t.Cleanup(release)
+	return release
+}
+
+// ecKey is a P-256 key for the published set: not RSA, so never usable
+// for RS256, but a well-formed key the set may hold beside the RSA ones.
+var ecKey = sync.OnceValue(func() *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// publish replaces the served key set, plus an EC key that must be
 // skipped.
 func (f *cognitoFixture) publish(t *testing.T, keys map[string]*rsa.PrivateKey) {
 	t.Helper()
-	set := []map[string]string{{"kty": "EC", "kid": "ec-key", "crv": "P-256", "x": "AA", "y": "AA"}}
+	ec, err := ecKey().PublicKey.Bytes() // uncompressed point: 0x04 || X || Y
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := []map[string]string{{"kty": "EC", "kid": "ec-key", "crv": "P-256", "use": "sig", "alg": "ES256",
+		"x": base64.RawURLEncoding.EncodeToString(ec[1:33]), "y": base64.RawURLEncoding.EncodeToString(ec[33:])}}
 	for kid, k := range keys {
 		set = append(set, map[string]string{
 			"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
@@ -189,8 +249,15 @@ func (f *cognitoFixture) publish(t *testing.T, keys map[string]*rsa.PrivateKey) 
 	f.published.Store(b)
 }
 
-func (f *cognitoFixture) auth() *cognitoAuth {
-	return newCognitoAuthAt(f.issuer, f.issuer+"/.well-known/jwks.json", testClientID, f.srv.Client())
+// auth is a verifier of the fixture's pool; its background refresh stops
+// with the test.
+func (f *cognitoFixture) auth(t *testing.T) *cognitoAuth {
+	t.Helper()
+	a, err := newCognitoAuth(t.Context(), f.issuer, f.issuer+"/.well-known/jwks.json", testClientID, f.srv.Client(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 // idClaims and accessClaims are what Cognito puts in its tokens.
@@ -220,19 +287,37 @@ func sign(t testing.TB, c jwt.Claims, kid string, key *rsa.PrivateKey) string {
 	return s
 }
 
-func TestCognitoURLs(t *testing.T) {
-	a := newCognitoAuth("eu-west-1", testPoolID, testClientID, nil)
-	if want := "https://cognito-idp.eu-west-1.amazonaws.com/" + testPoolID; a.issuer != want {
-		t.Errorf("issuer %q, want %q", a.issuer, want)
+// wantFetches fails t unless the key endpoint has been asked n times.
+func (f *cognitoFixture) wantFetches(t *testing.T, n int32, when string) {
+	t.Helper()
+	if got := f.hits.Load(); got != n {
+		t.Fatalf("%d fetches of the key set %s, want %d", got, when, n)
 	}
-	if want := "https://cognito-idp.eu-west-1.amazonaws.com/" + testPoolID + "/.well-known/jwks.json"; a.keys.url != want {
-		t.Errorf("JWKS URL %q, want %q", a.keys.url, want)
+}
+
+// with returns c with claim k set to v, or removed for nil.
+func with(c jwt.MapClaims, k string, v any) jwt.MapClaims {
+	if v == nil {
+		delete(c, k)
+	} else {
+		c[k] = v
+	}
+	return c
+}
+
+func TestCognitoURLs(t *testing.T) {
+	issuer, jwksURL := cognitoURLs("eu-west-1", testPoolID)
+	if want := "https://cognito-idp.eu-west-1.amazonaws.com/" + testPoolID; issuer != want {
+		t.Errorf("issuer %q, want %q", issuer, want)
+	}
+	if want := "https://cognito-idp.eu-west-1.amazonaws.com/" + testPoolID + "/.well-known/jwks.json"; jwksURL != want {
+		t.Errorf("JWKS URL %q, want %q", jwksURL, want)
 	}
 }
 
 func TestCognito(t *testing.T) {
 	f := newCognitoFixture(t)
-	a := f.auth()
+	a := f.auth(t)
 	ctx := context.Background()
 	key := rsaKeys()[0]
 
@@ -243,30 +328,22 @@ func TestCognito(t *testing.T) {
 		"id token":     {sign(t, f.idClaims("alice", "parent"), "key-1", key), babysitter.Actor{Username: "alice", Role: babysitter.RoleParent}},
 		"access token": {sign(t, f.accessClaims("bob", "nanny"), "key-1", key), babysitter.Actor{Username: "bob", Role: babysitter.RoleNanny}},
 		"no groups":    {sign(t, f.idClaims("carol"), "key-1", key), babysitter.Actor{Username: "carol"}},
+		"24 h":         {sign(t, with(f.idClaims("dave"), "exp", time.Now().Add(24*time.Hour).Unix()), "key-1", key), babysitter.Actor{Username: "dave"}},
 	}
 	for name, c := range good {
 		if got, err := a.authenticate(ctx, c.tok); err != nil || got != c.want {
 			t.Errorf("%s: %+v, %v; want %+v", name, got, err, c.want)
 		}
 	}
-	if n := f.hits.Load(); n != 1 {
-		t.Errorf("the JWKS was fetched %d times, want once (cached)", n)
-	}
+	f.wantFetches(t, 1, "after four tokens (cached)")
 
-	with := func(c jwt.MapClaims, k string, v any) jwt.MapClaims {
-		if v == nil {
-			delete(c, k)
-		} else {
-			c[k] = v
-		}
-		return c
-	}
 	hs, _ := mintDevToken(testKey, "alice", []string{"admin"}, time.Hour, time.Now())
 	bad := map[string]string{
 		"HS256 dev token":        hs,
 		"wrong key":              sign(t, f.idClaims("alice", "admin"), "key-1", rsaKeys()[1]),
 		"unknown kid":            sign(t, f.idClaims("alice", "admin"), "key-9", key),
 		"no kid":                 sign(t, f.idClaims("alice", "admin"), "", key),
+		"EC key's kid":           sign(t, f.idClaims("alice", "admin"), "ec-key", key),
 		"other issuer":           sign(t, with(f.idClaims("alice"), "iss", "https://cognito-idp.eu-west-1.amazonaws.com/other"), "key-1", key),
 		"id token, other aud":    sign(t, with(f.idClaims("alice"), "aud", "other-client"), "key-1", key),
 		"access, other client":   sign(t, with(f.accessClaims("alice"), "client_id", "other-client"), "key-1", key),
@@ -275,6 +352,12 @@ func TestCognito(t *testing.T) {
 		"refresh token_use":      sign(t, with(f.idClaims("alice"), "token_use", "refresh"), "key-1", key),
 		"expired":                sign(t, with(f.idClaims("alice"), "exp", time.Now().Add(-time.Hour).Unix()), "key-1", key),
 		"no exp":                 sign(t, with(f.idClaims("alice"), "exp", nil), "key-1", key),
+		"no iat":                 sign(t, with(f.idClaims("alice"), "iat", nil), "key-1", key),
+		"iat a year ahead":       sign(t, with(f.idClaims("alice"), "iat", time.Now().AddDate(1, 0, 0).Unix()), "key-1", key),
+		"lives 25 h":             sign(t, with(f.idClaims("alice"), "exp", time.Now().Add(25*time.Hour).Unix()), "key-1", key),
+		"exp 100 years out":      sign(t, with(f.idClaims("alice"), "exp", time.Now().AddDate(100, 0, 0).Unix()), "key-1", key),
+		"exp as a string":        sign(t, with(f.idClaims("alice"), "exp", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)), "key-1", key),
+		"iat as a string":        sign(t, with(f.idClaims("alice"), "iat", strconv.FormatInt(time.Now().Unix(), 10)), "key-1", key),
 		"uppercase username":     sign(t, f.idClaims("Alice"), "key-1", key),
 		"access token w/o name":  sign(t, with(f.accessClaims("alice"), "username", nil), "key-1", key),
 		"id token, only sub set": sign(t, with(f.idClaims("alice"), "cognito:username", nil), "key-1", key),
@@ -286,11 +369,120 @@ func TestCognito(t *testing.T) {
 	}
 }
 
+// unsigned returns a token with c and header h and the given signature
+// bytes (none for an unsigned token).
+func unsigned(t *testing.T, h map[string]any, c jwt.MapClaims, sig []byte) string {
+	t.Helper()
+	hb, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc(hb) + "." + enc(cb) + "." + enc(sig)
+}
+
+// TestCognitoFetchesOnlyForPlausibleTokens: a token naming a key ID the
+// cache does not know may trigger a fetch of the key set — but only once
+// everything checkable without the key passed (an RS256 signature of RSA
+// size, issuer, dates, lifetime, token use, app client), and at most once
+// per interval.
+func TestCognitoFetchesOnlyForPlausibleTokens(t *testing.T) {
+	f := newCognitoFixture(t)
+	a := f.auth(t)
+	ctx := context.Background()
+	key := rsaKeys()[0]
+	f.wantFetches(t, 1, "at start")
+	noFetch := map[string]string{
+		"alg none":            unsigned(t, map[string]any{"alg": "none", "kid": "made-up"}, f.idClaims("alice", "admin"), nil),
+		"RS256, no signature": unsigned(t, map[string]any{"alg": "RS256", "kid": "made-up"}, f.idClaims("alice", "admin"), nil),
+		"RS256, short sig":    unsigned(t, map[string]any{"alg": "RS256", "kid": "made-up"}, f.idClaims("alice", "admin"), make([]byte, 64)),
+		"expired":             sign(t, with(f.idClaims("alice"), "exp", time.Now().Add(-time.Hour).Unix()), "made-up", key),
+		"other issuer":        sign(t, with(f.idClaims("alice"), "iss", "https://example.com/pool"), "made-up", key),
+		"other client":        sign(t, with(f.idClaims("alice"), "aud", "other-client"), "made-up", key),
+		"iat ahead":           sign(t, with(f.idClaims("alice"), "iat", time.Now().AddDate(1, 0, 0).Unix()), "made-up", key),
+		"lives too long":      sign(t, with(f.idClaims("alice"), "exp", time.Now().AddDate(100, 0, 0).Unix()), "made-up", key),
+		"exp as a string":     sign(t, with(f.idClaims("alice"), "exp", "99999999999"), "made-up", key),
+	}
+	for name, tok := range noFetch {
+		if _, err := a.authenticate(ctx, tok); !errors.Is(err, babysitter.ErrUnauthenticated) {
+			t.Errorf("%s: %v; want ErrUnauthenticated", name, err)
+		}
+	}
+	f.wantFetches(t, 1, "after tokens that fail before the key")
+	// A plausible token with an unknown kid does fetch — once.
+	for i := range 5 {
+		if _, err := a.authenticate(ctx, sign(t, f.idClaims("alice"), "made-up-"+strconv.Itoa(i), key)); !errors.Is(err, babysitter.ErrUnauthenticated) {
+			t.Errorf("made-up kid %d: %v; want ErrUnauthenticated", i, err)
+		}
+	}
+	f.wantFetches(t, 2, "after five made-up kids (one per interval)")
+}
+
+// TestJWKSSlowEndpoint: while a fetch of the key set hangs, tokens with a
+// cached key are verified without waiting for it, and further unknown key
+// IDs are refused without a second fetch or a wait.
+func TestJWKSSlowEndpoint(t *testing.T) {
+	f := newCognitoFixture(t)
+	a := f.auth(t)
+	ctx := context.Background()
+	key := rsaKeys()[0]
+	known := sign(t, f.accessClaims("bob", "nanny"), "key-1", key)
+	made := make([]string, 20)
+	for i := range made {
+		made[i] = sign(t, f.idClaims("mallory", "admin"), "made-up-"+strconv.Itoa(i), key)
+	}
+
+	release := f.hold(t)
+	first := make(chan error, 1)
+	go func() { _, err := a.authenticate(ctx, made[0]); first <- err }()
+	<-f.entered // the unknown kid's fetch is in flight, and hangs
+
+	errs := make(chan error, 2*len(made))
+	var wg sync.WaitGroup
+	for i := range made[1:] {
+		wg.Go(func() {
+			if got, err := a.authenticate(ctx, known); err != nil || got.Username != "bob" {
+				errs <- fmt.Errorf("known kid during the fetch: %+v, %v", got, err)
+			}
+		})
+		wg.Go(func() {
+			if _, err := a.authenticate(ctx, made[i+1]); !errors.Is(err, babysitter.ErrUnauthenticated) {
+				errs <- fmt.Errorf("another made-up kid during the fetch: %v", err)
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case err := <-first:
+		t.Fatalf("the held fetch ended while held: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("requests are waiting for the held fetch")
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	select {
+	case err := <-first:
+		t.Fatalf("the first unknown kid returned before its fetch did: %v", err)
+	default:
+	}
+	release()
+	if err := <-first; !errors.Is(err, babysitter.ErrUnauthenticated) {
+		t.Errorf("the first unknown kid: %v; want ErrUnauthenticated", err)
+	}
+	f.wantFetches(t, 2, "at start and for all the made-up kids")
+}
+
 func TestJWKSRotationAndOutage(t *testing.T) {
 	f := newCognitoFixture(t)
-	a := f.auth()
-	now := time.Unix(1_800_000_000, 0)
-	a.keys.now = func() time.Time { return now }
+	a := f.auth(t)
 	ctx := context.Background()
 	k1, k2 := rsaKeys()[0], rsaKeys()[1]
 	ok := func(tok string) {
@@ -301,31 +493,25 @@ func TestJWKSRotationAndOutage(t *testing.T) {
 	}
 	ok(sign(t, f.idClaims("alice"), "key-1", k1))
 
-	// The pool rotates to key-2. A token signed with it is unknown to the
-	// cache; within the minimum refresh interval it is refused without a
-	// fetch, after it the set is fetched again and the token accepted.
+	// The pool rotates to key-2: the first token signed with it refreshes
+	// the set and is accepted.
 	f.publish(t, map[string]*rsa.PrivateKey{"key-1": k1, "key-2": k2})
-	tok2 := sign(t, f.idClaims("alice"), "key-2", k2)
-	if _, err := a.authenticate(ctx, tok2); !errors.Is(err, babysitter.ErrUnauthenticated) {
-		t.Fatalf("new kid right after a fetch: %v; want a refusal without refetch", err)
+	ok(sign(t, f.idClaims("alice"), "key-2", k2))
+	f.wantFetches(t, 2, "after the rotation")
+	// A second new key within the interval is refused without a fetch.
+	f.publish(t, map[string]*rsa.PrivateKey{"key-1": k1, "key-2": k2, "key-3": k1})
+	if _, err := a.authenticate(ctx, sign(t, f.idClaims("alice"), "key-3", k1)); !errors.Is(err, babysitter.ErrUnauthenticated) {
+		t.Fatalf("another new kid within the interval: %v; want a refusal without refetch", err)
 	}
-	if n := f.hits.Load(); n != 1 {
-		t.Fatalf("%d fetches, want 1", n)
-	}
-	now = now.Add(jwksMinRefresh)
-	ok(tok2)
-	if n := f.hits.Load(); n != 2 {
-		t.Fatalf("%d fetches, want 2", n)
-	}
+	f.wantFetches(t, 2, "after another new kid within the interval")
 
-	// The key endpoint goes down: known keys keep working past their age,
-	now = now.Add(jwksMaxAge + time.Second)
+	// The key endpoint goes down: cached keys keep working,
 	f.fail.Store(true)
 	ok(sign(t, f.idClaims("alice"), "key-1", k1))
 	// but a fresh verifier with nothing cached answers keys-unavailable,
 	// which is the server's problem, not the token's.
-	fresh := f.auth()
-	_, err := fresh.authenticate(ctx, tok2)
+	fresh := f.auth(t)
+	_, err := fresh.authenticate(ctx, sign(t, f.idClaims("alice"), "key-1", k1))
 	if !errors.Is(err, errKeysUnavailable) || errors.Is(err, babysitter.ErrUnauthenticated) {
 		t.Fatalf("no keys: %v; want errKeysUnavailable", err)
 	}
@@ -334,25 +520,21 @@ func TestJWKSRotationAndOutage(t *testing.T) {
 	}
 }
 
-func TestJWKSRefusesWeakAndBrokenKeys(t *testing.T) {
+// TestJWKSRefusesWeakKeys: a published RSA key under 2048 bits verifies
+// nothing, whatever it signed.
+func TestJWKSRefusesWeakKeys(t *testing.T) {
 	weak, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := base64.RawURLEncoding.EncodeToString(weak.N.Bytes())
-	strongN := base64.RawURLEncoding.EncodeToString(rsaKeys()[0].N.Bytes())
-	for name, k := range map[string]jwk{
-		"1024 bits":     {Kty: "RSA", Kid: "k", N: n, E: "AQAB"},
-		"even exponent": {Kty: "RSA", Kid: "k", N: strongN, E: "Ag"},
-		"bad base64":    {Kty: "RSA", Kid: "k", N: "!!", E: "AQAB"},
-		"huge exponent": {Kty: "RSA", Kid: "k", N: strongN, E: "AQAAAAAB"},
-	} {
-		if _, err := k.rsaKey(); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
+	f := newCognitoFixture(t)
+	f.publish(t, map[string]*rsa.PrivateKey{"key-1": rsaKeys()[0], "weak": weak})
+	a := f.auth(t)
+	if _, err := a.authenticate(context.Background(), sign(t, f.idClaims("alice", "admin"), "weak", weak)); !errors.Is(err, babysitter.ErrUnauthenticated) {
+		t.Errorf("a token signed with a 1024-bit key: %v; want ErrUnauthenticated", err)
 	}
-	if _, err := (jwk{Kty: "RSA", Kid: "k", N: strongN, E: "AQAB"}).rsaKey(); err != nil {
-		t.Errorf("a good key: %v", err)
+	if _, err := a.authenticate(context.Background(), sign(t, f.idClaims("alice"), "key-1", rsaKeys()[0])); err != nil {
+		t.Errorf("the strong key beside it: %v", err)
 	}
 }
 
@@ -361,7 +543,7 @@ func TestJWKSRefusesWeakAndBrokenKeys(t *testing.T) {
 // is a 503, a bad token a 401.
 func TestCognitoOverHTTP(t *testing.T) {
 	f := newCognitoFixture(t)
-	withCognito := func(s *server) { s.auth = f.auth() }
+	withCognito := func(s *server) { s.auth = f.auth(t) }
 	store, queue, source := memoryBackend.open(t)
 	e := newTestEnv(t, store, queue, source, withCognito)
 	bob := sign(t, f.accessClaims("bob", "nanny"), "key-1", rsaKeys()[0])

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/babysitter-go/babysitter"
@@ -18,9 +19,9 @@ const maxReceiveCount = 5
 // newBackends returns the store, the queue the Service sends declines to
 // and the source the in-process poller consumes: in memory by default, on
 // DynamoDB and SQS when a table and a queue are configured.
-func newBackends(ctx context.Context, cfg config) (babysitter.Store, babysitter.Queue, babysitter.Source, error) {
+func newBackends(ctx context.Context, cfg config, log *slog.Logger) (babysitter.Store, babysitter.Queue, babysitter.Source, error) {
 	if cfg.awsMode() {
-		return newAWSBackends(ctx, cfg)
+		return newAWSBackends(ctx, cfg, log)
 	}
 	store, queue := newMemoryBackends(cfg.VisibilityTimeout)
 	return store, queue, queue, nil

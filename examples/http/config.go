@@ -6,14 +6,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"net"
+	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // defaultDevKey is the documented HS256 key of local development. It is
-// public by design — anyone can mint tokens with it — so the server warns at
-// startup whenever HS256 is in use, and louder when this key is.
+// public by design — anyone can mint tokens with it, admin ones included —
+// so the server accepts it only where nobody else can reach it: on a
+// loopback address with the in-memory backends (config.validate).
 const defaultDevKey = "babysitter-local-development-key-not-for-production"
 
 // config is everything the server and the token command are configured
@@ -35,6 +40,14 @@ type config struct {
 	DevKey            string
 	CognitoUserPoolID string
 	CognitoClientID   string
+	// MaxTokenLifetime bounds a token's exp − iat, in both modes.
+	MaxTokenLifetime time.Duration
+
+	// WritesPerMinute and WriteBurst limit each caller's writes (POST,
+	// PUT, PATCH, DELETE), keyed by username; 0 writes per minute turns
+	// the limit off.
+	WritesPerMinute float64
+	WriteBurst      int
 
 	// VisibilityTimeout is the decline queue's visibility timeout: the
 	// in-memory queue is created with it and the poller extends a slow
@@ -101,11 +114,28 @@ Flags (environment variable in brackets):
 	}
 	fs.BoolVar(&c.CreateQueue, "create-queue", createQueue,
 		"create the SQS queue named by -queue-url's last path element, with a dead-letter queue, if missing; for local development [BABYSITTER_CREATE_QUEUE]")
-	fs.StringVar(&c.DevKey, "dev-key", env("BABYSITTER_DEV_KEY", defaultDevKey), "HS256 development signing `key` [BABYSITTER_DEV_KEY]")
+	fs.StringVar(&c.DevKey, "dev-key", env("BABYSITTER_DEV_KEY", defaultDevKey),
+		"HS256 signing `key`, at least 32 bytes; the built-in one only on a loopback -addr with the in-memory backends [BABYSITTER_DEV_KEY]")
 	fs.StringVar(&c.CognitoUserPoolID, "cognito-user-pool-id", env("BABYSITTER_COGNITO_USER_POOL_ID", ""),
 		"verify RS256 tokens of this Cognito user pool `id` instead of HS256 [BABYSITTER_COGNITO_USER_POOL_ID]")
 	fs.StringVar(&c.CognitoClientID, "cognito-client-id", env("BABYSITTER_COGNITO_CLIENT_ID", ""),
 		"the Cognito app client `id` tokens must be issued to [BABYSITTER_COGNITO_CLIENT_ID]")
+	if c.MaxTokenLifetime, err = durationEnv(getenv, "BABYSITTER_MAX_TOKEN_LIFETIME", defaultMaxTokenLifetime); err != nil {
+		return config{}, err
+	}
+	fs.DurationVar(&c.MaxTokenLifetime, "max-token-lifetime", c.MaxTokenLifetime,
+		"refuse tokens that live longer than this (exp − iat), at most 24h [BABYSITTER_MAX_TOKEN_LIFETIME]")
+	writes, err := strconv.ParseFloat(env("BABYSITTER_WRITES_PER_MINUTE", strconv.Itoa(defaultWritesPerMinute)), 64)
+	if err != nil {
+		return config{}, fmt.Errorf("BABYSITTER_WRITES_PER_MINUTE: %w", err)
+	}
+	fs.Float64Var(&c.WritesPerMinute, "writes-per-minute", writes,
+		"each caller's sustained `rate` of writes (POST, PUT, PATCH, DELETE); 0 turns the limit off [BABYSITTER_WRITES_PER_MINUTE]")
+	burst, err := strconv.Atoi(env("BABYSITTER_WRITE_BURST", strconv.Itoa(defaultWriteBurst)))
+	if err != nil {
+		return config{}, fmt.Errorf("BABYSITTER_WRITE_BURST: %w", err)
+	}
+	fs.IntVar(&c.WriteBurst, "write-burst", burst, "how many writes a caller may send at once before the rate applies [BABYSITTER_WRITE_BURST]")
 	fs.DurationVar(&c.VisibilityTimeout, "visibility-timeout", 30*time.Second, "the decline queue's visibility `timeout`")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long a graceful stop waits for requests in flight")
 	c.LogLevel = slog.LevelInfo
@@ -133,6 +163,9 @@ func (c *config) validate() error {
 	if (c.Table == "") != (c.QueueURL == "") {
 		errs = append(errs, errors.New("-table and -queue-url go together: give both for DynamoDB + SQS, or neither for the in-memory backends"))
 	}
+	if c.QueueURL != "" {
+		errs = append(errs, checkQueueURL(c.QueueURL))
+	}
 	if c.CreateTable && c.Table == "" {
 		errs = append(errs, errors.New("-create-table needs -table"))
 	}
@@ -145,8 +178,17 @@ func (c *config) validate() error {
 	if c.cognito() && c.cognitoRegion() == "" {
 		errs = append(errs, errors.New("-region is needed to find the Cognito user pool"))
 	}
-	if !c.cognito() && c.DevKey == "" {
-		errs = append(errs, errors.New("-dev-key must not be empty"))
+	if !c.cognito() {
+		errs = append(errs, c.checkDevKey())
+	}
+	if c.MaxTokenLifetime <= 0 || c.MaxTokenLifetime > maxTokenLifetimeLimit {
+		errs = append(errs, fmt.Errorf("-max-token-lifetime must be positive and at most %v", maxTokenLifetimeLimit))
+	}
+	if c.WritesPerMinute < 0 || math.IsNaN(c.WritesPerMinute) || math.IsInf(c.WritesPerMinute, 0) {
+		errs = append(errs, errors.New("-writes-per-minute must be 0 (no limit) or positive"))
+	}
+	if c.WritesPerMinute > 0 && c.WriteBurst < 1 {
+		errs = append(errs, errors.New("-write-burst must be at least 1"))
 	}
 	if c.VisibilityTimeout <= 0 {
 		errs = append(errs, errors.New("-visibility-timeout must be positive"))
@@ -155,4 +197,72 @@ func (c *config) validate() error {
 		errs = append(errs, errors.New("-shutdown-timeout must be positive"))
 	}
 	return errors.Join(errs...)
+}
+
+// checkDevKey refuses an HS256 setup anyone could mint tokens for: the
+// built-in key (printed in the source and the README) anywhere but on a
+// loopback address with the in-memory backends, and any key too short to
+// be secret.
+func (c *config) checkDevKey() error {
+	if c.DevKey != defaultDevKey {
+		return checkDevKey(c.DevKey)
+	}
+	var where []string
+	if !loopbackAddr(c.Addr) {
+		where = append(where, fmt.Sprintf("on -addr %q, which is not a loopback address", c.Addr))
+	}
+	if c.awsMode() {
+		where = append(where, "with -table/-queue-url (DynamoDB + SQS)")
+	}
+	if len(where) == 0 {
+		return nil
+	}
+	return fmt.Errorf("refusing the built-in development key %s: it is public, so anyone could mint an admin token. "+
+		"Verify Cognito tokens with -cognito-user-pool-id and -cognito-client-id (production), "+
+		"or give your own key of at least %d bytes: BABYSITTER_DEV_KEY=$(openssl rand -hex 32)",
+		strings.Join(where, " and "), minDevKeyBytes)
+}
+
+// loopbackAddr reports whether a listen address names only a loopback
+// interface: "localhost" or a loopback IP. An empty host (":8080") is every
+// interface; other host names are not resolved, so not trusted.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// checkQueueURL refuses what is not an SQS queue URL — a queue name, an
+// ARN, the endpoint alone — with the form it wants.
+func checkQueueURL(raw string) error {
+	u, err := url.Parse(raw)
+	ok := err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.RawQuery == ""
+	if ok {
+		account, name, found := strings.Cut(strings.Trim(u.Path, "/"), "/")
+		ok = found && account != "" && name != "" && !strings.Contains(name, "/")
+	}
+	if !ok {
+		return fmt.Errorf("-queue-url %q is not a queue URL: want https://sqs.<region>.amazonaws.com/<account>/<name>, "+
+			"or $AWS_ENDPOINT_URL_SQS/000000000000/<name> on fauxqs", raw)
+	}
+	return nil
+}
+
+// durationEnv reads a duration variable, def when unset.
+func durationEnv(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/babysitter-go/babysitter"
 )
@@ -27,6 +29,8 @@ type problem struct {
 	// declines_not_queued): the booking or the cancelled job.
 	Result    any    `json:"result,omitempty"`
 	RequestID string `json:"requestId,omitempty"`
+	// retryAfter is the Retry-After of a 429 or 503.
+	retryAfter time.Duration
 }
 
 // The HTTP layer's own failures. They join the domain kinds in problemFor,
@@ -43,6 +47,14 @@ var (
 	// errNotReady wraps the backend error of a failed readiness check.
 	errNotReady = errors.New("the store is unreachable")
 )
+
+// rateLimitedError is a write refused by the caller's write limit: the
+// client may retry after retryAfter.
+type rateLimitedError struct{ retryAfter time.Duration }
+
+func (e *rateLimitedError) Error() string {
+	return fmt.Sprintf("too many writes; retry in %v", e.retryAfter.Round(time.Second))
+}
 
 // committedError carries what a write committed when the follow-up step
 // failed (babysitter.ErrDeclinesNotQueued), so the client gets both the
@@ -70,6 +82,7 @@ func problemFor(err error) problem {
 		invalid   *babysitter.InvalidInputError
 		tooBig    *http.MaxBytesError
 		committed *committedError
+		limited   *rateLimitedError
 	)
 	p := problem{Type: "about:blank"}
 	switch {
@@ -92,6 +105,9 @@ func problemFor(err error) problem {
 		if errors.As(err, &committed) {
 			p.Result = committed.result
 		}
+	case errors.As(err, &limited):
+		p.Status, p.Code, p.retryAfter = http.StatusTooManyRequests, "rate_limited", limited.retryAfter
+		p.Detail = fmt.Sprintf("too many writes from this caller; retry after %d s", retryAfterSeconds(limited.retryAfter))
 	case errors.Is(err, errKeysUnavailable):
 		p.Status, p.Code, p.Detail = http.StatusServiceUnavailable, "unavailable", errKeysUnavailable.Error()
 	case errors.Is(err, errDraining):
@@ -152,11 +168,17 @@ func writeProblem(w http.ResponseWriter, p problem) {
 	case http.StatusUnauthorized:
 		// RFC 6750: tell the client which scheme to use.
 		h.Set("WWW-Authenticate", `Bearer realm="babysitter"`)
-	case http.StatusServiceUnavailable:
-		h.Set("Retry-After", "1")
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds(p.retryAfter)))
 	}
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p) // the client may be gone; nothing to do about it
+}
+
+// retryAfterSeconds is a Retry-After value: whole seconds, rounded up, at
+// least 1.
+func retryAfterSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
 }

@@ -3,161 +3,88 @@ package main
 import (
 	"context"
 	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"math/big"
+	"log/slog"
 	"net/http"
-	"strings"
-	"sync"
 	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
 )
 
-// JWKS caching. Cognito rotates keys rarely and publishes the new one before
-// signing with it, so a cached set is refreshed hourly, and at once — but at
-// most every jwksMinRefresh — when a token names a key not in the cache.
+// The Cognito key set is fetched and cached by keyfunc (over jwkset): a
+// fetch runs outside the cache's lock, so cached keys are served while it
+// is in flight. The set is refreshed hourly in the background; Cognito
+// rotates rarely and publishes a new key before signing with it. A token
+// naming a key ID the cache does not hold triggers a refresh at once — but
+// at most one per jwksUnknownKIDInterval: the limiter holds one token,
+// later requests do not wait for the next one (they would wait longer than
+// jwksFetchLimit) and are refused, so made-up key IDs cannot make the
+// server hammer the key endpoint or queue behind a slow one.
 const (
-	jwksMaxAge      = time.Hour
-	jwksMinRefresh  = time.Minute
-	jwksFetchLimit  = 5 * time.Second
-	jwksMaxBodySize = 1 << 20
+	jwksRefreshInterval    = time.Hour
+	jwksUnknownKIDInterval = time.Minute
+	// jwksFetchLimit bounds one fetch; keyfunc also uses it as the most an
+	// unknown-kid request waits for the limiter, which it is far below.
+	jwksFetchLimit = 5 * time.Second
 	// minRSABits refuses keys too weak to trust, whatever the set says.
 	minRSABits = 2048
 )
 
 // jwks is a cached JSON Web Key Set of RSA signing keys, fetched from url.
-// It is safe for concurrent use; one fetch runs at a time and the others
-// wait for its result rather than fetch again.
+// It is safe for concurrent use.
 type jwks struct {
-	url    string
-	client *http.Client
-	now    func() time.Time
-	// minRefresh bounds refetches triggered by unknown key IDs, so tokens
-	// with made-up kids cannot make the server hammer the key endpoint.
-	minRefresh time.Duration
-
-	mu          sync.Mutex
-	keys        map[string]*rsa.PublicKey
-	fetchedAt   time.Time // of the keys held
-	attemptedAt time.Time // of the last fetch, successful or not
+	url     string
+	keyfunc keyfunc.Keyfunc
 }
 
-func newJWKS(url string, client *http.Client) *jwks {
+// newJWKS fetches the set at url once (a failure is logged and the set
+// stays empty until a later fetch succeeds) and refreshes it in the
+// background until ctx ends. Unknown key IDs refresh it at most once per
+// unknownKIDInterval.
+func newJWKS(ctx context.Context, url string, client *http.Client, log *slog.Logger, unknownKIDInterval time.Duration) (*jwks, error) {
 	if client == nil {
-		client = http.DefaultClient
+		client = &http.Client{Timeout: jwksFetchLimit}
 	}
-	return &jwks{url: url, client: client, now: time.Now, minRefresh: jwksMinRefresh}
+	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{url}, keyfunc.Override{
+		Client:            client,
+		HTTPTimeout:       jwksFetchLimit,
+		RateLimitWaitMax:  jwksFetchLimit,
+		RefreshInterval:   jwksRefreshInterval,
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(unknownKIDInterval), 1),
+		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+			return func(ctx context.Context, err error) {
+				log.WarnContext(ctx, "fetching the token signing keys failed; cached keys stay in use", "url", u, "err", err)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("JWKS %s: %w", url, err)
+	}
+	return &jwks{url: url, keyfunc: kf}, nil
 }
 
-// key returns the public key with ID kid. It fails with errKeysUnavailable
-// when the set cannot be fetched and no key is cached for kid, and with a
-// plain error (a bad token) when the set does not hold kid.
-func (k *jwks) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	now := k.now()
-	cached, ok := k.keys[kid]
-	if ok && now.Sub(k.fetchedAt) < jwksMaxAge {
-		return cached, nil
-	}
-	if !k.attemptedAt.IsZero() && now.Sub(k.attemptedAt) < k.minRefresh {
-		if ok {
-			return cached, nil // stale but recent attempts failed: better than nothing
-		}
-		if k.keys == nil {
-			return nil, fmt.Errorf("%w: the last fetch failed", errKeysUnavailable)
-		}
-		return nil, fmt.Errorf("unknown signing key %q", kid)
-	}
-	k.attemptedAt = now
-	keys, err := k.fetch(ctx)
+// key returns the RSA public key that token t names with kid. It fails
+// with errKeysUnavailable when no key at all could be fetched yet (the
+// server's problem, not the token's), and with a plain error (a bad token)
+// when the set does not hold kid or holds a key too weak for it.
+func (k *jwks) key(ctx context.Context, t *jwt.Token, kid string) (*rsa.PublicKey, error) {
+	key, err := k.keyfunc.KeyfuncCtx(ctx)(t)
 	if err != nil {
-		if ok {
-			return cached, nil // keep serving the known key through an outage
+		if all, _ := k.keyfunc.Storage().KeyReadAll(ctx); len(all) == 0 {
+			return nil, fmt.Errorf("%w: none could be fetched", errKeysUnavailable)
 		}
-		return nil, fmt.Errorf("%w: %w", errKeysUnavailable, err)
+		// Not found, not refetched (the limiter said no), or not for
+		// RS256: the details are keyfunc's, the client learns the kid.
+		return nil, fmt.Errorf("no usable signing key %q", kid)
 	}
-	k.keys, k.fetchedAt = keys, now
-	if key, ok := keys[kid]; ok {
-		return key, nil
+	pub, ok := key.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("signing key %q is not an RSA key", kid)
 	}
-	return nil, fmt.Errorf("unknown signing key %q", kid)
-}
-
-// jwk is the part of a JSON Web Key (RFC 7517) an RSA signature key needs.
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use"`
-	Alg string `json:"alg"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-}
-
-// fetch downloads and parses the set. Keys that are not RSA signature keys
-// are skipped; a set with no usable key is an error.
-func (k *jwks) fetch(ctx context.Context) (map[string]*rsa.PublicKey, error) {
-	// Other requests wait for this fetch: the client that happened to
-	// trigger it going away must not fail it for them.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jwksFetchLimit)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
-	if err != nil {
-		return nil, err
+	if pub.N.BitLen() < minRSABits {
+		return nil, fmt.Errorf("signing key %q has %d bits, want at least %d", kid, pub.N.BitLen(), minRSABits)
 	}
-	resp, err := k.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", k.url, resp.Status)
-	}
-	var set struct {
-		Keys []jwk `json:"keys"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, jwksMaxBodySize)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("GET %s: %w", k.url, err)
-	}
-	keys := map[string]*rsa.PublicKey{}
-	var errs []error
-	for _, j := range set.Keys {
-		if j.Kty != "RSA" || (j.Use != "" && j.Use != "sig") || (j.Alg != "" && j.Alg != "RS256") || j.Kid == "" {
-			continue
-		}
-		key, err := j.rsaKey()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("key %q: %w", j.Kid, err))
-			continue
-		}
-		keys[j.Kid] = key
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("GET %s: no usable RS256 key: %w", k.url, errors.Join(errs...))
-	}
-	return keys, nil
-}
-
-// rsaKey decodes the modulus and exponent (base64url big-endian integers).
-func (j jwk) rsaKey() (*rsa.PublicKey, error) {
-	n, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(j.N, "="))
-	if err != nil {
-		return nil, fmt.Errorf("modulus: %w", err)
-	}
-	e, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(j.E, "="))
-	if err != nil {
-		return nil, fmt.Errorf("exponent: %w", err)
-	}
-	key := &rsa.PublicKey{N: new(big.Int).SetBytes(n)}
-	exp := new(big.Int).SetBytes(e)
-	if !exp.IsInt64() || exp.Int64() < 3 || exp.Int64() > 1<<31-1 || exp.Bit(0) == 0 {
-		return nil, errors.New("exponent out of range")
-	}
-	key.E = int(exp.Int64())
-	if key.N.BitLen() < minRSABits {
-		return nil, fmt.Errorf("modulus of %d bits, want at least %d", key.N.BitLen(), minRSABits)
-	}
-	return key, nil
+	return pub, nil
 }

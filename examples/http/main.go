@@ -4,21 +4,33 @@
 //
 // By default it runs on the in-memory store and queue, with the consumer
 // that declines the other applicants of a booked job running in process.
-// With -table and -queue-url (or BABYSITTER_TABLE and BABYSITTER_QUEUE_URL)
-// it runs on DynamoDB and SQS instead; the AWS SDK's default configuration
+// With -table and -queue-url (or BABYSITTER_TABLE and BABYSITTER_QUEUE_URL;
+// the queue's URL, https://sqs.<region>.amazonaws.com/<account>/<name>) it
+// runs on DynamoDB and SQS instead; the AWS SDK's default configuration
 // supplies the region (-region, AWS_REGION) and credentials, and
 // AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS point it at local
 // servers; -create-table and -create-queue create what is missing, for
-// local development.
+// local development. Before it listens it checks the credentials, the
+// table (with its indexes) and the queue, and refuses to start with a
+// message naming the fix. `make servers` prints the local recipe.
 //
 // Tokens are HS256 JWTs signed with a development key by default (-dev-key,
-// BABYSITTER_DEV_KEY; the default key is public, so the server warns at
-// startup): claims "cognito:username" (or "sub") and "cognito:groups" with
-// admin, parent or nanny. The token subcommand mints them. In production,
-// -cognito-user-pool-id and -cognito-client-id verify RS256 ID and access
-// tokens of a Cognito user pool against its published keys instead. Only
+// BABYSITTER_DEV_KEY): claims "cognito:username" (or "sub") and
+// "cognito:groups" with admin, parent or nanny. The token subcommand mints
+// them. The built-in key is public, so the server refuses to start with it
+// on a non-loopback -addr or with the AWS backends; a key of one's own
+// must be at least 32 bytes. In production, -cognito-user-pool-id and
+// -cognito-client-id verify RS256 ID and access tokens of a Cognito user
+// pool against its published keys (fetched and cached by keyfunc) instead.
+// In both modes a token needs iat and exp as numbers, iat not in the
+// future, and may live at most -max-token-lifetime (24h). Only
 // GET /v1/users/{username} and GET /v1/users/{username}/reviews work
 // without a token.
+//
+// Every API response says Cache-Control: private, no-store (and the two
+// routes above Vary: Authorization). Each caller's writes are limited
+// (-writes-per-minute, -write-burst): beyond it a write is 429 with
+// Retry-After.
 //
 // # Walkthrough
 //
@@ -142,7 +154,8 @@
 // page. Errors map as: invalid_input 400 (with "errors": [{field,
 // message}]), unauthenticated 401, forbidden 403, not_found 404,
 // already_exists 409 (with "field"), conflict 409, body_too_large 413,
-// unsupported_media_type 415, internal 500. When BookNanny or CancelJob
+// unsupported_media_type 415, rate_limited 429 (with Retry-After),
+// internal 500. When BookNanny or CancelJob
 // committed but queueing the declines failed, the answer is 503
 // declines_not_queued with the committed booking or job as "result": retry
 // the same request (it is idempotent) or POST …/reconcile.
@@ -188,12 +201,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return exitCode(err, stderr)
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: readableDurations}))
 	if err := serve(ctx, cfg, log, nil); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// readableDurations writes a time.Duration as "1.5s" rather than the JSON
+// handler's integer nanoseconds (the poller's retryIn, for one).
+func readableDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }
 
 // exitCode reports err and picks the exit code: 0 for success and -h, 2
@@ -219,7 +241,11 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	fs.SetOutput(stderr)
 	user := fs.String("user", "", "the token's `username` (required)")
 	groups := fs.String("group", "", "the user's `groups`, comma-separated: admin, parent, nanny (required)")
-	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
+	maxTTL, err := durationEnv(getenv, "BABYSITTER_MAX_TOKEN_LIFETIME", defaultMaxTokenLifetime)
+	if err != nil {
+		return err
+	}
+	ttl := fs.Duration("ttl", maxTTL, "how long the token is valid; at most the server's -max-token-lifetime [BABYSITTER_MAX_TOKEN_LIFETIME]")
 	devKey := defaultDevKey
 	if v := getenv("BABYSITTER_DEV_KEY"); v != "" {
 		devKey = v
@@ -239,6 +265,14 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		fmt.Fprintln(stderr, "token needs -user and -group, and no arguments")
 		fs.Usage()
 		return usageError{errors.New("token needs -user and -group, and no arguments")}
+	}
+	if *ttl > maxTTL {
+		return fmt.Errorf("-ttl %v is longer than the %v a server accepts (BABYSITTER_MAX_TOKEN_LIFETIME)", *ttl, maxTTL)
+	}
+	if devKey != defaultDevKey {
+		if err := checkDevKey(devKey); err != nil {
+			return err
+		}
 	}
 	token, err := mintDevToken(devKey, *user, strings.Split(*groups, ","), *ttl, time.Now())
 	if err != nil {
@@ -265,16 +299,25 @@ const (
 // waits for it to finish its batches. listening, if not nil, is told the
 // address once the server accepts connections.
 func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(addr string)) error {
-	store, queue, source, err := newBackends(ctx, cfg)
+	store, queue, source, err := newBackends(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	auth, err := newAuthenticator(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	svc := babysitter.New(store, queue, babysitter.Options{Logger: log})
-	s := &server{svc: svc, auth: newAuthenticator(cfg, log), log: log}
+	s := &server{svc: svc, auth: auth, log: log, writes: newWriteLimiter(cfg.WritesPerMinute, cfg.WriteBurst)}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
+	}
+	if _, public := auth.(*hs256Auth); public && cfg.DevKey == defaultDevKey && !loopbackListener(ln) {
+		// -addr said loopback, but the name resolved elsewhere.
+		ln.Close()
+		return fmt.Errorf("refusing the built-in development key: %s listens on %s, not a loopback address", cfg.Addr, ln.Addr())
 	}
 	srv := &http.Server{
 		Handler:           s.routes(),
@@ -337,15 +380,32 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 }
 
 // newAuthenticator picks the token verification: Cognito when configured,
-// else HS256 with the development key — loudly, since anyone holding that
-// key can be anyone.
-func newAuthenticator(cfg config, log *slog.Logger) authenticator {
+// else HS256 with the development key — with a warning, since anyone
+// holding that key can be anyone (config.validate has refused the public
+// built-in key wherever others could reach the server).
+func newAuthenticator(ctx context.Context, cfg config, log *slog.Logger) (authenticator, error) {
 	if cfg.cognito() {
-		log.Info("verifying Cognito tokens", "userPool", cfg.CognitoUserPoolID, "region", cfg.cognitoRegion(), "clientId", cfg.CognitoClientID)
-		return newCognitoAuth(cfg.cognitoRegion(), cfg.CognitoUserPoolID, cfg.CognitoClientID, &http.Client{Timeout: 10 * time.Second})
+		log.Info("verifying Cognito tokens", "userPool", cfg.CognitoUserPoolID, "region", cfg.cognitoRegion(), "clientId", cfg.CognitoClientID,
+			"maxTokenLifetime", cfg.MaxTokenLifetime)
+		issuer, jwksURL := cognitoURLs(cfg.cognitoRegion(), cfg.CognitoUserPoolID)
+		a, err := newCognitoAuth(ctx, issuer, jwksURL, cfg.CognitoClientID, nil, log)
+		if err != nil {
+			return nil, err
+		}
+		a.maxLifetime = cfg.MaxTokenLifetime
+		return a, nil
 	}
 	msg := "verifying HS256 tokens with a development key: anyone with the key can mint tokens; " +
 		"for development only (production: -cognito-user-pool-id and -cognito-client-id)"
-	log.Warn(msg, "defaultKey", cfg.DevKey == defaultDevKey)
-	return newHS256Auth(cfg.DevKey)
+	log.Warn(msg, "defaultKey", cfg.DevKey == defaultDevKey, "maxTokenLifetime", cfg.MaxTokenLifetime)
+	a := newHS256Auth(cfg.DevKey)
+	a.maxLifetime = cfg.MaxTokenLifetime
+	return a, nil
+}
+
+// loopbackListener reports whether ln accepts connections on a loopback
+// address only.
+func loopbackListener(ln net.Listener) bool {
+	tcp, ok := ln.Addr().(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }

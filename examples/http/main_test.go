@@ -24,19 +24,22 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "localhost:8080" || c.DevKey != defaultDevKey || c.awsMode() || c.cognito() || c.VisibilityTimeout != 30*time.Second || c.LogLevel != slog.LevelInfo {
+	if c.Addr != "localhost:8080" || c.DevKey != defaultDevKey || c.awsMode() || c.cognito() || c.VisibilityTimeout != 30*time.Second || c.LogLevel != slog.LevelInfo ||
+		c.MaxTokenLifetime != 24*time.Hour || c.WritesPerMinute != defaultWritesPerMinute || c.WriteBurst != defaultWriteBurst {
 		t.Errorf("defaults: %+v", c)
 	}
 
 	// Variables fill in; flags win over them.
 	c, err = parseConfig([]string{"-addr", ":9000", "-create-table", "-log-level", "debug"}, env(map[string]string{
 		"BABYSITTER_ADDR": ":1", "BABYSITTER_TABLE": "t", "BABYSITTER_QUEUE_URL": "http://localhost:3000/000000000000/q",
-		"AWS_REGION": "eu-central-1", "BABYSITTER_DEV_KEY": "k", "BABYSITTER_LOG_LEVEL": "warn",
+		"AWS_REGION": "eu-central-1", "BABYSITTER_DEV_KEY": testKey, "BABYSITTER_LOG_LEVEL": "warn",
+		"BABYSITTER_MAX_TOKEN_LIFETIME": "1h", "BABYSITTER_WRITES_PER_MINUTE": "0",
 	}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != ":9000" || c.Table != "t" || !c.awsMode() || c.Region != "eu-central-1" || !c.CreateTable || c.DevKey != "k" || c.LogLevel != slog.LevelDebug {
+	if c.Addr != ":9000" || c.Table != "t" || !c.awsMode() || c.Region != "eu-central-1" || !c.CreateTable || c.DevKey != testKey || c.LogLevel != slog.LevelDebug ||
+		c.MaxTokenLifetime != time.Hour || c.WritesPerMinute != 0 {
 		t.Errorf("from env and flags: %+v", c)
 	}
 
@@ -54,6 +57,12 @@ func TestParseConfig(t *testing.T) {
 		"pool without client":      {"-cognito-user-pool-id", "eu-west-1_abc"},
 		"pool without region":      {"-cognito-user-pool-id", "abc", "-cognito-client-id", "c"},
 		"empty dev key":            {"-dev-key", ""},
+		"one-byte dev key":         {"-dev-key", "x"},
+		"31-byte dev key":          {"-dev-key", testKey[:31]},
+		"lifetime zero":            {"-max-token-lifetime", "0s", "-dev-key", testKey},
+		"lifetime over a day":      {"-max-token-lifetime", "25h", "-dev-key", testKey},
+		"negative write rate":      {"-writes-per-minute", "-1"},
+		"no write burst":           {"-write-burst", "0"},
 		"zero visibility":          {"-visibility-timeout", "0s"},
 		"unknown flag":             {"-nope"},
 		"stray argument":           {"serve"},
@@ -69,6 +78,52 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
+// TestDevKeyRefused: the built-in development key is public, so the server
+// refuses to start with it wherever others could reach it — on any address
+// but loopback, or on the AWS backends — and refuses HS256 keys too short
+// to be secret; each message names the fix. The README's command (no
+// flags: loopback, in memory) still starts, as does any address with a
+// key of one's own.
+func TestDevKeyRefused(t *testing.T) {
+	for name, c := range map[string]struct {
+		args []string
+		env  map[string]string
+		want []string
+	}{
+		"AWS backends":        {args: []string{"-table", "t", "-queue-url", "http://localhost:9324/000000000000/q"}, want: []string{"-table/-queue-url", "-cognito-user-pool-id", "openssl rand"}},
+		"all interfaces":      {args: []string{"-addr", ":8080"}, want: []string{`":8080"`, "not a loopback", "BABYSITTER_DEV_KEY"}},
+		"0.0.0.0":             {args: []string{"-addr", "0.0.0.0:8080"}, want: []string{"not a loopback"}},
+		"a LAN address":       {args: []string{"-addr", "192.168.1.5:8080"}, want: []string{"not a loopback"}},
+		"a host name":         {args: []string{"-addr", "api.example.com:8080"}, want: []string{"not a loopback"}},
+		"the key given again": {args: []string{"-addr", ":8080", "-dev-key", defaultDevKey}, want: []string{"built-in development key"}},
+		"the key from env":    {args: []string{"-addr", ":8080"}, env: map[string]string{"BABYSITTER_DEV_KEY": defaultDevKey}, want: []string{"built-in"}},
+		"a 1-byte key":        {args: []string{"-dev-key", "x"}, want: []string{"1 bytes", "at least 32"}},
+		"a short key on AWS":  {args: []string{"-table", "t", "-queue-url", "http://q/0/q"}, env: map[string]string{"BABYSITTER_DEV_KEY": "secret"}, want: []string{"6 bytes"}},
+	} {
+		var stderr bytes.Buffer
+		if code := run(context.Background(), c.args, env(c.env), io.Discard, &stderr); code != 1 {
+			t.Errorf("%s: exit %d, want 1 (stderr %q)", name, code, stderr.String())
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stderr.String(), w) {
+				t.Errorf("%s: stderr %q lacks %q", name, stderr.String(), w)
+			}
+		}
+	}
+	for name, args := range map[string][]string{
+		"README command":         nil,
+		"127.0.0.1":              {"-addr", "127.0.0.1:8080"},
+		"::1":                    {"-addr", "[::1]:8080"},
+		"own key, anywhere":      {"-addr", ":8080", "-dev-key", testKey},
+		"own key, AWS":           {"-table", "t", "-queue-url", "http://q/0/q", "-dev-key", testKey},
+		"Cognito, anywhere, AWS": {"-addr", ":8080", "-table", "t", "-queue-url", "http://q/0/q", "-cognito-user-pool-id", "eu-west-1_abc", "-cognito-client-id", "c"},
+	} {
+		if _, err := parseConfig(args, env(nil), io.Discard); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
 // TestTokenCommand mints a token with the subcommand and checks the server
 // accepts it for the right actor.
 func TestTokenCommand(t *testing.T) {
@@ -81,7 +136,8 @@ func TestTokenCommand(t *testing.T) {
 	if err != nil || a != (babysitter.Actor{Username: "alice", Role: babysitter.RoleAdmin}) {
 		t.Errorf("minted token: %+v, %v", a, err)
 	}
-	for _, args := range [][]string{{"token"}, {"token", "-user", "alice"}, {"token", "-user", "alice", "-group", "root"}, {"token", "-bogus"}} {
+	for _, args := range [][]string{{"token"}, {"token", "-user", "alice"}, {"token", "-user", "alice", "-group", "root"}, {"token", "-bogus"},
+		{"token", "-user", "alice", "-group", "admin", "-ttl", "25h"}, {"token", "-user", "alice", "-group", "admin", "-dev-key", "x"}} {
 		out.Reset()
 		if code := run(context.Background(), args, getenv, &out, io.Discard); code == 0 || out.Len() > 0 {
 			t.Errorf("%q: exit %d, output %q", args, code, out.String())
@@ -93,7 +149,8 @@ func TestTokenCommand(t *testing.T) {
 // and cancelling its context stops it gracefully — the HTTP server and the
 // poller — with a nil error.
 func TestServeAndShutdown(t *testing.T) {
-	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0", "-dev-key", testKey}, env(nil), io.Discard)
+	// The built-in key, as `go run ./examples/http` uses it: on loopback.
+	cfg, err := parseConfig([]string{"-addr", "localhost:0"}, env(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,5 +216,19 @@ func TestServeFailsFast(t *testing.T) {
 	}
 	if err := serve(context.Background(), cfg, slog.New(slog.DiscardHandler), nil); err == nil {
 		t.Error("serve on a bad address: no error")
+	}
+}
+
+// TestLogDurationsReadable: the server's log writes durations as "1.5s",
+// not as the JSON handler's integer nanoseconds.
+func TestLogDurationsReadable(t *testing.T) {
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: readableDurations})).Info("m", "retryIn", 1500*time.Millisecond, "n", 3)
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line["retryIn"] != "1.5s" || line["n"] != 3.0 {
+		t.Errorf("logged %s", buf.Bytes())
 	}
 }

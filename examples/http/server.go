@@ -26,6 +26,8 @@ type server struct {
 	svc  *babysitter.Service
 	auth authenticator
 	log  *slog.Logger
+	// writes limits each caller's writes; nil for no limit.
+	writes *writeLimiter
 	// draining is set when a graceful stop begins, so /readyz tells load
 	// balancers to send no more traffic while requests in flight finish.
 	draining atomic.Bool
@@ -96,11 +98,26 @@ func (s *server) routes() http.Handler {
 }
 
 // endpoint adapts a handler: it authenticates the caller first — so a
-// request without a valid token is refused before its body is even read —
-// and turns a returned error into a problem response.
+// request without a valid token is refused before its body is even read —,
+// applies the caller's write limit, and turns a returned error into a
+// problem response.
+//
+// Every API response depends on who asks (a profile shows its private
+// fields to its owner, a 403 or 401 is about the token), so none may be
+// stored by a shared cache: Cache-Control: private, no-store, errors
+// included. Routes whose answer differs with and without a token also say
+// Vary: Authorization, for caches that would otherwise key on the URL
+// alone.
 func (s *server) endpoint(required bool, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "private, no-store")
+		if !required {
+			w.Header().Add("Vary", "Authorization")
+		}
 		a, err := s.actor(r, required)
+		if err == nil {
+			err = s.limitWrites(r, a)
+		}
 		if err == nil {
 			err = h(w, r, a)
 		}
@@ -108,6 +125,23 @@ func (s *server) endpoint(required bool, h handler) http.Handler {
 			s.fail(w, r, err)
 		}
 	})
+}
+
+// limitWrites takes one write from the caller's allowance for a request
+// that may change something. Reads are not limited; every write route
+// needs a token, so the caller has a username.
+func (s *server) limitWrites(r *http.Request, a babysitter.Actor) error {
+	if s.writes == nil || a.Username == "" {
+		return nil
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return nil
+	}
+	if wait, ok := s.writes.allow(a.Username); !ok {
+		return &rateLimitedError{retryAfter: wait}
+	}
+	return nil
 }
 
 // actor authenticates the request's bearer token. Without a token the
