@@ -190,7 +190,7 @@ func (s *Service) ListJobsNear(ctx context.Context, a Actor, latitude, longitude
 		}
 		afterID = key["id"]
 	}
-	jobs, err := s.store.ListOpenJobsInRanges(ctx, s.guard(a, s.active), coveringRanges(latitude, longitude, radiusKm))
+	jobs, err := s.store.ListOpenJobsInRanges(ctx, guard(a, s.active), coveringRanges(latitude, longitude, radiusKm))
 	if err != nil {
 		return Page[NearbyJob]{}, opErr(op, err)
 	}

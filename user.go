@@ -396,7 +396,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, username string, p Us
 	}
 	next.UpdatedOn = now
 	next.Version = cur.Version + 1
-	if err := s.store.UpdateUser(ctx, s.guard(a, s.active), cur.Email, next); err != nil {
+	if err := s.store.UpdateUser(ctx, guard(a, s.active), cur.Email, next); err != nil {
 		return User{}, opErr(op, err)
 	}
 	return next, nil
@@ -433,7 +433,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) erro
 	if err := validUsernameArg(username); err != nil {
 		return opErr(op, err)
 	}
-	return opErr(op, s.store.DeleteUser(ctx, s.guard(a, s.active), username))
+	return opErr(op, s.store.DeleteUser(ctx, guard(a, s.active), username))
 }
 
 // ListUsers lists PARENT or NANNY accounts by username, for admins and
@@ -450,7 +450,7 @@ func (s *Service) ListUsers(ctx context.Context, a Actor, t UserType, p PageRequ
 	if err != nil {
 		return Page[User]{}, opErr(op, err)
 	}
-	page, err := s.store.ListUsers(ctx, s.guard(a, s.active), t, p)
+	page, err := s.store.ListUsers(ctx, guard(a, s.active), t, p)
 	if err != nil {
 		return Page[User]{}, opErr(op, err)
 	}
