@@ -26,7 +26,8 @@ import (
 //	  methods (s.store.X, s.queue.X) → store/dynamodb and queue/sqs
 //	  (client.X, and the types.Put/Update/Delete/ConditionCheck of a
 //	  transaction) → IAM actions;
-//	declines: declines/main.go (svc.HandleDeclines) → the same chain.
+//	declines: declines/main.go (decliner.HandleBatch) → the root
+//	  package's Decliner (d.store.X) → the same chain.
 //
 // Edges are by name (a method value counts as a call), so the graph can
 // only over-approximate; a new SDK call or transaction action anywhere on a
@@ -260,9 +261,9 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// serviceCalls returns the Service methods a package's code uses (on a
-// value named svc).
-func serviceCalls(t testing.TB, dir string, roots ...string) []string {
+// serviceCalls returns the root package methods a package's code calls on
+// a value named receiver (svc: the Service; decliner: the Decliner).
+func serviceCalls(t testing.TB, dir, receiver string, roots ...string) []string {
 	t.Helper()
 	g := loadGraph(t, dir)
 	if len(roots) == 0 {
@@ -270,7 +271,7 @@ func serviceCalls(t testing.TB, dir string, roots ...string) []string {
 			roots = append(roots, name)
 		}
 	}
-	return g.reach(t, roots, "svc")["svc"]
+	return g.reach(t, roots, receiver)[receiver]
 }
 
 // grants is what a role allows, by action namespace.
@@ -326,9 +327,9 @@ func TestIAMLeastPrivilege(t *testing.T) {
 	tpl := loadTemplate(t)
 
 	// Entry points: every route of the resolver; the consumer's main.
-	resolverSvc := serviceCalls(t, "internal/appsync")
-	declinesSvc := serviceCalls(t, "declines", "main", "newService")
-	if !slices.Contains(declinesSvc, "HandleDeclines") || slices.Contains(resolverSvc, "HandleDeclines") {
+	resolverSvc := serviceCalls(t, "internal/appsync", "svc")
+	declinesSvc := serviceCalls(t, "declines", "decliner", "main", "newDecliner")
+	if !slices.Contains(declinesSvc, "HandleBatch") || slices.Contains(resolverSvc, "HandleBatch") {
 		t.Fatalf("entry points: resolver %v, declines %v", resolverSvc, declinesSvc)
 	}
 	t.Logf("resolver uses Service.%v", resolverSvc)
