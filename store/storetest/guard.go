@@ -48,7 +48,7 @@ type scene struct {
 func (f *fixture) scene() *scene {
 	f.t.Helper()
 	p, q, n, victim := f.parent(), f.parent(), f.nanny(), f.nanny()
-	sc := &scene{f: f, victim: victim}
+	sc := &scene{f: f, p: p, n: n, victim: victim}
 	sc.c, sc.accepted = f.completed(p.Username, n.Username)
 	sc.j, sc.k, sc.o = f.job(p.Username), f.job(p.Username), f.job(q.Username)
 	sc.a = f.apply(sc.j.ID, n.Username)
