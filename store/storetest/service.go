@@ -480,7 +480,8 @@ func testServiceRoleVersusAccount(t *testing.T, s babysitter.Store) {
 	aliceNanny := babysitter.Actor{Username: alice.Username, Role: babysitter.RoleNanny}
 	_, err := w.svc.ApplyToJob(ctx, aliceNanny, open.ID, babysitter.NewApplication{})
 	wantRefused(t, "alice with a nanny token applies to her own job", err, babysitter.ErrForbidden)
-	_, err = w.svc.ApplyToJob(ctx, aliceNanny, w.job(w.account(babysitter.RoleParent)).ID, babysitter.NewApplication{})
+	other := w.job(w.account(babysitter.RoleParent))
+	_, err = w.svc.ApplyToJob(ctx, aliceNanny, other.ID, babysitter.NewApplication{})
 	wantRefused(t, "alice with a nanny token applies to another parent's job", err, babysitter.ErrForbidden)
 	_, err = w.svc.BookNanny(ctx, aliceNanny, open.ID, newID())
 	wantRefused(t, "alice with a nanny token books", err, babysitter.ErrForbidden)
@@ -494,7 +495,9 @@ func testServiceRoleVersusAccount(t *testing.T, s babysitter.Store) {
 	wantRefused(t, "alice with a nanny token lists her applications", err, babysitter.ErrForbidden)
 
 	check(t, "alice's rating after the refusals", rating, w.rating(alice.Username))
-	check(t, "applications of alice's OPEN job", map[babysitter.ApplicationStatus][]string{}, w.byStatus(open.ID))
+	for _, j := range []babysitter.Job{open, other} {
+		check(t, "applications of the OPEN job "+j.ID, map[babysitter.ApplicationStatus][]string{}, w.byStatus(j.ID))
+	}
 	j, st := w.statuses(closed.ID)
 	if j.Status != babysitter.JobClosed || len(st[babysitter.ApplicationAccepted]) != 1 {
 		t.Errorf("alice's booked job is %s with applications %v, want CLOSED as booked", j.Status, st)
