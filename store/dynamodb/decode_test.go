@@ -55,11 +55,11 @@ func TestCorruptItems(t *testing.T) {
 	}
 	_, err := s.GetUser(ctx, "corrupt")
 	wantDecodeError("GetUser", err)
-	_, err = s.ListUsers(ctx, babysitter.Guard{}, "CORRUPT", babysitter.PageRequest{Limit: 10})
+	_, err = s.ListUsers(ctx, admin, "CORRUPT", babysitter.PageRequest{Limit: 10})
 	wantDecodeError("ListUsers", err)
-	_, err = s.GetJob(ctx, babysitter.Guard{}, "corrupt")
+	_, err = s.GetJob(ctx, admin, "corrupt")
 	wantDecodeError("GetJob (money)", err)
-	_, err = s.GetJob(ctx, babysitter.Guard{}, "corrupt2")
+	_, err = s.GetJob(ctx, admin, "corrupt2")
 	wantDecodeError("GetJob (time of day)", err)
 }
 
@@ -78,7 +78,7 @@ func TestMissingTable(t *testing.T) {
 		{"GetUser", func() error { _, err := missing.GetUser(ctx, "someone"); return err }},
 		{"CreateUser", func() error { return missing.CreateUser(ctx, newUser(babysitter.UserNanny)) }},
 		{"ListUsers", func() error {
-			_, err := missing.ListUsers(ctx, babysitter.Guard{}, babysitter.UserNanny, babysitter.PageRequest{})
+			_, err := missing.ListUsers(ctx, admin, babysitter.UserNanny, babysitter.PageRequest{})
 			return err
 		}},
 		{"SetUserStatus", func() error {
@@ -86,7 +86,7 @@ func TestMissingTable(t *testing.T) {
 			return err
 		}},
 		{"BookNanny", func() error {
-			_, _, err := missing.BookNanny(ctx, babysitter.Guard{}, "j", "a", "p", timeNow())
+			_, _, err := missing.BookNanny(ctx, babysitter.BookRequest{Guard: admin, ApplicationRef: babysitter.ApplicationRef{JobID: "j", ApplicationID: "a"}, At: timeNow()})
 			return err
 		}},
 	} {
