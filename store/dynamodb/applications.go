@@ -53,19 +53,14 @@ func (s *Store) ApplyToJob(ctx context.Context, g babysitter.Guard, a babysitter
 	nanny := userAction(a.NannyUsername)
 
 	return retry(ctx, op, func() error {
-		err := s.write(ctx, t)
-		c := canceled(err)
-		if c == nil {
-			return s.mapError(op, err)
-		}
-		if err := c.guard(g); err != nil {
-			return err
-		}
+		c, err := s.run(ctx, op, t, g)
 		switch {
+		case c == nil:
+			return err
 		case c.failed(nanny) && c.item(nanny) == nil:
 			return babysitter.UserNotFound(a.NannyUsername)
 		case c.failed("job"):
-			job, err := decodeJobOrNil(c.item("job"))
+			job, err := decodeOrNil(c.item("job"), decodeJob)
 			if err != nil {
 				return s.mapError(op, err)
 			}
@@ -77,24 +72,9 @@ func (s *Store) ApplyToJob(ctx context.Context, g babysitter.Guard, a babysitter
 			return babysitter.ApplicationTaken(a)
 		case c.failed("application"):
 			return babysitter.DuplicateID("application", a.ID)
-		case c.failed(nanny), c.contended(), !g.Admin() && c.failed(userAction(g.Actor.Username)):
-			return again(c)
 		}
-		return s.mapError(op, err)
+		return s.undecided(op, c)
 	})
-}
-
-// decodeApplicationOrNil decodes an application item that may not exist
-// (nil).
-func decodeApplicationOrNil(item map[string]types.AttributeValue) (*babysitter.Application, error) {
-	if item == nil {
-		return nil, nil
-	}
-	a, err := decodeApplication(item)
-	if err != nil {
-		return nil, err
-	}
-	return &a, nil
 }
 
 // WithdrawApplication reads the application strongly consistent (with the
@@ -111,7 +91,7 @@ func (s *Store) WithdrawApplication(ctx context.Context, g babysitter.Guard, ref
 		if err != nil {
 			return s.mapError(op, err)
 		}
-		a, err := decodeApplicationOrNil(items[0])
+		a, err := decodeOrNil(items[0], decodeApplication)
 		if err != nil {
 			return s.mapError(op, err)
 		}
@@ -127,23 +107,16 @@ func (s *Store) WithdrawApplication(ctx context.Context, g babysitter.Guard, ref
 		var uo userOps
 		uo.guard(g)
 		uo.addTo(t)
-		err = s.write(ctx, t)
-		c := canceled(err)
+		c, err := s.run(ctx, op, t, g)
 		switch {
-		case c == nil && err == nil:
-			out = *a
-			out.Status, out.UpdatedOn = babysitter.ApplicationWithdrawn, now
-			return nil
-		case c == nil:
-			return s.mapError(op, err)
-		}
-		if err := c.guard(g); err != nil {
+		case c != nil:
+			return s.undecided(op, c) // read and decide again
+		case err != nil:
 			return err
 		}
-		if c.failed("application") || c.contended() || !g.Admin() && c.failed(userAction(g.Actor.Username)) {
-			return again(c) // read and decide again
-		}
-		return s.mapError(op, err)
+		out = *a
+		out.Status, out.UpdatedOn = babysitter.ApplicationWithdrawn, now
+		return nil
 	})
 	return out, err
 }

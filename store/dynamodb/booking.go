@@ -53,11 +53,11 @@ func (s *Store) BookNanny(ctx context.Context, r babysitter.BookRequest) (babysi
 		if err != nil {
 			return s.mapError(op, err)
 		}
-		j, err := decodeJobOrNil(items[0])
+		j, err := decodeOrNil(items[0], decodeJob)
 		if err != nil {
 			return s.mapError(op, err)
 		}
-		a, err := decodeApplicationOrNil(items[1])
+		a, err := decodeOrNil(items[1], decodeApplication)
 		if err != nil {
 			return s.mapError(op, err)
 		}
@@ -79,31 +79,21 @@ func (s *Store) BookNanny(ctx context.Context, r babysitter.BookRequest) (babysi
 			return nil // a retry of a booking that succeeded
 		}
 
-		t := bookTxn(s.table, r, *j, *a)
-		err = s.write(ctx, t)
-		c := canceled(err)
-		parent, nannyAction := userAction(j.ParentUsername), userAction(a.NannyUsername)
+		c, err := s.run(ctx, op, bookTxn(s.table, r, *j, *a), r.Guard)
 		switch {
-		case c == nil && err == nil:
+		case c == nil && err != nil:
+			return err
+		case c == nil:
 			job, app = *j, *a
 			job.Status, job.AcceptedApplicationID, job.AcceptedNanny, job.UpdatedOn = babysitter.JobClosed, a.ID, a.NannyUsername, r.At
 			app.Status, app.UpdatedOn = babysitter.ApplicationAccepted, r.At
 			return nil
-		case c == nil:
-			return s.mapError(op, err)
-		}
-		if err := c.guard(r.Guard); err != nil {
-			return err
-		}
-		if c.failed(nannyAction) {
-			if _, err := babysitter.CheckBooking(r, j, a, accountOf(c.item(nannyAction))); err != nil {
+		case c.failed(userAction(a.NannyUsername)):
+			if _, err := babysitter.CheckBooking(r, j, a, accountOf(c.item(userAction(a.NannyUsername)))); err != nil {
 				return err
 			}
 		}
-		if c.failed("job") || c.failed("application") || c.failed(parent) || c.failed(nannyAction) || c.contended() {
-			return again(c) // read and decide again
-		}
-		return s.mapError(op, err)
+		return s.undecided(op, c) // read and decide again
 	})
 	if err != nil {
 		return babysitter.Job{}, babysitter.Application{}, err
@@ -182,7 +172,7 @@ func (s *Store) DeclineApplications(ctx context.Context, jobID string, applicati
 	if err != nil {
 		return babysitter.DeclineResult{}, s.mapError(op, err)
 	}
-	j, err := decodeJobOrNil(items[0])
+	j, err := decodeOrNil(items[0], decodeJob)
 	if err != nil {
 		return babysitter.DeclineResult{}, s.mapError(op, err)
 	}
@@ -192,7 +182,7 @@ func (s *Store) DeclineApplications(ctx context.Context, jobID string, applicati
 	var declinable []string
 	seen := map[string]bool{}
 	for i, item := range items[1:] {
-		a, err := decodeApplicationOrNil(item)
+		a, err := decodeOrNil(item, decodeApplication)
 		if err != nil {
 			return babysitter.DeclineResult{}, s.mapError(op, err)
 		}

@@ -255,6 +255,19 @@ func decodeReview(item map[string]types.AttributeValue) (babysitter.Review, erro
 	return r, err
 }
 
+// decodeOrNil decodes an item that may not exist: nil for no item, as the
+// root package's Check functions take a missing one.
+func decodeOrNil[T any](item map[string]types.AttributeValue, decode func(map[string]types.AttributeValue) (T, error)) (*T, error) {
+	if item == nil {
+		return nil, nil
+	}
+	v, err := decode(item)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // itemName is "PK / SK" of an item, for messages.
 func itemName(item map[string]types.AttributeValue) string {
 	return str(item, attrPK) + " / " + str(item, attrSK)

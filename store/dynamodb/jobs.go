@@ -2,11 +2,7 @@ package dynamodb
 
 import (
 	"context"
-	"errors"
-	"slices"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/babysitter-go/babysitter"
@@ -35,23 +31,16 @@ func (s *Store) CreateJob(ctx context.Context, g babysitter.Guard, j babysitter.
 	uo.addTo(t)
 	parent := userAction(j.ParentUsername)
 	return retry(ctx, op, func() error {
-		err := s.write(ctx, t)
-		c := canceled(err)
-		if c == nil {
-			return s.mapError(op, err)
-		}
-		if err := c.guard(g); err != nil {
-			return err
-		}
+		c, err := s.run(ctx, op, t, g)
 		switch {
+		case c == nil:
+			return err
 		case c.failed(parent) && c.item(parent) == nil:
 			return babysitter.UserNotFound(j.ParentUsername)
 		case c.failed("job"):
 			return babysitter.DuplicateID("job", j.ID)
-		case c.failed(parent), c.contended(), !g.Admin() && c.failed(userAction(g.Actor.Username)):
-			return again(c)
 		}
-		return s.mapError(op, err)
+		return s.undecided(op, c)
 	})
 }
 
@@ -68,18 +57,6 @@ func (s *Store) GetJob(ctx context.Context, g babysitter.Guard, id string) (baby
 	}
 	j, err := decodeJob(items[0])
 	return j, s.mapError(op, err)
-}
-
-// decodeJobOrNil decodes a job item that may not exist (nil).
-func decodeJobOrNil(item map[string]types.AttributeValue) (*babysitter.Job, error) {
-	if item == nil {
-		return nil, nil
-	}
-	j, err := decodeJob(item)
-	if err != nil {
-		return nil, err
-	}
-	return &j, nil
 }
 
 // UpdateJob is one UpdateItem setting the job details, updatedOn and
@@ -113,7 +90,7 @@ func (s *Store) UpdateJob(ctx context.Context, g babysitter.Guard, next babysitt
 	// decide is the outcome of a failed condition on the job, as the
 	// failure returned it (nil: no job).
 	decide := func(old map[string]types.AttributeValue, cause error) error {
-		cur, err := decodeJobOrNil(old)
+		cur, err := decodeOrNil(old, decodeJob)
 		if err != nil {
 			return s.mapError(op, err)
 		}
@@ -128,20 +105,8 @@ func (s *Store) UpdateJob(ctx context.Context, g babysitter.Guard, next babysitt
 	}
 	if g.Admin() {
 		return retry(ctx, op, func() error {
-			_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName:                           aws.String(s.table),
-				Key:                                 jobItemKey(next.ID),
-				UpdateExpression:                    aws.String(up.String()),
-				ConditionExpression:                 aws.String(cond),
-				ExpressionAttributeNames:            e.Names(),
-				ExpressionAttributeValues:           e.Values(),
-				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-			})
-			var ccf *types.ConditionalCheckFailedException
-			if errors.As(err, &ccf) {
-				return decide(ccf.Item, err)
-			}
-			return s.mapError(op, err)
+			_, err := s.updateItem(ctx, op, jobItemKey(next.ID), up, cond, decide)
+			return err
 		})
 	}
 
@@ -150,23 +115,15 @@ func (s *Store) UpdateJob(ctx context.Context, g babysitter.Guard, next babysitt
 	var uo userOps
 	uo.guard(g)
 	uo.addTo(t)
-	actor := userAction(g.Actor.Username)
 	return retry(ctx, op, func() error {
-		err := s.write(ctx, t)
-		c := canceled(err)
-		if c == nil {
-			return s.mapError(op, err)
-		}
-		if err := c.guard(g); err != nil {
-			return err
-		}
+		c, err := s.run(ctx, op, t, g)
 		switch {
+		case c == nil:
+			return err
 		case c.failed("job"):
 			return decide(c.item("job"), c)
-		case c.failed(actor), c.contended():
-			return again(c)
 		}
-		return s.mapError(op, err)
+		return s.undecided(op, c)
 	})
 }
 
@@ -212,36 +169,26 @@ func (s *Store) TransitionJob(ctx context.Context, g babysitter.Guard, t babysit
 		e := newExpr()
 		up := transition(e)
 		cond := and(e.exists(), e.eq(attrJobStatus, strValue(string(t.From))))
-		err := retry(ctx, op, func() error {
-			res, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName:                           aws.String(s.table),
-				Key:                                 jobItemKey(t.JobID),
-				UpdateExpression:                    aws.String(up.String()),
-				ConditionExpression:                 aws.String(cond),
-				ExpressionAttributeNames:            e.Names(),
-				ExpressionAttributeValues:           e.Values(),
-				ReturnValues:                        types.ReturnValueAllNew,
-				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-			})
-			var ccf *types.ConditionalCheckFailedException
-			if errors.As(err, &ccf) {
-				cur, derr := decodeJobOrNil(ccf.Item)
-				switch {
-				case derr != nil:
-					return s.mapError(op, derr)
-				case cur != nil && cur.Status == t.To && cur.UpdatedOn.Equal(t.At):
-					out = *cur
-					return nil // this very transition, applied by an earlier attempt
-				}
-				if err := babysitter.CheckJobTransition(g, cur, t); err != nil {
-					return err
-				}
-				return again(err)
-			}
-			if err != nil {
+		decide := func(old map[string]types.AttributeValue, cause error) error {
+			cur, err := decodeOrNil(old, decodeJob)
+			switch {
+			case err != nil:
 				return s.mapError(op, err)
+			case cur != nil && cur.Status == t.To && cur.UpdatedOn.Equal(t.At):
+				out = *cur
+				return nil // this very transition, applied by an earlier attempt
 			}
-			out, err = decodeJob(res.Attributes)
+			if err := babysitter.CheckJobTransition(g, cur, t); err != nil {
+				return err
+			}
+			return again(cause)
+		}
+		err := retry(ctx, op, func() error {
+			item, err := s.updateItem(ctx, op, jobItemKey(t.JobID), up, cond, decide)
+			if err != nil || item == nil {
+				return err // item is nil when decide found this transition made
+			}
+			out, err = decodeJob(item)
 			return s.mapError(op, err)
 		})
 		return out, err
@@ -252,7 +199,7 @@ func (s *Store) TransitionJob(ctx context.Context, g babysitter.Guard, t babysit
 		if err != nil {
 			return s.mapError(op, err)
 		}
-		cur, err := decodeJobOrNil(items[0])
+		cur, err := decodeOrNil(items[0], decodeJob)
 		if err != nil {
 			return s.mapError(op, err)
 		}
@@ -273,23 +220,16 @@ func (s *Store) TransitionJob(ctx context.Context, g babysitter.Guard, t babysit
 		}
 		uo.guard(g)
 		uo.addTo(tx)
-		err = s.write(ctx, tx)
-		c := canceled(err)
+		c, err := s.run(ctx, op, tx, g)
 		switch {
-		case c == nil && err == nil:
-			out = *cur
-			out.Status, out.UpdatedOn = t.To, t.At
-			return nil
-		case c == nil:
-			return s.mapError(op, err)
-		}
-		if err := c.guard(g); err != nil {
+		case c != nil:
+			return s.undecided(op, c) // read and decide again
+		case err != nil:
 			return err
 		}
-		if c.failed("job") || c.contended() || slices.ContainsFunc(uo.order, func(u string) bool { return c.failed(userAction(u)) }) {
-			return again(c) // read and decide again
-		}
-		return s.mapError(op, err)
+		out = *cur
+		out.Status, out.UpdatedOn = t.To, t.At
+		return nil
 	})
 	return out, err
 }

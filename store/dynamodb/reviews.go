@@ -61,17 +61,12 @@ func (s *Store) CreateReview(ctx context.Context, g babysitter.Guard, r babysitt
 	reviewee := userAction(r.Reviewee)
 
 	return retry(ctx, op, func() error {
-		err := s.write(ctx, t)
-		c := canceled(err)
-		if c == nil {
-			return s.mapError(op, err)
-		}
-		if err := c.guard(g); err != nil {
-			return err
-		}
+		c, err := s.run(ctx, op, t, g)
 		switch {
+		case c == nil:
+			return err
 		case c.failed("job"):
-			j, err := decodeJobOrNil(c.item("job"))
+			j, err := decodeOrNil(c.item("job"), decodeJob)
 			if err != nil {
 				return s.mapError(op, err)
 			}
@@ -85,10 +80,8 @@ func (s *Store) CreateReview(ctx context.Context, g babysitter.Guard, r babysitt
 			return babysitter.UserNotFound(r.Reviewee)
 		case c.failed("review"):
 			return babysitter.DuplicateID("review", r.ID)
-		case c.failed(reviewee), c.contended(), !g.Admin() && c.failed(userAction(g.Actor.Username)):
-			return again(c)
 		}
-		return s.mapError(op, err)
+		return s.undecided(op, c)
 	})
 }
 

@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -89,6 +90,33 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 		items[i] = found[keyOf(k)]
 	}
 	return items, nil
+}
+
+// updateItem is one UpdateItem of the item at key: up (whose expr holds
+// cond's names and values too) if cond holds, returning the item as
+// updated (ALL_NEW). When cond fails, decide gets the item as it was
+// (ALL_OLD; nil when there is none) and the failure, and updateItem returns
+// decide's error; other errors are mapped for op.
+func (s *Store) updateItem(ctx context.Context, op string, key map[string]types.AttributeValue, up *update, cond string,
+	decide func(old map[string]types.AttributeValue, cause error) error) (map[string]types.AttributeValue, error) {
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 key,
+		UpdateExpression:                    aws.String(up.String()),
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            up.e.Names(),
+		ExpressionAttributeValues:           up.e.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &ccf):
+		return nil, decide(ccf.Item, err)
+	case err != nil:
+		return nil, s.mapError(op, err)
+	}
+	return out.Attributes, nil
 }
 
 // guardable fails, before any request, a Guard that no account can pass:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -131,6 +132,40 @@ func (s *Store) write(ctx context.Context, t *txn) error {
 		return &txCanceled{t: t, err: err}
 	}
 	return err
+}
+
+// run writes t and sorts the outcome: (nil, nil) when it committed; (nil,
+// err) when it failed for a reason no cancellation explains (the mapped
+// SDK error) or a Guard's actor fails the Guard as their item was
+// (g.Check's error); else (c, nil), a cancellation for the caller to read
+// by name — and to end with s.undecided for what its own cases do not
+// decide.
+func (s *Store) run(ctx context.Context, op string, t *txn, guards ...babysitter.Guard) (*txCanceled, error) {
+	err := s.write(ctx, t)
+	c := canceled(err)
+	if c == nil {
+		return nil, s.mapError(op, err)
+	}
+	for _, g := range guards {
+		if err := c.guard(g); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// undecided is the outcome of a cancellation its caller's own cases did
+// not decide: try again (again) when only other transactions got in the
+// way, or when a condition failed that — as the caller's Check functions
+// found on the items returned — passes now; the mapped error when
+// something else canceled it.
+func (s *Store) undecided(op string, c *txCanceled) error {
+	if c.contended() || slices.ContainsFunc(c.reasons, func(r types.CancellationReason) bool {
+		return aws.ToString(r.Code) == reasonConditionFailed
+	}) {
+		return again(c)
+	}
+	return s.mapError(op, c)
 }
 
 // txCanceled is a transaction DynamoDB canceled, with its reasons — one

@@ -2,13 +2,10 @@ package dynamodb
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/babysitter-go/babysitter"
@@ -30,19 +27,16 @@ func (s *Store) CreateUser(ctx context.Context, u babysitter.User) error {
 	t.put("email", emailItem(u.Email, u.Username), ee, ee.notExists())
 	t.check("tombstone", tombstoneItemKey(u.Username), et, et.notExists())
 	return retry(ctx, op, func() error {
-		err := s.write(ctx, t)
-		c := canceled(err)
+		c, err := s.run(ctx, op, t)
 		switch {
 		case c == nil:
-			return s.mapError(op, err)
+			return err
 		case c.failed("user"), c.failed("tombstone"):
 			return babysitter.UsernameTaken(u.Username)
 		case c.failed("email"):
 			return babysitter.EmailTaken(u.Email)
-		case c.contended():
-			return again(c)
 		}
-		return s.mapError(op, err)
+		return s.undecided(op, c)
 	})
 }
 
@@ -65,18 +59,6 @@ func (s *Store) GetUser(ctx context.Context, username string) (babysitter.User, 
 	}
 	u, err := decodeUser(item)
 	return u, s.mapError(op, err)
-}
-
-// decodeUserOrNil decodes a user item that may not exist (nil).
-func decodeUserOrNil(item map[string]types.AttributeValue) (*babysitter.User, error) {
-	if item == nil {
-		return nil, nil
-	}
-	u, err := decodeUser(item)
-	if err != nil {
-		return nil, err
-	}
-	return &u, nil
 }
 
 // UpdateUser is one UpdateItem that sets the profile attributes, email,
@@ -124,7 +106,7 @@ func (s *Store) UpdateUser(ctx context.Context, g babysitter.Guard, prevEmail st
 				return err
 			}
 		}
-		cur, err := decodeUserOrNil(old)
+		cur, err := decodeOrNil(old, decodeUser)
 		if err != nil {
 			return s.mapError(op, err)
 		}
@@ -140,20 +122,8 @@ func (s *Store) UpdateUser(ctx context.Context, g babysitter.Guard, prevEmail st
 
 	if !moveEmail && (self || g.Admin()) {
 		return retry(ctx, op, func() error {
-			_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName:                           aws.String(s.table),
-				Key:                                 userItemKey(next.Username),
-				UpdateExpression:                    aws.String(up.String()),
-				ConditionExpression:                 aws.String(cond),
-				ExpressionAttributeNames:            e.Names(),
-				ExpressionAttributeValues:           e.Values(),
-				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-			})
-			var ccf *types.ConditionalCheckFailedException
-			if errors.As(err, &ccf) {
-				return decide(ccf.Item, err)
-			}
-			return s.mapError(op, err)
+			_, err := s.updateItem(ctx, op, userItemKey(next.Username), up, cond, decide)
+			return err
 		})
 	}
 
@@ -170,25 +140,20 @@ func (s *Store) UpdateUser(ctx context.Context, g babysitter.Guard, prevEmail st
 		uo.addTo(t)
 	}
 	return retry(ctx, op, func() error {
-		err := s.write(ctx, t)
-		c := canceled(err)
-		if c == nil {
-			return s.mapError(op, err)
-		}
-		if err := c.guard(g); err != nil {
-			return err
-		}
+		c, err := s.run(ctx, op, t, g)
 		switch {
+		case c == nil:
+			return err
 		case c.failed("user"):
 			return decide(c.item("user"), c)
 		case moveEmail && c.failed("newEmail"):
 			return babysitter.EmailTaken(next.Email)
-		case !self && !g.Admin() && c.failed(userAction(g.Actor.Username)), c.contended():
-			return again(c) // passes the Guard now
+		case moveEmail && c.failed("oldEmail"):
+			// The old reservation is another user's: an inconsistent
+			// table, not a rule.
+			return s.mapError(op, c)
 		}
-		// The old reservation is another user's: an inconsistent table,
-		// not a rule.
-		return s.mapError(op, err)
+		return s.undecided(op, c)
 	})
 }
 
@@ -199,23 +164,13 @@ func (s *Store) SetUserStatus(ctx context.Context, username string, status babys
 	const op = "SetUserStatus"
 	e := newExpr()
 	up := (&update{e: e}).Set(attrUserStatus, strValue(string(status))).Set(attrUpdatedOn, timeValue(now))
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       userItemKey(username),
-		UpdateExpression:          aws.String(up.String()),
-		ConditionExpression:       aws.String(e.exists()),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-		ReturnValues:              types.ReturnValueAllNew,
+	item, err := s.updateItem(ctx, op, userItemKey(username), up, e.exists(), func(map[string]types.AttributeValue, error) error {
+		return babysitter.UserNotFound(username)
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return babysitter.User{}, babysitter.UserNotFound(username)
-	}
 	if err != nil {
-		return babysitter.User{}, s.mapError(op, err)
+		return babysitter.User{}, err
 	}
-	u, err := decodeUser(out.Attributes)
+	u, err := decodeUser(item)
 	return u, s.mapError(op, err)
 }
 
@@ -235,7 +190,7 @@ func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username str
 		if err != nil {
 			return s.mapError(op, err)
 		}
-		cur, err := decodeUserOrNil(items[0])
+		cur, err := decodeOrNil(items[0], decodeUser)
 		if err != nil {
 			return s.mapError(op, err)
 		}
@@ -258,20 +213,16 @@ func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username str
 			uo.guard(g)
 			uo.addTo(t)
 		}
-		err = s.write(ctx, t)
-		c := canceled(err)
-		if c == nil {
-			return s.mapError(op, err)
-		}
-		if err := c.guard(g); err != nil {
+		c, err := s.run(ctx, op, t, g)
+		switch {
+		case c == nil:
 			return err
+		case c.failed("email"):
+			// The reservation is another user's: an inconsistent table,
+			// not a rule.
+			return s.mapError(op, c)
 		}
-		if c.failed("user") || c.contended() || !self && !g.Admin() && c.failed(userAction(g.Actor.Username)) {
-			return again(c) // read and decide again
-		}
-		// The reservation is another user's: an inconsistent table, not a
-		// rule.
-		return s.mapError(op, err)
+		return s.undecided(op, c) // read and decide again
 	})
 }
 
