@@ -423,8 +423,12 @@ func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string
 }
 
 // DeleteUser removes an account and its email reservation, for the user
-// themselves or an admin. It is refused with ErrConflict while the user has
-// OPEN jobs or PENDING applications.
+// themselves or an admin, and leaves a tombstone of the username: it can
+// never be registered again, so nothing the account owned (jobs,
+// applications, reviews — all kept) can pass to someone else. It is
+// refused with ErrConflict while a parent has OPEN jobs. A nanny's PENDING
+// applications do not stop it: they can never be booked once the account
+// is gone, and are declined when their jobs close.
 func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) error {
 	const op = "DeleteUser"
 	if err := authorizeSelf(a, username); err != nil {
