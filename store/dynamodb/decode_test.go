@@ -99,3 +99,36 @@ func TestMissingTable(t *testing.T) {
 		t.Logf("%s: %v", c.op, err)
 	}
 }
+
+// TestLegacyNannyItem: a nanny's item written while declines still
+// counted PENDING applications carries pendingApplications. It reads as
+// before, and the counter no longer stops anything: the nanny applies and
+// leaves.
+func TestLegacyNannyItem(t *testing.T) {
+	t.Parallel()
+	s, _, client, table := countingStore(t)
+	ctx := t.Context()
+	p, n := newUser(babysitter.UserParent), newUser(babysitter.UserNanny)
+	must(t, "CreateUser", s.CreateUser(ctx, p))
+	must(t, "CreateUser", s.CreateUser(ctx, n))
+	_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(table),
+		Key:                       map[string]types.AttributeValue{"PK": sv("USER#" + n.Username), "SK": sv("USER#" + n.Username)},
+		UpdateExpression:          aws.String("SET pendingApplications = :n"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: "2"}},
+	})
+	must(t, "UpdateItem", err)
+
+	got, err := s.GetUser(ctx, n.Username)
+	must(t, "GetUser", err)
+	if got.Username != n.Username || got.Type != babysitter.UserNanny || got.Status != n.Status {
+		t.Errorf("GetUser of a legacy item: %+v", got)
+	}
+	j := newJob(p.Username)
+	must(t, "CreateJob", s.CreateJob(ctx, active(p), j))
+	must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(n), newApplication(j.ID, n.Username)))
+	must(t, "DeleteUser", s.DeleteUser(ctx, active(n), n.Username))
+	if _, err := s.GetUser(ctx, n.Username); !errors.Is(err, babysitter.ErrNotFound) {
+		t.Errorf("GetUser after DeleteUser: %v, want not found", err)
+	}
+}
