@@ -23,8 +23,10 @@ type Store struct {
 var _ babysitter.Store = (*Store)(nil)
 
 // New returns a Store on an existing table (see CreateTable). The client's
-// own retryer handles throttling and 5xx responses; Store adds only the
-// bounded retries of transactions canceled by concurrent transactions.
+// own retryer handles throttling and 5xx responses; Store adds only its
+// own bounded retries (retry): of a transaction canceled by a concurrent
+// one or by a change since its read, and of a BatchGetItem's unprocessed
+// keys.
 func New(client *dynamodb.Client, table string) *Store {
 	return &Store{client: client, table: table}
 }
