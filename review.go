@@ -17,6 +17,15 @@ const (
 	ReviewOfParent ReviewDirection = "OF_PARENT"
 )
 
+// Check reports a direction that is neither ReviewOfNanny nor
+// ReviewOfParent as invalid input.
+func (d ReviewDirection) Check() error {
+	if d != ReviewOfNanny && d != ReviewOfParent {
+		return invalid("direction", "must be %s or %s", ReviewOfNanny, ReviewOfParent)
+	}
+	return nil
+}
+
 // Questions returns the fixed questionnaire of a direction: yes/no
 // questions every review of that direction answers.
 func Questions(d ReviewDirection) []string {

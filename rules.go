@@ -127,18 +127,28 @@ func CheckJobUpdate(g Guard, cur *Job, next Job) error {
 	return nil
 }
 
-// JobTransitions lists the status changes TransitionJob makes: a booking
+// jobTransitions lists the status changes TransitionJob makes: a booking
 // (OPEN → CLOSED) is BookNanny's alone.
 var jobTransitions = map[[2]JobStatus]bool{
 	{JobOpen, JobCancelled}:   true,
 	{JobClosed, JobCompleted}: true,
 }
 
+// CheckTransition reports whether a job may move from one status to
+// another through TransitionJob; it needs no stored state.
+func CheckTransition(from, to JobStatus) error {
+	if !jobTransitions[[2]JobStatus{from, to}] {
+		return invalid("status", "a job does not move from %s to %s here", from, to)
+	}
+	return nil
+}
+
 // CheckJobTransition decides a TransitionJob of cur: the transition is
-// one TransitionJob makes, the actor manages the job and it is in t.From.
+// one TransitionJob makes (CheckTransition), the actor manages the job and
+// it is in t.From.
 func CheckJobTransition(g Guard, cur *Job, t JobTransition) error {
-	if !jobTransitions[[2]JobStatus{t.From, t.To}] {
-		return invalid("status", "a job does not move from %s to %s here", t.From, t.To)
+	if err := CheckTransition(t.From, t.To); err != nil {
+		return err
 	}
 	if cur == nil {
 		return JobNotFound(t.JobID)
@@ -212,7 +222,8 @@ func CheckBooking(r BookRequest, j *Job, a *Application, nanny *User) (done bool
 // CheckApplicant decides whether the applicant of a, whose account is
 // nanny (nil when missing), may be booked: the account exists, is a NANNY
 // account other than the job's parent, and is in one of the allowed
-// statuses. An application whose nanny is gone, deactivated or
+// statuses; a DEACTIVATED account never passes, whatever allow lists (as
+// for a Guard). An application whose nanny is gone, deactivated or
 // unverified is inert: it stays PENDING until its job closes.
 func CheckApplicant(allow []AccountStatus, a *Application, nanny *User) error {
 	switch {
@@ -220,6 +231,8 @@ func CheckApplicant(allow []AccountStatus, a *Application, nanny *User) error {
 		return Errorf(ErrConflict, "the applicant %q of application %q has no account any more", a.NannyUsername, a.ID)
 	case nanny.Type != UserNanny:
 		return Errorf(ErrConflict, "the applicant %q of application %q has a %s account, not a NANNY one", a.NannyUsername, a.ID, nanny.Type)
+	case nanny.Status == StatusDeactivated:
+		return Errorf(ErrConflict, "the applicant %q of application %q is deactivated", a.NannyUsername, a.ID)
 	case !slices.Contains(allow, nanny.Status):
 		return Errorf(ErrConflict, "the applicant %q of application %q is %s; only %v nannies can be booked", a.NannyUsername, a.ID, nanny.Status, allow)
 	}
@@ -254,14 +267,12 @@ func CheckReview(j *Job, r Review) error {
 	if j == nil {
 		return JobNotFound(r.JobID)
 	}
-	var party bool
-	switch r.Direction {
-	case ReviewOfNanny:
-		party = j.ParentUsername == r.Reviewer
-	case ReviewOfParent:
+	if err := r.Direction.Check(); err != nil {
+		return err
+	}
+	party := j.ParentUsername == r.Reviewer
+	if r.Direction == ReviewOfParent {
 		party = j.AcceptedNanny != "" && j.AcceptedNanny == r.Reviewer
-	default:
-		return invalid("direction", "must be %s or %s", ReviewOfNanny, ReviewOfParent)
 	}
 	switch {
 	case r.Reviewer == r.Reviewee:

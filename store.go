@@ -56,12 +56,12 @@ type UserStore interface {
 	// updated user. ErrNotFound.
 	SetUserStatus(ctx context.Context, username string, status AccountStatus, now time.Time) (User, error)
 	// DeleteUser removes the user and its email reservation and leaves a
-	// tombstone of the username, in one atomic write, as CheckUserDelete
+	// tombstone of the username (made at now), in one atomic write, as CheckUserDelete
 	// allows (refused while a parent has OPEN jobs — decided in the same
 	// write, so a concurrent CreateJob either completes first and the
 	// delete is refused, or fails). The user's jobs, applications and
 	// reviews are kept.
-	DeleteUser(ctx context.Context, g Guard, username string) error
+	DeleteUser(ctx context.Context, g Guard, username string, now time.Time) error
 	// ListUsers lists users of one type ordered by username.
 	ListUsers(ctx context.Context, g Guard, t UserType, p PageRequest) (Page[User], error)
 }

@@ -437,7 +437,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) erro
 	if err := validUsernameArg(username); err != nil {
 		return opErr(op, err)
 	}
-	return opErr(op, s.store.DeleteUser(ctx, guard(a, s.active), username))
+	return opErr(op, s.store.DeleteUser(ctx, guard(a, s.active), username, s.now()))
 }
 
 // ListUsers lists PARENT or NANNY accounts by username, for admins and

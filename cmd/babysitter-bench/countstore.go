@@ -34,9 +34,9 @@ func (s *countingStore) SetUserStatus(ctx context.Context, username string, stat
 	return s.Store.SetUserStatus(ctx, username, status, now)
 }
 
-func (s *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string) error {
+func (s *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) error {
 	s.m.inc("DeleteUser")
-	return s.Store.DeleteUser(ctx, g, username)
+	return s.Store.DeleteUser(ctx, g, username, now)
 }
 
 func (s *countingStore) ListUsers(ctx context.Context, g babysitter.Guard, t babysitter.UserType, p babysitter.PageRequest) (babysitter.Page[babysitter.User], error) {

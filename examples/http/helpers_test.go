@@ -77,8 +77,8 @@ func (c *countingStore) SetUserStatus(ctx context.Context, username string, stat
 	return u, c.count(err)
 }
 
-func (c *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string) error {
-	return c.count(c.Store.DeleteUser(ctx, g, username))
+func (c *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) error {
+	return c.count(c.Store.DeleteUser(ctx, g, username, now))
 }
 
 func (c *countingStore) CreateJob(ctx context.Context, g babysitter.Guard, j babysitter.Job) error {

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -115,7 +116,9 @@ func (g *callGraph) reach(t testing.TB, roots []string, watched ...string) map[s
 						queue = append(queue, n.Sel.Name)
 					}
 				case *ast.Ident:
-					if len(g.funcs[n.Name]) > 0 {
+					// A builtin (delete, len, …) is not a call of a
+					// method that shares its name (txn.delete).
+					if len(g.funcs[n.Name]) > 0 && types.Universe.Lookup(n.Name) == nil {
 						queue = append(queue, n.Name)
 					}
 				}

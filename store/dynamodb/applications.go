@@ -155,7 +155,7 @@ func (s *Store) ListApplicationsForJob(ctx context.Context, g babysitter.Guard, 
 	if err != nil {
 		return fail(err)
 	}
-	n := limit(p)
+	n := p.Size()
 	var extra []map[string]types.AttributeValue
 	if k, ok := actorKey(g); ok {
 		extra = append(extra, k)

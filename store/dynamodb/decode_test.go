@@ -3,6 +3,7 @@ package dynamodb_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -127,7 +128,7 @@ func TestLegacyNannyItem(t *testing.T) {
 	j := newJob(p.Username)
 	must(t, "CreateJob", s.CreateJob(ctx, active(p), j))
 	must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(n), newApplication(j.ID, n.Username)))
-	must(t, "DeleteUser", s.DeleteUser(ctx, active(n), n.Username))
+	must(t, "DeleteUser", s.DeleteUser(ctx, active(n), n.Username, time.Now()))
 	if _, err := s.GetUser(ctx, n.Username); !errors.Is(err, babysitter.ErrNotFound) {
 		t.Errorf("GetUser after DeleteUser: %v, want not found", err)
 	}

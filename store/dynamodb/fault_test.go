@@ -149,7 +149,7 @@ func TestFaults(t *testing.T) {
 			j3 := newJob(parent.Username)
 			must(t, "CreateJob", s.CreateJob(ctx, active(parent), j3))
 			must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(other), newApplication(j3.ID, other.Username)))
-			fail("DeleteUser", "TransactWriteItems", 2, func() error { return s.DeleteUser(ctx, active(other), other.Username) })
+			fail("DeleteUser", "TransactWriteItems", 2, func() error { return s.DeleteUser(ctx, active(other), other.Username, time.Now()) })
 			if _, err := s.GetUser(ctx, other.Username); !errors.Is(err, babysitter.ErrNotFound) {
 				t.Errorf("GetUser after DeleteUser: %v, want not found", err)
 			}

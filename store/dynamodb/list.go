@@ -135,18 +135,6 @@ func pageOf[T any](l list, items []map[string]types.AttributeValue, more bool, n
 	return page, nil
 }
 
-// limit is the page size; the Service normalizes it, this only guards
-// against a direct caller's zero or oversized value.
-func limit(p babysitter.PageRequest) int {
-	switch {
-	case p.Limit <= 0:
-		return babysitter.DefaultLimit
-	case p.Limit > babysitter.MaxLimit:
-		return babysitter.MaxLimit
-	}
-	return p.Limit
-}
-
 // guardedPage reads one page of an index list that is not headed by the
 // actor's own item: the Query and, beside it (one round trip), the Guard's
 // user item for a non-admin actor.
@@ -162,7 +150,7 @@ func guardedPage[T any](ctx context.Context, s *Store, op string, g babysitter.G
 	if k, ok := actorKey(g); ok {
 		extra = append(extra, k)
 	}
-	n := limit(p)
+	n := p.Size()
 	out, got, err := s.queryWith(ctx, l.query(s.table, start, n+1), extra...)
 	if err != nil {
 		return babysitter.Page[T]{}, s.mapError(op, err)

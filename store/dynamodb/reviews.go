@@ -31,14 +31,12 @@ func (s *Store) CreateReview(ctx context.Context, g babysitter.Guard, r babysitt
 	if err := guardable(g); err != nil {
 		return err
 	}
+	if err := r.Direction.Check(); err != nil {
+		return err
+	}
 	parent, nanny := r.Reviewer, r.Reviewee
-	switch r.Direction {
-	case babysitter.ReviewOfNanny:
-	case babysitter.ReviewOfParent:
+	if r.Direction == babysitter.ReviewOfParent {
 		parent, nanny = r.Reviewee, r.Reviewer
-	default:
-		// No condition can say which; CheckReview says it is invalid.
-		return babysitter.CheckReview(&babysitter.Job{ID: r.JobID}, r)
 	}
 	item, err := reviewItem(r)
 	if err != nil {
@@ -110,7 +108,7 @@ func (s *Store) ListReviews(ctx context.Context, username string, p babysitter.P
 	if err != nil {
 		return babysitter.Page[babysitter.Review]{}, err
 	}
-	n := limit(p)
+	n := p.Size()
 	out, _, err := s.queryWith(ctx, l.query(s.table, start, n+1))
 	if err != nil {
 		return babysitter.Page[babysitter.Review]{}, s.mapError(op, err)

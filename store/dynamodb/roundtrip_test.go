@@ -226,10 +226,10 @@ func TestRoundTrips(t *testing.T) {
 		return err
 	})
 	expect("DeleteUser by the user", map[string]int{"GetItem": 1, "TransactWriteItems": 1}, func() error {
-		return s.DeleteUser(ctx, active(parent), parent.Username)
+		return s.DeleteUser(ctx, active(parent), parent.Username, time.Now())
 	})
 	expect("DeleteUser by an admin", map[string]int{"GetItem": 1, "TransactWriteItems": 1}, func() error {
-		return s.DeleteUser(ctx, admin, nannies[1].Username)
+		return s.DeleteUser(ctx, admin, nannies[1].Username, time.Now())
 	})
 	expect("CreateUser of a deleted username", one("TransactWriteItems"), func() error {
 		reborn := newUser(babysitter.UserParent)

@@ -182,7 +182,7 @@ func (s *Store) SetUserStatus(ctx context.Context, username string, status babys
 // when the actor is the user; else the actor's ConditionCheck). A
 // concurrent CreateJob changes openJobs in its own transaction, so one of
 // the two fails. A canceled delete reads and decides again (retry).
-func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username string) error {
+func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) error {
 	const op = "DeleteUser"
 	self := !g.Admin() && g.Actor.Username == username
 	return retry(ctx, op, func() error {
@@ -207,7 +207,7 @@ func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username str
 		t.delete("user", userItemKey(username), e, cond)
 		d := newExpr()
 		t.delete("email", emailItemKey(cur.Email), d, d.notExists()+" OR "+d.eq(attrUsername, strValue(username)))
-		t.put("tombstone", tombstoneItem(username, time.Now().UTC()), nil, "")
+		t.put("tombstone", tombstoneItem(username, now), nil, "")
 		if !self {
 			var uo userOps
 			uo.guard(g)

@@ -75,7 +75,7 @@ func (s *Store) ListApplicationsForJob(ctx context.Context, g babysitter.Guard, 
 		if err := babysitter.CheckJobManager(g, *j); err != nil {
 			return err
 		}
-		job, page = *j, descPage(scope, s.appsByJob[jobID], before, limit(p), s.appValue)
+		job, page = *j, descPage(scope, s.appsByJob[jobID], before, p.Size(), s.appValue)
 		return nil
 	})
 	return job, page, err

@@ -84,7 +84,7 @@ func (s *Store) ListJobsByStatus(ctx context.Context, g babysitter.Guard, status
 	}
 	var page babysitter.Page[babysitter.Job]
 	err = s.read(ctx, &g, func() error {
-		page = descPage(scope, s.jobsByStatus[status], before, limit(p), s.jobValue)
+		page = descPage(scope, s.jobsByStatus[status], before, p.Size(), s.jobValue)
 		return nil
 	})
 	return page, err

@@ -15,6 +15,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/babysitter-go/babysitter"
 )
@@ -26,11 +27,12 @@ type Store struct {
 
 	// users by username; emails maps a reserved (normalized) email to its
 	// username; usersByType holds the usernames of each type, sorted;
-	// tombstones holds the usernames of deleted accounts, never reused.
+	// tombstones holds the usernames of deleted accounts (when deleted),
+	// never reused.
 	users       map[string]*babysitter.User
 	emails      map[string]string
 	usersByType map[babysitter.UserType][]string
-	tombstones  map[string]bool
+	tombstones  map[string]time.Time
 
 	// jobs by ID; jobsByStatus and jobsByParent hold job IDs sorted
 	// ascending (UUIDv7, so oldest first; lists walk them backwards).
@@ -64,7 +66,7 @@ func New() *Store {
 		users:        map[string]*babysitter.User{},
 		emails:       map[string]string{},
 		usersByType:  map[babysitter.UserType][]string{},
-		tombstones:   map[string]bool{},
+		tombstones:   map[string]time.Time{},
 		jobs:         map[string]*babysitter.Job{},
 		jobsByStatus: map[babysitter.JobStatus][]string{},
 		jobsByParent: map[string][]string{},
@@ -162,18 +164,6 @@ func decode(scope, field, cursor string) (string, error) {
 		return "", &babysitter.InvalidInputError{Fields: []babysitter.FieldError{{Field: "cursor", Message: "is not a cursor of this list"}}}
 	}
 	return v, nil
-}
-
-// limit is the page size; the Service normalizes it, this only guards
-// against a direct caller's zero or oversized value.
-func limit(p babysitter.PageRequest) int {
-	switch {
-	case p.Limit <= 0:
-		return babysitter.DefaultLimit
-	case p.Limit > babysitter.MaxLimit:
-		return babysitter.MaxLimit
-	}
-	return p.Limit
 }
 
 // pageAsc returns up to n keys of sorted after the key after ("" for the

@@ -50,7 +50,7 @@ func (s *Store) ListReviews(ctx context.Context, username string, p babysitter.P
 	}
 	var page babysitter.Page[babysitter.Review]
 	err = s.read(ctx, nil, func() error {
-		page = descPage(scope, s.reviewsOf[username], before, limit(p), func(id string) babysitter.Review {
+		page = descPage(scope, s.reviewsOf[username], before, p.Size(), func(id string) babysitter.Review {
 			r := *s.reviews[id]
 			r.Answers = maps.Clone(r.Answers)
 			return r

@@ -13,7 +13,8 @@ import (
 // *babysitter.AlreadyExistsError naming the field; nothing is written then.
 func (s *Store) CreateUser(ctx context.Context, u babysitter.User) error {
 	return s.write(ctx, nil, func() error {
-		if _, ok := s.users[u.Username]; ok || s.tombstones[u.Username] {
+		_, deleted := s.tombstones[u.Username]
+		if _, ok := s.users[u.Username]; ok || deleted {
 			return babysitter.UsernameTaken(u.Username)
 		}
 		if _, ok := s.emails[u.Email]; ok {
@@ -87,7 +88,7 @@ func (s *Store) SetUserStatus(ctx context.Context, username string, status babys
 // DeleteUser removes the user and its email reservation and tombstones the
 // username, as babysitter.CheckUserDelete allows. The user's jobs,
 // applications and reviews are kept.
-func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username string) error {
+func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) error {
 	return s.write(ctx, &g, func() error {
 		u := s.users[username]
 		if err := babysitter.CheckUserDelete(username, u, s.openJobs(username)); err != nil {
@@ -96,7 +97,7 @@ func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username str
 		delete(s.users, username)
 		delete(s.emails, u.Email)
 		s.usersByType[u.Type] = removeSorted(s.usersByType[u.Type], username)
-		s.tombstones[username] = true
+		s.tombstones[username] = now
 		return nil
 	})
 }
@@ -122,7 +123,7 @@ func (s *Store) ListUsers(ctx context.Context, g babysitter.Guard, t babysitter.
 	}
 	var page babysitter.Page[babysitter.User]
 	err = s.read(ctx, &g, func() error {
-		names, more := pageAsc(s.usersByType[t], after, limit(p))
+		names, more := pageAsc(s.usersByType[t], after, p.Size())
 		page.Items = make([]babysitter.User, len(names))
 		for i, n := range names {
 			page.Items[i] = cloneUser(*s.users[n])
@@ -153,7 +154,7 @@ func userHeaded[T any](ctx context.Context, s *Store, g babysitter.Guard, scopeP
 		if !ok {
 			return babysitter.UserNotFound(username)
 		}
-		user, page = cloneUser(*u), descPage(scope, ids[username], before, limit(p), get)
+		user, page = cloneUser(*u), descPage(scope, ids[username], before, p.Size(), get)
 		return nil
 	})
 	return user, page, err

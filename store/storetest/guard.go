@@ -98,7 +98,7 @@ func (sc *scene) calls(self babysitter.User) []guardedCall {
 	const y, n = true, false
 	return []guardedCall{
 		{"UpdateUser", y, y, func(g babysitter.Guard) error { return s.UpdateUser(ctx, g, self.Email, edit) }},
-		{"DeleteUser", n, n, func(g babysitter.Guard) error { return s.DeleteUser(ctx, g, sc.victim.Username) }},
+		{"DeleteUser", n, n, func(g babysitter.Guard) error { return s.DeleteUser(ctx, g, sc.victim.Username, now()) }},
 		{"ListUsers", y, y, func(g babysitter.Guard) error {
 			_, err := s.ListUsers(ctx, g, babysitter.UserNanny, pr)
 			return err
@@ -359,7 +359,7 @@ func testGuardDeletedParent(t *testing.T, s babysitter.Store) {
 	p, n := f.parent(), f.nanny()
 	j := f.job(p.Username)
 	j, accepted := f.book(j, f.apply(j.ID, n.Username))
-	if err := s.DeleteUser(f.ctx, asParent(p.Username), p.Username); err != nil {
+	if err := s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now()); err != nil {
 		t.Fatalf("DeleteUser of a parent with a CLOSED job: %v", err)
 	}
 	again := newUser(babysitter.UserParent)

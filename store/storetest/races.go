@@ -224,7 +224,7 @@ func testRaceDeleteVersusCreateJob(t *testing.T, s babysitter.Store) {
 		}
 		errs := race(2, func(i int) error {
 			if i == 0 {
-				return s.DeleteUser(f.ctx, asParent(p.Username), p.Username)
+				return s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now())
 			}
 			return s.CreateJob(f.ctx, g, j)
 		})
@@ -263,7 +263,7 @@ func testRaceDeleteVersusApply(t *testing.T, s babysitter.Store) {
 		a := newApplication(j.ID, n.Username)
 		errs := race(2, func(i int) error {
 			if i == 0 {
-				return s.DeleteUser(f.ctx, asNanny(n.Username), n.Username)
+				return s.DeleteUser(f.ctx, asNanny(n.Username), n.Username, now())
 			}
 			return s.ApplyToJob(f.ctx, asNanny(n.Username), a)
 		})
@@ -309,7 +309,7 @@ func testRaceCreateVersusDelete(t *testing.T, s babysitter.Store) {
 		}
 		errs := race(len(us)+1, func(i int) error {
 			if i == len(us) {
-				return s.DeleteUser(f.ctx, as(role(typ), u.Username), u.Username)
+				return s.DeleteUser(f.ctx, as(role(typ), u.Username), u.Username, now())
 			}
 			return s.CreateUser(f.ctx, us[i])
 		})

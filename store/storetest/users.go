@@ -287,11 +287,11 @@ func testUserDelete(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
 	for _, typ := range []babysitter.UserType{babysitter.UserParent, babysitter.UserNanny} {
 		u := f.user(typ)
-		if err := s.DeleteUser(f.ctx, as(role(typ), u.Username), u.Username); err != nil {
+		if err := s.DeleteUser(f.ctx, as(role(typ), u.Username), u.Username, now()); err != nil {
 			t.Fatalf("DeleteUser of a %s: %v", typ, err)
 		}
 		f.wantNoUser(u.Username)
-		wantErr(t, "DeleteUser again", s.DeleteUser(f.ctx, asAdmin, u.Username), babysitter.ErrNotFound)
+		wantErr(t, "DeleteUser again", s.DeleteUser(f.ctx, asAdmin, u.Username, now()), babysitter.ErrNotFound)
 
 		// The email is free again.
 		v := newUser(babysitter.UserNanny)
@@ -313,7 +313,7 @@ func testUserDelete(t *testing.T, s babysitter.Store) {
 			}
 		}
 	}
-	wantErr(t, "DeleteUser of a missing user", s.DeleteUser(f.ctx, asAdmin, uniqueName()), babysitter.ErrNotFound)
+	wantErr(t, "DeleteUser of a missing user", s.DeleteUser(f.ctx, asAdmin, uniqueName(), now()), babysitter.ErrNotFound)
 }
 
 // role is the role that acts through an account of type t.
@@ -330,10 +330,10 @@ func testUserDeleteOpenJob(t *testing.T, s babysitter.Store) {
 	closed := f.job(p.Username)
 	open := f.job(p.Username)
 	f.cancel(closed)
-	wantErr(t, "DeleteUser with an OPEN job", s.DeleteUser(f.ctx, asParent(p.Username), p.Username), babysitter.ErrConflict)
+	wantErr(t, "DeleteUser with an OPEN job", s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now()), babysitter.ErrConflict)
 	check(t, "parent after the refused delete", p, f.getUser(p.Username))
 	f.cancel(open)
-	if err := s.DeleteUser(f.ctx, asParent(p.Username), p.Username); err != nil {
+	if err := s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now()); err != nil {
 		t.Fatalf("DeleteUser after cancelling the job: %v", err)
 	}
 	f.wantNoUser(p.Username)
@@ -350,7 +350,7 @@ func testUserDeletePendingApplication(t *testing.T, s babysitter.Store) {
 	j1, j2 := f.job(p.Username), f.job(p.Username)
 	a1, b1 := f.apply(j1.ID, n.Username), f.apply(j1.ID, m.Username)
 	a2 := f.apply(j2.ID, n.Username)
-	if err := s.DeleteUser(f.ctx, asNanny(n.Username), n.Username); err != nil {
+	if err := s.DeleteUser(f.ctx, asNanny(n.Username), n.Username, now()); err != nil {
 		t.Fatalf("DeleteUser of a nanny with PENDING applications: %v", err)
 	}
 	f.wantNoUser(n.Username)
@@ -396,7 +396,7 @@ func testUserDeleteAfterBooking(t *testing.T, s babysitter.Store) {
 
 	// The job is CLOSED, a1 ACCEPTED and a2 still PENDING until declined:
 	// none of them blocks a delete, of the nanny declined later included.
-	if err := s.DeleteUser(f.ctx, asNanny(n2.Username), n2.Username); err != nil {
+	if err := s.DeleteUser(f.ctx, asNanny(n2.Username), n2.Username, now()); err != nil {
 		t.Fatalf("DeleteUser of a nanny with a PENDING application of a CLOSED job: %v", err)
 	}
 	res, err := s.DeclineApplications(f.ctx, j.ID, []string{a2.ID}, now())
@@ -404,10 +404,10 @@ func testUserDeleteAfterBooking(t *testing.T, s babysitter.Store) {
 		t.Fatalf("DeclineApplications: %v", err)
 	}
 	check(t, "declined", []string{a2.ID}, res.Declined)
-	if err := s.DeleteUser(f.ctx, asNanny(n1.Username), n1.Username); err != nil {
+	if err := s.DeleteUser(f.ctx, asNanny(n1.Username), n1.Username, now()); err != nil {
 		t.Fatalf("DeleteUser of the booked nanny: %v", err)
 	}
-	if err := s.DeleteUser(f.ctx, asParent(p.Username), p.Username); err != nil {
+	if err := s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now()); err != nil {
 		t.Fatalf("DeleteUser of the parent of a CLOSED job: %v", err)
 	}
 	for _, u := range []string{n1.Username, n2.Username, p.Username} {
