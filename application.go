@@ -73,7 +73,7 @@ func (s *Service) ApplyToJob(ctx context.Context, a Actor, jobID string, in NewA
 		CreatedOn:     now,
 		UpdatedOn:     now,
 	}
-	if err := s.store.ApplyToJob(ctx, s.guard(a, s.verified), app); err != nil {
+	if err := s.store.ApplyToJob(ctx, guard(a, s.verified), app); err != nil {
 		return Application{}, opErr(op, err)
 	}
 	return app, nil
@@ -88,7 +88,7 @@ func (s *Service) WithdrawApplication(ctx context.Context, a Actor, jobID, appli
 	if err := validIDs("jobId", jobID, "applicationId", applicationID); err != nil {
 		return Application{}, opErr(op, err)
 	}
-	app, err := s.store.WithdrawApplication(ctx, s.guard(a, s.active), jobID, applicationID, a.Username, s.now())
+	app, err := s.store.WithdrawApplication(ctx, guard(a, s.active), ApplicationRef{JobID: jobID, ApplicationID: applicationID}, s.now())
 	return app, opErr(op, err)
 }
 
@@ -106,12 +106,9 @@ func (s *Service) ListApplicationsForJob(ctx context.Context, a Actor, jobID str
 	if err != nil {
 		return JobApplications{}, opErr(op, err)
 	}
-	j, page, err := s.store.ListApplicationsForJob(ctx, s.guard(a, s.active), jobID, p)
+	j, page, err := s.store.ListApplicationsForJob(ctx, guard(a, s.active), jobID, p)
 	if err != nil {
 		return JobApplications{}, opErr(op, err)
-	}
-	if o := owner(a); o != "" && j.ParentUsername != o {
-		return JobApplications{}, opErr(op, Errorf(ErrForbidden, "job %s belongs to another parent", jobID))
 	}
 	return JobApplications{Job: j, Applications: page}, nil
 }
@@ -133,7 +130,7 @@ func (s *Service) ListJobsAppliedTo(ctx context.Context, a Actor, nanny string, 
 	if err != nil {
 		return NannyApplications{}, opErr(op, err)
 	}
-	u, page, err := s.store.ListJobsAppliedTo(ctx, s.guard(a, s.active), nanny, p)
+	u, page, err := s.store.ListJobsAppliedTo(ctx, guard(a, s.active), nanny, p)
 	if err != nil {
 		return NannyApplications{}, opErr(op, err)
 	}

@@ -4,9 +4,33 @@
 //
 // A Service holds every operation. It validates input, authorizes the
 // caller (an Actor taken from the transport) and runs on a Store and a
-// Queue. The backends live in store/… and queue/…; store/memory and
-// queue/memory are the embedded default, store/dynamodb and queue/sqs the
-// production ones. This package imports no AWS code.
+// Queue; a Decliner consumes the decline queue. The backends live in
+// store/… and queue/…; store/memory and queue/memory are the embedded
+// default, store/dynamodb and queue/sqs the production ones. This package
+// imports no AWS code.
+//
+// # Who checks what
+//
+// Every check has one home, chosen by what it needs to know:
+//
+//   - The Service checks what needs no stored state: that the actor is
+//     authenticated, that their role may call the operation at all (only a
+//     parent books, only a nanny applies), that an operation on a named
+//     user is the actor's own or an admin's (UpdateUser, DeleteUser, the
+//     lists headed by a user), and the input. These fail before any I/O.
+//   - The Store checks everything that depends on stored state, in the
+//     same atomic write (or read) as the operation, by calling this
+//     package's Check functions (rules.go): the acting account (Guard: it
+//     exists, its type matches the role — a parent acts only through a
+//     PARENT account, a nanny through a NANNY one — and its status allows
+//     the operation), ownership (CheckJobManager: the job's parent or an
+//     admin), the state of jobs and applications, the applicant of a
+//     booking (CheckApplicant), uniqueness and versions. A check made in a
+//     separate read before the write could be overtaken by a concurrent
+//     change (a deactivation, a booking); inside the write it cannot.
+//
+// So a rule is written once, in this package, and every backend applies it
+// with the same error.
 package babysitter
 
 import (
@@ -121,22 +145,10 @@ func authorizeSelf(a Actor, username string) error {
 	return Errorf(ErrForbidden, "only %q or an admin may do this", username)
 }
 
-// guard is the account precondition for the actor: admins are provisioned
-// in the identity provider and may have no account, so they pass; everyone
-// else needs an account in one of the statuses.
-func (s *Service) guard(a Actor, statuses []AccountStatus) Guard {
-	if a.Role == RoleAdmin {
-		return Guard{}
-	}
-	return Guard{Username: a.Username, Allow: statuses}
-}
-
-// owner is the ownership condition a store enforces: "" (anyone) for admins.
-func owner(a Actor) string {
-	if a.Role == RoleAdmin {
-		return ""
-	}
-	return a.Username
+// guard is the Guard of an operation by a, whose account (unless a is an
+// admin) must be in one of the statuses.
+func guard(a Actor, statuses []AccountStatus) Guard {
+	return Guard{Actor: a, Allow: statuses}
 }
 
 // validID accepts the IDs this package makes (UUIDs) and nothing that could

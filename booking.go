@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 )
 
 // Booking is the result of BookNanny.
@@ -83,7 +82,12 @@ func (s *Service) BookNanny(ctx context.Context, a Actor, jobID, applicationID s
 	if err := validIDs("jobId", jobID, "applicationId", applicationID); err != nil {
 		return Booking{}, opErr(op, err)
 	}
-	j, app, err := s.store.BookNanny(ctx, s.guard(a, s.verified), jobID, applicationID, a.Username, s.now())
+	j, app, err := s.store.BookNanny(ctx, BookRequest{
+		Guard:          guard(a, s.verified),
+		ApplicationRef: ApplicationRef{JobID: jobID, ApplicationID: applicationID},
+		Applicant:      s.verified,
+		At:             s.now(),
+	})
 	if err != nil {
 		return Booking{}, opErr(op, err)
 	}
@@ -104,15 +108,16 @@ func (s *Service) ReconcileJob(ctx context.Context, a Actor, jobID string) (int,
 	if err := validID("jobId", jobID); err != nil {
 		return 0, opErr(op, err)
 	}
-	j, err := s.store.GetJob(ctx, s.guard(a, s.active), jobID)
+	g := guard(a, s.active)
+	j, err := s.store.GetJob(ctx, g, jobID)
 	if err != nil {
 		return 0, opErr(op, err)
 	}
-	if o := owner(a); o != "" && j.ParentUsername != o {
-		return 0, opErr(op, Errorf(ErrForbidden, "job %s belongs to another parent", jobID))
+	if err := CheckJobManager(g, j); err != nil {
+		return 0, opErr(op, err)
 	}
-	if j.Status == JobOpen {
-		return 0, opErr(op, Errorf(ErrConflict, "job %s is OPEN: its applications are not declined", jobID))
+	if err := CheckDecline(jobID, &j); err != nil {
+		return 0, opErr(op, err)
 	}
 	n, err := s.queueDeclines(ctx, jobID)
 	return n, opErr(op, err)
@@ -145,52 +150,4 @@ func (s *Service) queueDeclines(ctx context.Context, jobID string) (int, error) 
 		return 0, fmt.Errorf("%w: %w", ErrDeclinesNotQueued, err)
 	}
 	return len(msgs), nil
-}
-
-// HandleDeclines is the BatchHandler of the decline queue: it declines the
-// applications the messages name (PENDING → DECLINED, conditionally, so it
-// never touches an ACCEPTED or WITHDRAWN application and a redelivered
-// message is harmless) and returns the IDs of the messages that failed.
-//
-// Messages of one job are declined together. A poison message — bad body,
-// unknown type or version, unknown job, or a job that is still OPEN — is
-// logged and reported failed, so the queue retries it up to its maximum
-// receive count and then moves it to the dead-letter queue.
-func (s *Service) HandleDeclines(ctx context.Context, msgs []Message) (failedIDs []string) {
-	byJob := map[string][]Message{}
-	var jobs []string
-	for _, m := range msgs {
-		b, err := parseDecline(m)
-		if err != nil {
-			s.log.ErrorContext(ctx, "poison decline message", "messageId", m.ID, "receiveCount", m.ReceiveCount, "err", err)
-			failedIDs = append(failedIDs, m.ID)
-			continue
-		}
-		if _, ok := byJob[b.JobID]; !ok {
-			jobs = append(jobs, b.JobID)
-		}
-		m.Body = []byte(b.ApplicationID) // parsed once; only the ID is needed below
-		byJob[b.JobID] = append(byJob[b.JobID], m)
-	}
-	for _, jobID := range jobs {
-		group := byJob[jobID]
-		ids := make([]string, len(group))
-		for i, m := range group {
-			ids[i] = string(m.Body)
-		}
-		res, err := s.store.DeclineApplications(ctx, jobID, ids, s.now())
-		if err != nil {
-			level := slog.LevelWarn
-			if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
-				level = slog.LevelError // poison: retrying cannot help; it ends in the DLQ
-			}
-			s.log.Log(ctx, level, "declining applications failed", "jobId", jobID, "applications", len(ids), "err", err)
-			for _, m := range group {
-				failedIDs = append(failedIDs, m.ID)
-			}
-			continue
-		}
-		s.log.DebugContext(ctx, "declined applications", "jobId", jobID, "declined", len(res.Declined), "skipped", len(res.Skipped))
-	}
-	return failedIDs
 }

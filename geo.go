@@ -362,7 +362,7 @@ func (s *Service) ListJobsNear(ctx context.Context, a Actor, latitude, longitude
 		}
 		afterID = key["id"]
 	}
-	jobs, err := s.store.ListOpenJobsInRanges(ctx, s.guard(a, s.active), ranges)
+	jobs, err := s.store.ListOpenJobsInRanges(ctx, guard(a, s.active), ranges)
 	if err != nil {
 		return Page[NearbyJob]{}, opErr(op, err)
 	}

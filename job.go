@@ -168,7 +168,7 @@ func (s *Service) CreateJob(ctx context.Context, a Actor, d JobDetails) (Job, er
 		UpdatedOn:      now,
 		Version:        1,
 	}
-	if err := s.store.CreateJob(ctx, s.guard(a, s.active), j); err != nil {
+	if err := s.store.CreateJob(ctx, guard(a, s.active), j); err != nil {
 		return Job{}, opErr(op, err)
 	}
 	return j, nil
@@ -183,7 +183,7 @@ func (s *Service) GetJob(ctx context.Context, a Actor, id string) (Job, error) {
 	if err := validID("jobId", id); err != nil {
 		return Job{}, opErr(op, err)
 	}
-	j, err := s.store.GetJob(ctx, s.guard(a, s.active), id)
+	j, err := s.store.GetJob(ctx, guard(a, s.active), id)
 	return j, opErr(op, err)
 }
 
@@ -197,16 +197,10 @@ func (s *Service) UpdateJob(ctx context.Context, a Actor, id string, p JobPatch)
 	if err := validID("jobId", id); err != nil {
 		return Job{}, opErr(op, err)
 	}
-	g := s.guard(a, s.active)
+	g := guard(a, s.active)
 	cur, err := s.store.GetJob(ctx, g, id)
 	if err != nil {
 		return Job{}, opErr(op, err)
-	}
-	if o := owner(a); o != "" && cur.ParentUsername != o {
-		return Job{}, opErr(op, Errorf(ErrForbidden, "job %s belongs to another parent", id))
-	}
-	if cur.Status != JobOpen {
-		return Job{}, opErr(op, Errorf(ErrConflict, "job %s is %s, not OPEN", id, cur.Status))
 	}
 	next := cur
 	p.apply(&next.JobDetails)
@@ -215,7 +209,7 @@ func (s *Service) UpdateJob(ctx context.Context, a Actor, id string, p JobPatch)
 	}
 	next.UpdatedOn = s.now()
 	next.Version = cur.Version + 1
-	if err := s.store.UpdateJob(ctx, g, owner(a), next); err != nil {
+	if err := s.store.UpdateJob(ctx, g, next); err != nil {
 		return Job{}, opErr(op, err)
 	}
 	return next, nil
@@ -231,7 +225,7 @@ func (s *Service) CancelJob(ctx context.Context, a Actor, id string) (Job, error
 	if err := validID("jobId", id); err != nil {
 		return Job{}, opErr(op, err)
 	}
-	j, err := s.store.TransitionJob(ctx, s.guard(a, s.active), id, owner(a), JobOpen, JobCancelled, s.now())
+	j, err := s.store.TransitionJob(ctx, guard(a, s.active), JobTransition{JobID: id, From: JobOpen, To: JobCancelled, At: s.now()})
 	if err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -255,7 +249,7 @@ func (s *Service) ListJobsByStatus(ctx context.Context, a Actor, status JobStatu
 	if err != nil {
 		return Page[Job]{}, opErr(op, err)
 	}
-	page, err := s.store.ListJobsByStatus(ctx, s.guard(a, s.active), status, p)
+	page, err := s.store.ListJobsByStatus(ctx, guard(a, s.active), status, p)
 	return page, opErr(op, err)
 }
 
@@ -276,7 +270,7 @@ func (s *Service) ListJobsByParent(ctx context.Context, a Actor, parent string, 
 	if err != nil {
 		return ParentJobs{}, opErr(op, err)
 	}
-	u, page, err := s.store.ListJobsByParent(ctx, s.guard(a, s.active), parent, p)
+	u, page, err := s.store.ListJobsByParent(ctx, guard(a, s.active), parent, p)
 	if err != nil {
 		return ParentJobs{}, opErr(op, err)
 	}

@@ -19,6 +19,19 @@ type PageRequest struct {
 	Cursor string `json:"cursor,omitempty"`
 }
 
+// Size is the page size a Store reads: Limit within 1..MaxLimit, DefaultLimit
+// when unset. The Service normalizes requests; Size also bounds a Store
+// called directly with a zero or oversized Limit.
+func (p PageRequest) Size() int {
+	switch {
+	case p.Limit <= 0:
+		return DefaultLimit
+	case p.Limit > MaxLimit:
+		return MaxLimit
+	}
+	return p.Limit
+}
+
 // normalize applies the default limit and rejects out-of-range values.
 func (p PageRequest) normalize() (PageRequest, error) {
 	switch {

@@ -17,6 +17,15 @@ const (
 	ReviewOfParent ReviewDirection = "OF_PARENT"
 )
 
+// Check reports a direction that is neither ReviewOfNanny nor
+// ReviewOfParent as invalid input.
+func (d ReviewDirection) Check() error {
+	if d != ReviewOfNanny && d != ReviewOfParent {
+		return invalid("direction", "must be %s or %s", ReviewOfNanny, ReviewOfParent)
+	}
+	return nil
+}
+
 // Questions returns the fixed questionnaire of a direction: yes/no
 // questions every review of that direction answers.
 func Questions(d ReviewDirection) []string {
@@ -92,7 +101,7 @@ func (s *Service) CompleteJob(ctx context.Context, a Actor, jobID string) (Job, 
 	if err := validID("jobId", jobID); err != nil {
 		return Job{}, opErr(op, err)
 	}
-	j, err := s.store.TransitionJob(ctx, s.guard(a, s.active), jobID, a.Username, JobClosed, JobCompleted, s.now())
+	j, err := s.store.TransitionJob(ctx, guard(a, s.active), JobTransition{JobID: jobID, From: JobClosed, To: JobCompleted, At: s.now()})
 	return j, opErr(op, err)
 }
 
@@ -116,35 +125,29 @@ func (s *Service) LeaveReview(ctx context.Context, a Actor, jobID string, in New
 	if err := in.validate(d); err != nil {
 		return Review{}, opErr(op, err)
 	}
-	g := s.guard(a, s.active)
+	g := guard(a, s.active)
 	j, err := s.store.GetJob(ctx, g, jobID)
 	if err != nil {
 		return Review{}, opErr(op, err)
-	}
-	reviewee := j.AcceptedNanny
-	party := j.ParentUsername == a.Username
-	if d == ReviewOfParent {
-		reviewee, party = j.ParentUsername, j.AcceptedNanny == a.Username
-	}
-	if !party {
-		return Review{}, opErr(op, Errorf(ErrForbidden, "only the parent and the booked nanny of job %s review each other", jobID))
-	}
-	if j.Status != JobCompleted {
-		return Review{}, opErr(op, Errorf(ErrConflict, "job %s is %s; reviews open when it is COMPLETED", jobID, j.Status))
 	}
 	r := Review{
 		ID:        s.newID(),
 		JobID:     jobID,
 		Direction: d,
 		Reviewer:  a.Username,
-		Reviewee:  reviewee,
+		Reviewee:  Counterpart(j, d),
 		Rating:    in.Rating,
 		Text:      in.Text,
 		Answers:   in.Answers,
 		CreatedOn: s.now(),
 	}
-	// The store checks all of this again inside its write: the read above
-	// only finds the reviewee and gives early, precise errors.
+	// The read finds the reviewee; the parties never change once a job is
+	// CLOSED. The store decides CheckReview again inside its write (the
+	// status may change meanwhile); deciding it here too only stops a
+	// write with no reviewee early.
+	if err := CheckReview(&j, r); err != nil {
+		return Review{}, opErr(op, err)
+	}
 	if err := s.store.CreateReview(ctx, g, r); err != nil {
 		return Review{}, opErr(op, err)
 	}

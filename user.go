@@ -396,7 +396,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, username string, p Us
 	}
 	next.UpdatedOn = now
 	next.Version = cur.Version + 1
-	if err := s.store.UpdateUser(ctx, s.guard(a, s.active), cur.Email, next); err != nil {
+	if err := s.store.UpdateUser(ctx, guard(a, s.active), cur.Email, next); err != nil {
 		return User{}, opErr(op, err)
 	}
 	return next, nil
@@ -423,8 +423,12 @@ func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string
 }
 
 // DeleteUser removes an account and its email reservation, for the user
-// themselves or an admin. It is refused with ErrConflict while the user has
-// OPEN jobs or PENDING applications.
+// themselves or an admin, and leaves a tombstone of the username: it can
+// never be registered again, so nothing the account owned (jobs,
+// applications, reviews — all kept) can pass to someone else. It is
+// refused with ErrConflict while a parent has OPEN jobs. A nanny's PENDING
+// applications do not stop it: they can never be booked once the account
+// is gone, and are declined when their jobs close.
 func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) error {
 	const op = "DeleteUser"
 	if err := authorizeSelf(a, username); err != nil {
@@ -433,7 +437,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) erro
 	if err := validUsernameArg(username); err != nil {
 		return opErr(op, err)
 	}
-	return opErr(op, s.store.DeleteUser(ctx, s.guard(a, s.active), username))
+	return opErr(op, s.store.DeleteUser(ctx, guard(a, s.active), username, s.now()))
 }
 
 // ListUsers lists PARENT or NANNY accounts by username, for admins and
@@ -450,7 +454,7 @@ func (s *Service) ListUsers(ctx context.Context, a Actor, t UserType, p PageRequ
 	if err != nil {
 		return Page[User]{}, opErr(op, err)
 	}
-	page, err := s.store.ListUsers(ctx, s.guard(a, s.active), t, p)
+	page, err := s.store.ListUsers(ctx, guard(a, s.active), t, p)
 	if err != nil {
 		return Page[User]{}, opErr(op, err)
 	}

@@ -206,7 +206,7 @@ func booking(ctx context.Context, e *env, rep *report) error {
 				"Timed from the booking call until the last decline is applied (medians of the runs, library and "+
 				"tutorial interleaved). Library: Service.BookNanny (1 BatchGetItem, 1 TransactWriteItems, 1 "+
 				"consistent Query, ⌈N/10⌉ SendMessageBatch) and a Poller with %d workers running "+
-				"HandleDeclines (per received batch: 1 BatchGetItem + 1 TransactWriteItems declining up to 10 "+
+				"Decliner.HandleBatch (per received batch: 1 BatchGetItem + 1 TransactWriteItems declining up to 10 "+
 				"applications conditionally, then 1 DeleteMessageBatch). Tutorial: its book_nanny (GSI Query, "+
 				"2-Update transaction, one SendMessage per application) and one consumer taking one message at a "+
 				"time (ReceiveMessage, unconditional UpdateItem, DeleteMessage).", e.sz.pollerConc),

@@ -34,9 +34,9 @@ func (s *countingStore) SetUserStatus(ctx context.Context, username string, stat
 	return s.Store.SetUserStatus(ctx, username, status, now)
 }
 
-func (s *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string) error {
+func (s *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) error {
 	s.m.inc("DeleteUser")
-	return s.Store.DeleteUser(ctx, g, username)
+	return s.Store.DeleteUser(ctx, g, username, now)
 }
 
 func (s *countingStore) ListUsers(ctx context.Context, g babysitter.Guard, t babysitter.UserType, p babysitter.PageRequest) (babysitter.Page[babysitter.User], error) {
@@ -54,14 +54,14 @@ func (s *countingStore) GetJob(ctx context.Context, g babysitter.Guard, id strin
 	return s.Store.GetJob(ctx, g, id)
 }
 
-func (s *countingStore) UpdateJob(ctx context.Context, g babysitter.Guard, owner string, next babysitter.Job) error {
+func (s *countingStore) UpdateJob(ctx context.Context, g babysitter.Guard, next babysitter.Job) error {
 	s.m.inc("UpdateJob")
-	return s.Store.UpdateJob(ctx, g, owner, next)
+	return s.Store.UpdateJob(ctx, g, next)
 }
 
-func (s *countingStore) TransitionJob(ctx context.Context, g babysitter.Guard, id, owner string, from, to babysitter.JobStatus, now time.Time) (babysitter.Job, error) {
+func (s *countingStore) TransitionJob(ctx context.Context, g babysitter.Guard, t babysitter.JobTransition) (babysitter.Job, error) {
 	s.m.inc("TransitionJob")
-	return s.Store.TransitionJob(ctx, g, id, owner, from, to, now)
+	return s.Store.TransitionJob(ctx, g, t)
 }
 
 func (s *countingStore) ListJobsByStatus(ctx context.Context, g babysitter.Guard, status babysitter.JobStatus, p babysitter.PageRequest) (babysitter.Page[babysitter.Job], error) {
@@ -79,9 +79,9 @@ func (s *countingStore) ApplyToJob(ctx context.Context, g babysitter.Guard, a ba
 	return s.Store.ApplyToJob(ctx, g, a)
 }
 
-func (s *countingStore) WithdrawApplication(ctx context.Context, g babysitter.Guard, jobID, applicationID, nanny string, now time.Time) (babysitter.Application, error) {
+func (s *countingStore) WithdrawApplication(ctx context.Context, g babysitter.Guard, ref babysitter.ApplicationRef, now time.Time) (babysitter.Application, error) {
 	s.m.inc("WithdrawApplication")
-	return s.Store.WithdrawApplication(ctx, g, jobID, applicationID, nanny, now)
+	return s.Store.WithdrawApplication(ctx, g, ref, now)
 }
 
 func (s *countingStore) ListApplicationsForJob(ctx context.Context, g babysitter.Guard, jobID string, p babysitter.PageRequest) (babysitter.Job, babysitter.Page[babysitter.Application], error) {
@@ -94,9 +94,9 @@ func (s *countingStore) ListJobsAppliedTo(ctx context.Context, g babysitter.Guar
 	return s.Store.ListJobsAppliedTo(ctx, g, nanny, p)
 }
 
-func (s *countingStore) BookNanny(ctx context.Context, g babysitter.Guard, jobID, applicationID, owner string, now time.Time) (babysitter.Job, babysitter.Application, error) {
+func (s *countingStore) BookNanny(ctx context.Context, r babysitter.BookRequest) (babysitter.Job, babysitter.Application, error) {
 	s.m.inc("BookNanny")
-	return s.Store.BookNanny(ctx, g, jobID, applicationID, owner, now)
+	return s.Store.BookNanny(ctx, r)
 }
 
 func (s *countingStore) PendingApplications(ctx context.Context, jobID string) ([]babysitter.Application, error) {

@@ -150,7 +150,7 @@ func drain(ctx context.Context, e *env, rep *report) error {
 		title: "5. Decline drain",
 		text: []string{
 			fmt.Sprintf("%d decline messages already in the queue (one booking of a job with %d applications, made "+
-				"while no consumer ran); a Poller running HandleDeclines with 1, 4, 16 workers (batches of up to 10) "+
+				"while no consumer ran); a Poller running Decliner.HandleBatch with 1, 4, 16 workers (batches of up to 10) "+
 				"drains them; timed from the Poller's start to the last decline applied. The ceiling is %d bare "+
 				"UpdateItem calls (one item each, no condition) made by as many goroutines on the same DynamoDB: "+
 				"what any consumer declining one application per request could at best reach.", m, m+1, m),

@@ -299,6 +299,8 @@ type world struct {
 	q     babysitter.Queue
 	src   babysitter.Source
 	svc   *babysitter.Service
+	// decliner consumes the world's decline queue.
+	decliner *babysitter.Decliner
 }
 
 // newWorld returns a world on base (a fresh store when nil) with a fresh
@@ -319,6 +321,7 @@ func (e *env) newWorld(ctx context.Context, label string, base babysitter.Store,
 	// it changes only the statuses listed in the guard conditions, not the
 	// requests.
 	w.svc = babysitter.New(w.store, q, babysitter.Options{Logger: e.log, AllowUnverified: true})
+	w.decliner = babysitter.NewDecliner(w.store, babysitter.DeclinerOptions{Logger: e.log})
 	return w, nil
 }
 
@@ -503,7 +506,7 @@ func parallel(ctx context.Context, n, conc int, fn func(ctx context.Context, i i
 // waits until the batches in flight are handled and deleted.
 func (w *world) startPoller(ctx context.Context, conc int, wrap func(babysitter.BatchHandler) babysitter.BatchHandler) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	h := babysitter.BatchHandler(w.svc.HandleDeclines)
+	h := babysitter.BatchHandler(w.decliner.HandleBatch)
 	if wrap != nil {
 		h = wrap(h)
 	}

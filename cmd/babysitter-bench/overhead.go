@@ -32,7 +32,7 @@ func overhead(ctx context.Context, e *env, rep *report) error {
 	if err != nil {
 		return err
 	}
-	guard := babysitter.Guard{Username: parent.Username, Allow: []babysitter.AccountStatus{babysitter.StatusUnverified, babysitter.StatusVerified}}
+	guard := babysitter.Guard{Actor: parent, Allow: []babysitter.AccountStatus{babysitter.StatusUnverified, babysitter.StatusVerified}}
 
 	var cases []overheadCase
 	getUser := func(ctx context.Context) error { _, err := w.svc.GetUser(ctx, parent, parent.Username); return err }
@@ -165,7 +165,8 @@ var itemEncoder = attributevalue.NewEncoder(func(o *attributevalue.EncoderOption
 
 // createJobInput is the TransactWriteItems store/dynamodb sends for
 // CreateJob (see its doc.go): Put the job item if new, and add 1 to the
-// parent's openJobs under the Guard's condition.
+// parent's openJobs under the Guard's condition (the account exists, is
+// of the role's type and in an allowed status).
 func createJobInput(table string, j babysitter.Job, g babysitter.Guard) (*awsddb.TransactWriteItemsInput, error) {
 	av, err := itemEncoder.Encode(j)
 	if err != nil {
@@ -176,7 +177,7 @@ func createJobInput(table string, j babysitter.Job, g babysitter.Guard) (*awsddb
 	item["PK"], item["SK"] = s("JOB#"+j.ID), s("JOB#"+j.ID)
 	item["GSI1PK"], item["GSI1SK"] = s("USER#"+j.ParentUsername), s("JOB#"+j.ID)
 	item["GSI2PK"], item["GSI2SK"] = s("JOBSTATUS#"+string(j.Status)), s("JOB#"+j.ID)
-	values := map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}}
+	values := map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}, ":type": s(string(g.AccountType()))}
 	in := "#n1 IN ("
 	for i, st := range g.Allow {
 		if i > 0 {
@@ -198,8 +199,8 @@ func createJobInput(table string, j babysitter.Job, g babysitter.Guard) (*awsddb
 			TableName:                           aws.String(table),
 			Key:                                 tableKey("USER#"+j.ParentUsername, "USER#"+j.ParentUsername),
 			UpdateExpression:                    aws.String("ADD #n2 :one"),
-			ConditionExpression:                 aws.String("attribute_exists(#n0) AND " + in),
-			ExpressionAttributeNames:            map[string]string{"#n0": "PK", "#n1": "status", "#n2": "openJobs"},
+			ConditionExpression:                 aws.String("attribute_exists(#n0) AND #n3 = :type AND " + in),
+			ExpressionAttributeNames:            map[string]string{"#n0": "PK", "#n1": "status", "#n2": "openJobs", "#n3": "type"},
 			ExpressionAttributeValues:           values,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},

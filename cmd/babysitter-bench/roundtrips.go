@@ -372,7 +372,7 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 			}),
 		},
 		{
-			op: "HandleDeclines (10 messages, 1 job)", actor: "consumer",
+			op: "Decliner.HandleBatch (10 messages, 1 job)", actor: "consumer",
 			ddb: map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, store: one("DeclineApplications"),
 			basis: basisDesign + ": 1 BatchGetItem per 100 keys + 1 TransactWriteItems per 50 PENDING",
 			prepare: func(ctx context.Context, i int) (func(context.Context) error, error) {
@@ -389,7 +389,7 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 					msgs[k].ID = fmt.Sprintf("m%d-%d", i, k)
 				}
 				return func(ctx context.Context) error {
-					if failed := w.svc.HandleDeclines(ctx, msgs); len(failed) > 0 {
+					if failed := w.decliner.HandleBatch(ctx, msgs); len(failed) > 0 {
 						return fmt.Errorf("%d declines failed", len(failed))
 					}
 					return nil

@@ -426,7 +426,7 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 			}},
 		{name: "second booking", method: "POST", path: jobs + "/booking", tok: st.alice, body: map[string]string{"applicationId": st.carolApp.ID}, status: 409, code: "conflict", tried: true},
 		{name: "applying twice", method: "POST", path: jobs + "/applications", tok: st.bob, status: 409, code: "conflict", tried: true},
-		{name: "editing a closed job", method: "PATCH", path: jobs, tok: st.alice, body: map[string]string{"city": "Hamburg"}, status: 409, code: "conflict"},
+		{name: "editing a closed job", method: "PATCH", path: jobs, tok: st.alice, body: map[string]string{"city": "Hamburg"}, status: 409, code: "conflict", tried: true},
 		{name: "completing twice", method: "POST", path: jobs + "/complete", tok: st.alice, status: 409, code: "conflict", tried: true},
 		{name: "nanny completing", method: "POST", path: jobs + "/complete", tok: st.bob, status: 403, code: "forbidden"},
 		{name: "second review", method: "POST", path: jobs + "/reviews", tok: st.alice, body: reviewOfNannyBody(1), status: 409, code: "already_exists", tried: true,

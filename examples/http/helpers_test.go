@@ -77,20 +77,20 @@ func (c *countingStore) SetUserStatus(ctx context.Context, username string, stat
 	return u, c.count(err)
 }
 
-func (c *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string) error {
-	return c.count(c.Store.DeleteUser(ctx, g, username))
+func (c *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) error {
+	return c.count(c.Store.DeleteUser(ctx, g, username, now))
 }
 
 func (c *countingStore) CreateJob(ctx context.Context, g babysitter.Guard, j babysitter.Job) error {
 	return c.count(c.Store.CreateJob(ctx, g, j))
 }
 
-func (c *countingStore) UpdateJob(ctx context.Context, g babysitter.Guard, owner string, next babysitter.Job) error {
-	return c.count(c.Store.UpdateJob(ctx, g, owner, next))
+func (c *countingStore) UpdateJob(ctx context.Context, g babysitter.Guard, next babysitter.Job) error {
+	return c.count(c.Store.UpdateJob(ctx, g, next))
 }
 
-func (c *countingStore) TransitionJob(ctx context.Context, g babysitter.Guard, id, owner string, from, to babysitter.JobStatus, now time.Time) (babysitter.Job, error) {
-	j, err := c.Store.TransitionJob(ctx, g, id, owner, from, to, now)
+func (c *countingStore) TransitionJob(ctx context.Context, g babysitter.Guard, t babysitter.JobTransition) (babysitter.Job, error) {
+	j, err := c.Store.TransitionJob(ctx, g, t)
 	return j, c.count(err)
 }
 
@@ -98,13 +98,13 @@ func (c *countingStore) ApplyToJob(ctx context.Context, g babysitter.Guard, a ba
 	return c.count(c.Store.ApplyToJob(ctx, g, a))
 }
 
-func (c *countingStore) WithdrawApplication(ctx context.Context, g babysitter.Guard, jobID, applicationID, nanny string, now time.Time) (babysitter.Application, error) {
-	a, err := c.Store.WithdrawApplication(ctx, g, jobID, applicationID, nanny, now)
+func (c *countingStore) WithdrawApplication(ctx context.Context, g babysitter.Guard, ref babysitter.ApplicationRef, now time.Time) (babysitter.Application, error) {
+	a, err := c.Store.WithdrawApplication(ctx, g, ref, now)
 	return a, c.count(err)
 }
 
-func (c *countingStore) BookNanny(ctx context.Context, g babysitter.Guard, jobID, applicationID, owner string, now time.Time) (babysitter.Job, babysitter.Application, error) {
-	j, a, err := c.Store.BookNanny(ctx, g, jobID, applicationID, owner, now)
+func (c *countingStore) BookNanny(ctx context.Context, r babysitter.BookRequest) (babysitter.Job, babysitter.Application, error) {
+	j, a, err := c.Store.BookNanny(ctx, r)
 	return j, a, c.count(err)
 }
 
@@ -166,7 +166,7 @@ func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, so
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- (&babysitter.Poller{Source: source, Handler: svc.HandleDeclines, VisibilityTimeout: 5 * time.Second, Logger: log}).Run(ctx)
+		done <- (&babysitter.Poller{Source: source, Handler: babysitter.NewDecliner(cs, babysitter.DeclinerOptions{Logger: log}).HandleBatch, VisibilityTimeout: 5 * time.Second, Logger: log}).Run(ctx)
 	}()
 	t.Cleanup(func() {
 		ts.Close()

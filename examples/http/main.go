@@ -334,7 +334,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 	defer stopPolling()
 	poller := &babysitter.Poller{
 		Source:            source,
-		Handler:           svc.HandleDeclines,
+		Handler:           babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log}).HandleBatch,
 		VisibilityTimeout: cfg.VisibilityTimeout,
 		Logger:            log,
 	}

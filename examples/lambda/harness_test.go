@@ -72,7 +72,7 @@ func newHarness(t testing.TB, store babysitter.Store, queue babysitter.Queue, so
 		t:       t,
 		svc:     svc,
 		router:  appsync.NewRouter(svc, appsync.Options{Logger: log, Now: func() time.Time { return now }}),
-		decline: declines.Handler(svc.HandleDeclines, log),
+		decline: declines.Handler(babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log, Now: func() time.Time { return now }}).HandleBatch, log),
 		source:  source,
 		logs:    logs,
 		now:     now,

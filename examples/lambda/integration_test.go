@@ -63,9 +63,9 @@ func TestStoryDynamoDBAndSQS(t *testing.T) {
 		sqs.New(resolverSQS, queueURL, sqs.Options{}),
 		source)
 	// The consumer is its own function with its own clients.
-	consumer := babysitter.New(dynamodb.New(declinesDDB, table), failingQueue{},
-		babysitter.Options{Logger: slog.New(slog.NewJSONHandler(h.logs, nil)), Now: func() time.Time { return h.now }})
-	h.decline = declines.Handler(consumer.HandleDeclines, slog.New(slog.NewJSONHandler(h.logs, nil)))
+	consumer := babysitter.NewDecliner(dynamodb.New(declinesDDB, table),
+		babysitter.DeclinerOptions{Logger: slog.New(slog.NewJSONHandler(h.logs, nil)), Now: func() time.Time { return h.now }})
+	h.decline = declines.Handler(consumer.HandleBatch, slog.New(slog.NewJSONHandler(h.logs, nil)))
 
 	runStory(t, h)
 

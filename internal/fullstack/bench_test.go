@@ -15,7 +15,7 @@ import (
 // BenchmarkDeclineDrain measures the decline consumer end to end: 1,000
 // decline messages on fauxqs for one CLOSED job's 1,000 PENDING
 // applications in DynamoDB Local, consumed by a Poller running
-// Service.HandleDeclines with 1, 4 or 16 batches in flight. The clock runs
+// Decliner.HandleBatch with 1, 4 or 16 batches in flight. The clock runs
 // from the poller's start until every message was handled successfully;
 // the metric is messages per second.
 //
@@ -43,7 +43,7 @@ func BenchmarkDeclineDrain(b *testing.B) {
 				var handled atomic.Int64
 				done := make(chan struct{})
 				handler := func(ctx context.Context, msgs []babysitter.Message) []string {
-					failed := w.svc.HandleDeclines(ctx, msgs)
+					failed := w.decliner.HandleBatch(ctx, msgs)
 					if handled.Add(int64(len(msgs)-len(failed))) == declines {
 						close(done)
 					}

@@ -325,7 +325,7 @@ func TestConsumerCrashes(t *testing.T) {
 				}
 			}
 			mu.Unlock()
-			failed := w.svc.HandleDeclines(ctx, msgs)
+			failed := w.decliner.HandleBatch(ctx, msgs)
 			mu.Lock()
 			defer mu.Unlock()
 			for _, m := range msgs {
@@ -367,7 +367,7 @@ func TestConsumerCrashes(t *testing.T) {
 			default:
 			}
 			time.Sleep(300 * time.Millisecond) // a slow batch, cancelled meanwhile
-			failed := w.svc.HandleDeclines(ctx, msgs)
+			failed := w.decliner.HandleBatch(ctx, msgs)
 			mu.Lock()
 			for _, m := range msgs {
 				handled[m.ID]++
@@ -426,7 +426,7 @@ func TestPoisonMessages(t *testing.T) {
 		for _, m := range msgs {
 			receives.Store(string(m.Body)+"|"+m.Attributes["type"], m.ReceiveCount)
 		}
-		return w.svc.HandleDeclines(ctx, msgs)
+		return w.decliner.HandleBatch(ctx, msgs)
 	}
 	start := time.Now()
 	w.drain(4, handler)

@@ -28,10 +28,12 @@ import (
 // SQS fault injection, and a tally of the applications each decline
 // actually changed.
 type world struct {
-	t      testing.TB
-	svc    *babysitter.Service
-	store  *countingStore
-	q, dlq *sqsqueue.Queue
+	t   testing.TB
+	svc *babysitter.Service
+	// decliner consumes the decline queue.
+	decliner *babysitter.Decliner
+	store    *countingStore
+	q, dlq   *sqsqueue.Queue
 	// visibility is the queue's visibility timeout, which pollers extend.
 	visibility time.Duration
 
@@ -100,6 +102,7 @@ func newWorld(t testing.TB, cfg config) *world {
 	w.dlq = sqsqueue.New(client, dlqURL, sqsqueue.Options{WaitTime: time.Second})
 	w.store = &countingStore{Store: dynamodb.New(ddb, table), declined: map[string]int{}}
 	w.svc = babysitter.New(w.store, w.q, babysitter.Options{Logger: quiet})
+	w.decliner = babysitter.NewDecliner(w.store, babysitter.DeclinerOptions{Logger: quiet})
 	return w
 }
 
@@ -258,7 +261,7 @@ func scale(n, short int) int {
 // poller returns the decline consumer over the world's queue.
 func (w *world) poller(concurrency int, h babysitter.BatchHandler) *babysitter.Poller {
 	if h == nil {
-		h = w.svc.HandleDeclines
+		h = w.decliner.HandleBatch
 	}
 	return &babysitter.Poller{
 		Source:            w.q,

@@ -13,155 +13,112 @@ import (
 
 // ApplyToJob is one TransactWriteItems:
 //
-//	0 ConditionCheck the job: status = OPEN (ALL_OLD: missing → ErrNotFound)
-//	1 Put the application (if its ID is new)
-//	2 Put the applicant marker JOB#<job> / APPLICANT#<nanny> (if new:
-//	  one application per nanny per job)
-//	3 Update the nanny: pendingApplications + 1 (must exist; the Guard)
-//	  [4 ConditionCheck the actor, when the Guard is on someone else]
+//	"job"          ConditionCheck the job: it exists, status = OPEN and
+//	               username <> the nanny (babysitter.CheckApply)
+//	"application"  Put the application (if its ID is new)
+//	"applicant"    Put the applicant marker JOB#<job> / APPLICANT#<nanny>
+//	               (if new: one application per nanny per job)
+//	user:<nanny>   ConditionCheck the nanny: exists (and the Guard's
+//	               condition when the nanny is the actor; else the actor
+//	               has an action of its own, unless an admin)
 //
-// A booking closes the job with an Update of the same job item, so an
-// application either commits before the booking (and is seen by the
-// strongly consistent PendingApplications after it) or fails.
+// A failed condition is decided by the Check function on the item it
+// returned (ALL_OLD). A booking closes the job with an Update of the same
+// job item, so an application either commits before the booking (and is
+// seen by the strongly consistent PendingApplications after it) or fails.
 func (s *Store) ApplyToJob(ctx context.Context, g babysitter.Guard, a babysitter.Application) error {
 	const op = "ApplyToJob"
+	if err := guardable(g); err != nil {
+		return err
+	}
 	a.Status = babysitter.ApplicationPending
 	item, err := applicationItem(a)
 	if err != nil {
 		return err
 	}
+	t := newTxn(s.table)
 	c, pa, pm := newExpr(), newExpr(), newExpr()
+	t.check("job", jobItemKey(a.JobID), c, and(c.exists(),
+		c.eq(attrJobStatus, strValue(string(babysitter.JobOpen))),
+		c.ne(attrUsername, strValue(a.NannyUsername))))
+	t.put("application", item, pa, pa.notExists())
 	marker := applicantItemKey(a.JobID, a.NannyUsername)
 	marker[attrApplicationID] = strValue(a.ID)
 	marker[attrUsername] = strValue(a.NannyUsername)
+	t.put("applicant", marker, pm, pm.notExists())
 	var uo userOps
-	uo.add(a.NannyUsername, attrPendingApps, 1)
+	uo.exists(a.NannyUsername)
 	uo.guard(g)
-	items := append([]types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{
-			TableName:                           aws.String(s.table),
-			Key:                                 jobItemKey(a.JobID),
-			ConditionExpression:                 aws.String(c.eq(attrJobStatus, strValue(string(babysitter.JobOpen)))),
-			ExpressionAttributeNames:            c.Names(),
-			ExpressionAttributeValues:           c.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}},
-		{Put: &types.Put{
-			TableName:                aws.String(s.table),
-			Item:                     item,
-			ConditionExpression:      aws.String(pa.notExists()),
-			ExpressionAttributeNames: pa.Names(),
-		}},
-		{Put: &types.Put{
-			TableName:                aws.String(s.table),
-			Item:                     marker,
-			ConditionExpression:      aws.String(pm.notExists()),
-			ExpressionAttributeNames: pm.Names(),
-		}},
-	}, uo.items(s.table)...)
-	nannyIdx, actorIdx := 3+uo.index(a.NannyUsername), 3+uo.index(g.Username)
+	uo.addTo(t)
+	nanny := userAction(a.NannyUsername)
 
-	for attempt := 1; ; attempt++ {
-		err := s.transactRetry(ctx, items)
-		reasons := cancellation(err)
+	return retry(ctx, op, func() error {
+		c, err := s.run(ctx, op, t, g)
 		switch {
-		case reasons == nil:
-			return s.mapError(op, err)
-		case g.Username != "" && failedAt(reasons, actorIdx):
-			actor, rerr := s.reasonItem(ctx, reasons, actorIdx, userItemKey(g.Username))
-			if rerr != nil {
-				return s.mapError(op, rerr)
-			}
-			if gerr, retry := guardFailed(g, actor); !retry {
-				return gerr
-			}
-		case failedAt(reasons, nannyIdx):
-			return userNotFound(a.NannyUsername)
-		case failedAt(reasons, 0):
-			job, rerr := s.reasonItem(ctx, reasons, 0, jobItemKey(a.JobID))
-			if rerr != nil {
-				return s.mapError(op, rerr)
-			}
-			if job == nil {
-				return jobNotFound(a.JobID)
-			}
-			if st := babysitter.JobStatus(str(job, attrJobStatus)); st != babysitter.JobOpen {
-				return babysitter.Errorf(babysitter.ErrConflict, "job %q is %s, not OPEN", a.JobID, st)
-			}
-			// OPEN again as read now: it was not a moment ago; try again.
-		case failedAt(reasons, 2):
-			return &babysitter.AlreadyExistsError{Field: babysitter.FieldApplication, Value: a.NannyUsername}
-		case failedAt(reasons, 1):
-			return babysitter.Errorf(babysitter.ErrConflict, "application %q already exists", a.ID)
-		default:
-			return s.mapError(op, err)
-		}
-		if attempt >= maxAttempts {
-			return gaveUp(op, attempt, err)
-		}
-		if err := backoff(ctx, attempt); err != nil {
+		case c == nil:
 			return err
+		case c.failed(nanny) && c.item(nanny) == nil:
+			return babysitter.UserNotFound(a.NannyUsername)
+		case c.failed("job"):
+			job, err := decodeOrNil(c.item("job"), decodeJob)
+			if err != nil {
+				return s.mapError(op, err)
+			}
+			if err := babysitter.CheckApply(job, a); err != nil {
+				return err
+			}
+			return again(c) // it passes as it is now: it did not a moment ago
+		case c.failed("applicant"):
+			return babysitter.ApplicationTaken(a)
+		case c.failed("application"):
+			return babysitter.DuplicateID("application", a.ID)
 		}
-	}
+		return s.undecided(op, c)
+	})
 }
 
 // WithdrawApplication reads the application strongly consistent (with the
-// actor: one BatchGetItem), then in one TransactWriteItems moves it
-// PENDING → WITHDRAWN (conditioned on the status and the nanny) and takes 1
-// from the nanny's pendingApplications (with the Guard). The read reports
-// the errors precisely and is what the returned application is built from.
-func (s *Store) WithdrawApplication(ctx context.Context, g babysitter.Guard, jobID, applicationID, nanny string, now time.Time) (babysitter.Application, error) {
+// actor: one BatchGetItem) and decides with babysitter.CheckWithdraw, then
+// in one TransactWriteItems moves it PENDING → WITHDRAWN (conditioned on
+// the status and the nanny) with the Guard's ConditionCheck of the actor.
+// The read is what the returned application is built from; a canceled
+// transaction reads and decides again (retry).
+func (s *Store) WithdrawApplication(ctx context.Context, g babysitter.Guard, ref babysitter.ApplicationRef, now time.Time) (babysitter.Application, error) {
 	const op = "WithdrawApplication"
-	for attempt := 1; ; attempt++ {
-		items, actor, err := s.readWith(ctx, g, applicationItemKey(jobID, applicationID))
+	var out babysitter.Application
+	err := retry(ctx, op, func() error {
+		items, err := s.read(ctx, g, applicationItemKey(ref.JobID, ref.ApplicationID))
 		if err != nil {
-			return babysitter.Application{}, s.mapError(op, err)
+			return s.mapError(op, err)
 		}
-		if err := checkGuard(g, actor); err != nil {
-			return babysitter.Application{}, err
+		a, err := decodeOrNil(items[0], decodeApplication)
+		if err != nil {
+			return s.mapError(op, err)
 		}
-		if items[0] == nil {
-			return babysitter.Application{}, appNotFound(jobID, applicationID)
-		}
-		a, err := decodeApplication(items[0])
-		switch {
-		case err != nil:
-			return babysitter.Application{}, s.mapError(op, err)
-		case a.NannyUsername != nanny:
-			return babysitter.Application{}, babysitter.Errorf(babysitter.ErrForbidden, "application %q is not %q's", applicationID, nanny)
-		case a.Status != babysitter.ApplicationPending:
-			return babysitter.Application{}, appNotPending(a)
+		if err := babysitter.CheckWithdraw(g, ref, a); err != nil {
+			return err
 		}
 
+		t := newTxn(s.table)
 		e := newExpr()
 		up := (&update{e: e}).Set(attrAppStatus, strValue(string(babysitter.ApplicationWithdrawn))).Set(attrUpdatedOn, timeValue(now))
-		cond := and(e.eq(attrAppStatus, strValue(string(babysitter.ApplicationPending))), e.eq(attrUsername, strValue(nanny)))
+		t.update("application", applicationItemKey(ref.JobID, ref.ApplicationID), up,
+			and(e.eq(attrAppStatus, strValue(string(babysitter.ApplicationPending))), e.eq(attrUsername, strValue(a.NannyUsername))))
 		var uo userOps
-		uo.add(nanny, attrPendingApps, -1)
 		uo.guard(g)
-		tx := append([]types.TransactWriteItem{{Update: &types.Update{
-			TableName:                 aws.String(s.table),
-			Key:                       applicationItemKey(jobID, applicationID),
-			UpdateExpression:          aws.String(up.String()),
-			ConditionExpression:       aws.String(cond),
-			ExpressionAttributeNames:  e.Names(),
-			ExpressionAttributeValues: e.Values(),
-		}}}, uo.items(s.table)...)
-		err = s.transact(ctx, tx)
-		if err == nil {
-			a.Status, a.UpdatedOn = babysitter.ApplicationWithdrawn, now
-			return a, nil
+		uo.addTo(t)
+		c, err := s.run(ctx, op, t, g)
+		switch {
+		case c != nil:
+			return s.undecided(op, c) // read and decide again
+		case err != nil:
+			return err
 		}
-		if cancellation(err) == nil {
-			return babysitter.Application{}, s.mapError(op, err)
-		}
-		if attempt >= maxAttempts {
-			return babysitter.Application{}, gaveUp(op, attempt, err)
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return babysitter.Application{}, err
-		}
-	}
+		out = *a
+		out.Status, out.UpdatedOn = babysitter.ApplicationWithdrawn, now
+		return nil
+	})
+	return out, err
 }
 
 // jobApplications is the list of a job's applications: the table's
@@ -181,22 +138,27 @@ func jobApplications(jobID string) list {
 
 // ListApplicationsForJob is one strongly consistent Query of the job's
 // partition (the job first, then its applications, newest first). Later
-// pages lack the job's item: it is read with a GetItem beside the Query, as
-// is the actor's item when guarded.
+// pages lack the job's item: it is read with a GetItem beside the Query,
+// as is the actor's item for a non-admin actor. The Guard, then
+// babysitter.CheckJobManager on the job, decide whether the actor may see
+// them.
 func (s *Store) ListApplicationsForJob(ctx context.Context, g babysitter.Guard, jobID string, p babysitter.PageRequest) (babysitter.Job, babysitter.Page[babysitter.Application], error) {
 	const op = "ListApplicationsForJob"
 	fail := func(err error) (babysitter.Job, babysitter.Page[babysitter.Application], error) {
 		return babysitter.Job{}, babysitter.Page[babysitter.Application]{}, s.mapError(op, err)
+	}
+	if err := guardable(g); err != nil {
+		return fail(err)
 	}
 	l := jobApplications(jobID)
 	start, err := l.start(p.Cursor)
 	if err != nil {
 		return fail(err)
 	}
-	n := limit(p)
+	n := p.Size()
 	var extra []map[string]types.AttributeValue
-	if g.Username != "" {
-		extra = append(extra, userItemKey(g.Username))
+	if k, ok := actorKey(g); ok {
+		extra = append(extra, k)
 	}
 	size := n + 1
 	if start == nil {
@@ -208,8 +170,8 @@ func (s *Store) ListApplicationsForJob(ctx context.Context, g babysitter.Guard, 
 	if err != nil {
 		return fail(err)
 	}
-	if g.Username != "" {
-		if err := checkGuard(g, got[0]); err != nil {
+	if !g.Admin() {
+		if err := g.Check(accountOf(got[0])); err != nil {
 			return fail(err)
 		}
 	}
@@ -222,10 +184,13 @@ func (s *Store) ListApplicationsForJob(ctx context.Context, g babysitter.Guard, 
 		jobItem, items = items[0], items[1:]
 	}
 	if jobItem == nil {
-		return fail(jobNotFound(jobID))
+		return fail(babysitter.JobNotFound(jobID))
 	}
 	j, err := decodeJob(jobItem)
 	if err != nil {
+		return fail(err)
+	}
+	if err := babysitter.CheckJobManager(g, j); err != nil {
 		return fail(err)
 	}
 	page, err := pageOf(l, items, out.LastEvaluatedKey != nil, n, decodeApplication)

@@ -3,6 +3,7 @@ package dynamodb_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -55,11 +56,11 @@ func TestCorruptItems(t *testing.T) {
 	}
 	_, err := s.GetUser(ctx, "corrupt")
 	wantDecodeError("GetUser", err)
-	_, err = s.ListUsers(ctx, babysitter.Guard{}, "CORRUPT", babysitter.PageRequest{Limit: 10})
+	_, err = s.ListUsers(ctx, admin, "CORRUPT", babysitter.PageRequest{Limit: 10})
 	wantDecodeError("ListUsers", err)
-	_, err = s.GetJob(ctx, babysitter.Guard{}, "corrupt")
+	_, err = s.GetJob(ctx, admin, "corrupt")
 	wantDecodeError("GetJob (money)", err)
-	_, err = s.GetJob(ctx, babysitter.Guard{}, "corrupt2")
+	_, err = s.GetJob(ctx, admin, "corrupt2")
 	wantDecodeError("GetJob (time of day)", err)
 }
 
@@ -78,7 +79,7 @@ func TestMissingTable(t *testing.T) {
 		{"GetUser", func() error { _, err := missing.GetUser(ctx, "someone"); return err }},
 		{"CreateUser", func() error { return missing.CreateUser(ctx, newUser(babysitter.UserNanny)) }},
 		{"ListUsers", func() error {
-			_, err := missing.ListUsers(ctx, babysitter.Guard{}, babysitter.UserNanny, babysitter.PageRequest{})
+			_, err := missing.ListUsers(ctx, admin, babysitter.UserNanny, babysitter.PageRequest{})
 			return err
 		}},
 		{"SetUserStatus", func() error {
@@ -86,7 +87,7 @@ func TestMissingTable(t *testing.T) {
 			return err
 		}},
 		{"BookNanny", func() error {
-			_, _, err := missing.BookNanny(ctx, babysitter.Guard{}, "j", "a", "p", timeNow())
+			_, _, err := missing.BookNanny(ctx, babysitter.BookRequest{Guard: admin, ApplicationRef: babysitter.ApplicationRef{JobID: "j", ApplicationID: "a"}, At: timeNow()})
 			return err
 		}},
 	} {
@@ -97,5 +98,38 @@ func TestMissingTable(t *testing.T) {
 			continue
 		}
 		t.Logf("%s: %v", c.op, err)
+	}
+}
+
+// TestLegacyNannyItem: a nanny's item written while declines still
+// counted PENDING applications carries pendingApplications. It reads as
+// before, and the counter no longer stops anything: the nanny applies and
+// leaves.
+func TestLegacyNannyItem(t *testing.T) {
+	t.Parallel()
+	s, _, client, table := countingStore(t)
+	ctx := t.Context()
+	p, n := newUser(babysitter.UserParent), newUser(babysitter.UserNanny)
+	must(t, "CreateUser", s.CreateUser(ctx, p))
+	must(t, "CreateUser", s.CreateUser(ctx, n))
+	_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(table),
+		Key:                       map[string]types.AttributeValue{"PK": sv("USER#" + n.Username), "SK": sv("USER#" + n.Username)},
+		UpdateExpression:          aws.String("SET pendingApplications = :n"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: "2"}},
+	})
+	must(t, "UpdateItem", err)
+
+	got, err := s.GetUser(ctx, n.Username)
+	must(t, "GetUser", err)
+	if got.Username != n.Username || got.Type != babysitter.UserNanny || got.Status != n.Status {
+		t.Errorf("GetUser of a legacy item: %+v", got)
+	}
+	j := newJob(p.Username)
+	must(t, "CreateJob", s.CreateJob(ctx, active(p), j))
+	must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(n), newApplication(j.ID, n.Username)))
+	must(t, "DeleteUser", s.DeleteUser(ctx, active(n), n.Username, time.Now()))
+	if _, err := s.GetUser(ctx, n.Username); !errors.Is(err, babysitter.ErrNotFound) {
+		t.Errorf("GetUser after DeleteUser: %v, want not found", err)
 	}
 }

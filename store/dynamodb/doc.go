@@ -3,6 +3,26 @@
 // one or two requests (one per geohash range for jobs near a point), every
 // rule decided inside one conditional write.
 //
+// # Who decides
+//
+// The rules are the root package's Check functions (babysitter.CheckBooking,
+// CheckApply, Guard.Check …); this package words no domain error of its
+// own. A write reads what it already needed to read, decides with the Check
+// function on it, and writes one transaction whose condition expressions
+// say the same thing as that function. When a condition fails, the item the
+// failure returned (ReturnValuesOnConditionCheckFailure ALL_OLD) — or a
+// fresh read — goes to the same Check function, which gives the error; when
+// it passes now (the item changed in between), the write is tried again
+// (bounded, jittered: retry). A transaction's actions are named ("job",
+// "application", user:<username> …) and a cancellation is read by name.
+//
+// The Guard is a condition on the actor's user item: for a non-admin actor
+// attribute_exists(PK) AND type = the role's account type (PARENT for a
+// parent, NANNY for a nanny) AND status IN (Allow, without DEACTIVATED), in
+// the same action as any counter change on that item (DynamoDB rejects two
+// actions on one item). An admin has no account: no condition, no read.
+// Reads apply Guard.Check to the actor's item read beside them.
+//
 // # Key design
 //
 //	item                        PK                 SK                      GSI1PK / GSI1SK                         GSI2PK / GSI2SK
@@ -13,6 +33,7 @@
 //	applicant marker            JOB#<jobId>        APPLICANT#<nanny>       –                                       –
 //	review                      USER#<reviewee>    REVIEW#<reviewId>       –                                       –
 //	review marker               JOB#<jobId>        REVIEW#<direction>      –                                       –
+//	username tombstone          USER#<username>    TOMBSTONE               –                                       –
 //
 //	OPEN job only               GSI3PK = CELL#<geohash, 4 characters>   GSI3SK = <geohash, 9 characters>#<id>
 //
@@ -22,13 +43,20 @@
 // applicant marker (attributes applicationId, username) makes "one
 // application per nanny per job" a put-if-absent; the review marker
 // (attributes reviewId, username: the reviewer) makes "one review per job
-// per direction" one. User items carry two counters, openJobs (a parent's
-// OPEN jobs) and pendingApplications (a nanny's PENDING applications),
-// changed in the same transactions as the jobs and applications they
-// count, so that DeleteUser's rule is a condition on one item; and the
-// rating aggregate as two numbers, ratingCount and ratingSum (User.Rating),
-// changed in the same transaction as the review they count. UpdateUser
-// never writes them.
+// per direction" one. The username tombstone (attributes username,
+// deletedOn) is put by DeleteUser in the transaction that deletes the user,
+// and CreateUser's transaction requires it absent, so a deleted username is
+// never registered again and nothing the deleted user owned passes to
+// someone else; it is in the user's partition under a sort key no Query
+// range reads (a user's reviews are begins_with "REVIEW#") and has no
+// index keys. User items carry one counter, openJobs (a parent's OPEN
+// jobs), changed in the same transactions as the jobs it counts, so that
+// DeleteUser's rule is a condition on one item; and the rating aggregate
+// as two numbers, ratingCount and ratingSum (User.Rating), changed in the
+// same transaction as the review they count. UpdateUser never writes them.
+// A nanny's pendingApplications counter is gone (a decline writes only
+// the application); user items written before still carry it, and it is
+// ignored.
 //
 // byCell is sparse: only OPEN jobs have its keys. CreateJob writes them,
 // UpdateJob rewrites them (the location may change), and every write that
@@ -52,7 +80,10 @@
 // and sort by creation time):
 //
 //	GetUser, DeleteUser's read    GetItem USER#u / USER#u (strongly consistent)
-//	GetJob                        GetItem JOB#id / JOB#id; with a Guard, BatchGetItem of it and the actor's user item
+//	CreateUser's username check   in its transaction: Put USER#u / USER#u if absent, ConditionCheck USER#u /
+//	                              TOMBSTONE absent, Put USEREMAIL#e if absent
+//	GetJob                        GetItem JOB#id / JOB#id; for a non-admin actor, BatchGetItem of it and the
+//	                              actor's user item
 //	ListUsers(type)               Query byStatus  GSI2PK = USERTYPE#<type>, ascending
 //	ListJobsByStatus(status)      Query byStatus  GSI2PK = JOBSTATUS#<status>, begins_with(GSI2SK, "JOB#"), newest first
 //	ListJobsByParent(p)           Query byUser    GSI1PK = USER#p AND GSI1SK BETWEEN "JOB#" AND "USER#p", descending:
@@ -67,7 +98,10 @@
 //	                                              strongly consistent (review IDs are UUIDv7: newest first)
 //	ListOpenJobsInRanges(ranges)  Query byCell    per range: GSI3PK = CELL#<cell> AND GSI3SK BETWEEN <from>
 //	                                              AND <to>"~", every page; concurrently, at most 8 at a time
-//	CreateReview's checks         in its transaction: the job (ConditionCheck COMPLETED, parent, acceptedNanny),
+//	BookNanny's applicant check   in its transaction: ConditionCheck USER#<nanny> (exists, type NANNY, status
+//	                              IN the allowed ones); the nanny's username is in the application, so the
+//	                              read before it cannot include the nanny's item
+//	CreateReview's checks         in its transaction: the job (ConditionCheck COMPLETED, parent, acceptedNanny, not one user),
 //	                                              the marker (put if absent), the reviewee (exists), the reviewer (Guard)
 //
 // Index reads are eventually consistent (DynamoDB's rule for GSIs): a job
@@ -81,35 +115,48 @@
 //
 // # Requests per operation
 //
-//	CreateUser              1 TransactWriteItems (Put user, Put email reservation, both if absent)
+//	CreateUser              1 TransactWriteItems (Put user, Put email reservation, both if absent; ConditionCheck
+//	                        no tombstone)
 //	GetUser                 1 GetItem
 //	UpdateUser              1 UpdateItem; 1 TransactWriteItems when the email changes (move the reservation)
 //	SetUserStatus           1 UpdateItem (ReturnValues ALL_NEW)
-//	DeleteUser              1 GetItem + 1 TransactWriteItems (Delete user if counters are 0, Delete reservation)
-//	ListUsers               1 Query (+ 1 GetItem of the actor beside it, when guarded)
+//	DeleteUser              1 GetItem (BatchGetItem with another non-admin actor) + 1 TransactWriteItems (Delete
+//	                        user if openJobs is 0, Delete reservation, Put tombstone)
+//	ListUsers               1 Query (+ 1 GetItem of a non-admin actor beside it)
 //	CreateJob               1 TransactWriteItems (Put job, Update parent openJobs+1 with the Guard)
-//	GetJob                  1 GetItem, or 1 BatchGetItem with a Guard
-//	UpdateJob               1 UpdateItem, or 1 TransactWriteItems with a Guard (+ the actor's ConditionCheck)
-//	TransitionJob           1 UpdateItem (no Guard, no counter change); else 1 GetItem/BatchGetItem + 1 TransactWriteItems
+//	GetJob                  1 GetItem for an admin, else 1 BatchGetItem (job and actor)
+//	UpdateJob               1 UpdateItem for an admin, else 1 TransactWriteItems (+ the actor's ConditionCheck)
+//	TransitionJob           1 UpdateItem for an admin's CLOSED → COMPLETED; else 1 GetItem/BatchGetItem + 1
+//	                        TransactWriteItems (job; parent openJobs-1 when it leaves OPEN; the Guard)
 //	ListJobsByStatus        1 Query (+ the actor's GetItem beside it)
 //	ListJobsByParent        1 Query on the first page (the parent's item is in it); later pages + 1 GetItem beside it
-//	ApplyToJob              1 TransactWriteItems (ConditionCheck job OPEN, Put application, Put marker, Update nanny)
-//	WithdrawApplication     1 GetItem/BatchGetItem + 1 TransactWriteItems
-//	ListApplicationsForJob  1 Query on the first page; later pages + 1 GetItem of the job beside it
+//	ApplyToJob              1 TransactWriteItems (ConditionCheck job OPEN and not the nanny's, Put application,
+//	                        Put marker, ConditionCheck nanny with the Guard)
+//	WithdrawApplication     1 BatchGetItem (application, actor) + 1 TransactWriteItems (application; the Guard)
+//	ListApplicationsForJob  1 Query on the first page (+ the actor's GetItem beside it); later pages + 1 GetItem of
+//	                        the job beside it
 //	ListJobsAppliedTo       as ListJobsByParent
-//	BookNanny               1 BatchGetItem (job, application, actor) + 1 TransactWriteItems (4 Updates)
+//	BookNanny               1 BatchGetItem (job, application, parent) + 1 TransactWriteItems (Update job, Update
+//	                        application, Update parent openJobs-1 with the Guard, ConditionCheck applicant);
+//	                        a retry of a booking that succeeded: the BatchGetItem only
 //	PendingApplications     1 Query per 1 MB
-//	DeclineApplications     1 BatchGetItem per 100 keys + 1 TransactWriteItems per 50 PENDING applications
+//	DeclineApplications     1 BatchGetItem per 100 keys + 1 TransactWriteItems per 100 PENDING applications: a
+//	                        decline writes only the application, never the nanny's item
 //	CreateReview            1 TransactWriteItems (Put marker, Put review, ConditionCheck job, Update reviewee
 //	                        ADD ratingCount 1 ratingSum r, ConditionCheck reviewer with the Guard)
 //	ListReviews             1 Query
 //	ListOpenJobsInRanges    1 Query per range (and per 1 MB of it), concurrently (+ the actor's GetItem beside
 //	                        them); a 10 km ListJobsNear is 1–6 ranges (mostly 2–4), 50 km about 24 at the equator
 //
-// "Beside" means concurrently: the page still takes one round trip.
-// Transactions retry on their own only when canceled by a concurrent
-// transaction (bounded, jittered); throttling and 5xx are the SDK
-// retryer's job (configure it on the client, e.g. retry.AddWithMaxAttempts).
+// "Beside" means concurrently: the page still takes one round trip. A
+// failed condition costs no extra request: its error comes from the item
+// the failure returned. The Store retries on its own (retry: at most
+// maxAttempts, jittered backoff, then ErrConflict "still contended") only
+// a transaction canceled by a concurrent transaction, a read-decide-write
+// whose write found its items changed since the read, and a
+// BatchGetItem's unprocessed keys; throttling and 5xx are the SDK
+// retryer's job (configure it on the client, e.g.
+// retry.AddWithMaxAttempts).
 //
 // # Idempotency
 //
@@ -123,9 +170,10 @@
 // recognize their own write in the item the failure returns (same version,
 // updatedOn and content) and succeed — so an exact repeat of an update that
 // succeeded returns nil, not ErrConflict. BookNanny recognizes a booking
-// that already succeeded. TestFaults injects failures before sending and
-// after the server committed, and checks each write happens once
-// (CreateReview's rating aggregate included).
+// that already succeeded (CheckBooking's done). TestFaults injects failures
+// before sending and after the server committed, and checks each write
+// happens once (CreateReview's rating aggregate, the declines and the
+// tombstone included).
 //
 // # Items
 //

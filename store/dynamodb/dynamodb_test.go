@@ -120,17 +120,39 @@ func must(t testing.TB, what string, err error) {
 	}
 }
 
-func active(username string) babysitter.Guard {
-	return babysitter.Guard{Username: username, Allow: []babysitter.AccountStatus{babysitter.StatusUnverified, babysitter.StatusVerified}}
+// admin is the Guard of an admin: no account, manages every job.
+var admin = babysitter.Guard{Actor: babysitter.Actor{Username: "root-" + runID, Role: babysitter.RoleAdmin}}
+
+// guardOf is the Guard of u acting in the role of their account type.
+func guardOf(u babysitter.User, allow ...babysitter.AccountStatus) babysitter.Guard {
+	role := babysitter.RoleParent
+	if u.Type == babysitter.UserNanny {
+		role = babysitter.RoleNanny
+	}
+	return babysitter.Guard{Actor: babysitter.Actor{Username: u.Username, Role: role}, Allow: allow}
 }
 
-func verified(username string) babysitter.Guard {
-	return babysitter.Guard{Username: username, Allow: []babysitter.AccountStatus{babysitter.StatusVerified}}
+// active is the Guard of most operations by u, verified the one of
+// ApplyToJob and BookNanny (the Service's defaults).
+func active(u babysitter.User) babysitter.Guard {
+	return guardOf(u, babysitter.StatusUnverified, babysitter.StatusVerified)
 }
 
-// counters reads a user item's openJobs and pendingApplications straight
-// from the table.
-func counters(t testing.TB, client *dynamodb.Client, table, username string) (openJobs, pending int64) {
+func verified(u babysitter.User) babysitter.Guard { return guardOf(u, babysitter.StatusVerified) }
+
+// book is the BookRequest of parent p for an application, VERIFIED
+// applicants only.
+func book(p babysitter.User, jobID, applicationID string, at time.Time) babysitter.BookRequest {
+	return babysitter.BookRequest{
+		Guard:          verified(p),
+		ApplicationRef: babysitter.ApplicationRef{JobID: jobID, ApplicationID: applicationID},
+		Applicant:      []babysitter.AccountStatus{babysitter.StatusVerified},
+		At:             at,
+	}
+}
+
+// openJobs reads a user item's openJobs counter straight from the table.
+func openJobs(t testing.TB, client *dynamodb.Client, table, username string) int64 {
 	t.Helper()
 	out, err := client.GetItem(t.Context(), &dynamodb.GetItemInput{
 		TableName:      aws.String(table),
@@ -138,16 +160,13 @@ func counters(t testing.TB, client *dynamodb.Client, table, username string) (op
 		ConsistentRead: aws.Bool(true),
 	})
 	must(t, "GetItem", err)
-	n := func(name string) int64 {
-		v, ok := out.Item[name].(*types.AttributeValueMemberN)
-		if !ok {
-			t.Fatalf("user %s: no number %s in %v", username, name, out.Item)
-		}
-		i, err := strconv.ParseInt(v.Value, 10, 64)
-		must(t, "ParseInt", err)
-		return i
+	v, ok := out.Item["openJobs"].(*types.AttributeValueMemberN)
+	if !ok {
+		t.Fatalf("user %s: no number openJobs in %v", username, out.Item)
 	}
-	return n("openJobs"), n("pendingApplications")
+	n, err := strconv.ParseInt(v.Value, 10, 64)
+	must(t, "ParseInt", err)
+	return n
 }
 
 func newClient(t testing.TB) *dynamodb.Client { return testenv.DynamoDBClient(t) }

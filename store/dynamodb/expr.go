@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,17 +44,17 @@ func (e *expr) v(av types.AttributeValue) string {
 // sv is v for a string.
 func (e *expr) sv(value string) string { return e.v(strValue(value)) }
 
-// Names and Values are the maps for the request; nil when empty, as
-// DynamoDB rejects empty maps.
+// Names and Values are the maps for the request; nil when empty (or e is
+// nil), as DynamoDB rejects empty maps.
 func (e *expr) Names() map[string]string {
-	if len(e.names) == 0 {
+	if e == nil || len(e.names) == 0 {
 		return nil
 	}
 	return e.names
 }
 
 func (e *expr) Values() map[string]types.AttributeValue {
-	if len(e.values) == 0 {
+	if e == nil || len(e.values) == 0 {
 		return nil
 	}
 	return e.values
@@ -82,14 +83,36 @@ func (e *expr) in(name string, values []string) string {
 	return e.n(name) + " IN (" + strings.Join(ps, ", ") + ")"
 }
 
-// guard is the Guard's condition on the actor's user item: it exists and
-// its status is allowed.
-func (e *expr) guard(g babysitter.Guard) string {
-	allow := make([]string, len(g.Allow))
-	for i, st := range g.Allow {
-		allow[i] = string(st)
+// ne is name <> value.
+func (e *expr) ne(name string, value types.AttributeValue) string {
+	return e.n(name) + " <> " + e.v(value)
+}
+
+// account is the condition on a user item that babysitter.Guard.Check and
+// babysitter.CheckApplicant decide on the item as read: its type is t and
+// its status one of allow. (The item's existence is exists.)
+func (e *expr) account(t babysitter.UserType, allow []babysitter.AccountStatus) string {
+	statuses := make([]string, len(allow))
+	for i, st := range allow {
+		statuses[i] = string(st)
 	}
-	return e.exists() + " AND " + e.in(attrUserStatus, allow)
+	return e.eq(attrUserType, strValue(string(t))) + " AND " + e.in(attrUserStatus, statuses)
+}
+
+// guard is the Guard's condition on the actor's user item, what g.Check
+// decides: it exists, its type is the one the actor's role acts through,
+// its status is allowed. Only for a Guard on a non-admin actor: an admin
+// has no account to check.
+func (e *expr) guard(g babysitter.Guard) string {
+	return e.exists() + " AND " + e.account(g.AccountType(), guardStatuses(g))
+}
+
+// guardStatuses are the statuses g.Check lets through: g.Allow without
+// DEACTIVATED, which it refuses whatever Allow lists.
+func guardStatuses(g babysitter.Guard) []babysitter.AccountStatus {
+	return slices.DeleteFunc(slices.Clone(g.Allow), func(st babysitter.AccountStatus) bool {
+		return st == babysitter.StatusDeactivated
+	})
 }
 
 // and joins the non-empty conditions.

@@ -3,6 +3,7 @@ package dynamodb_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"testing"
 	"time"
@@ -69,48 +70,45 @@ func TestFaults(t *testing.T) {
 			})
 			next := parent
 			next.FirstName, next.Version, next.UpdatedOn = "Grace", 2, now
-			fail("UpdateUser", "UpdateItem", 2, func() error { return s.UpdateUser(ctx, active(parent.Username), parent.Email, next) })
+			fail("UpdateUser", "UpdateItem", 2, func() error { return s.UpdateUser(ctx, active(parent), parent.Email, next) })
 			if u, err := s.GetUser(ctx, parent.Username); err != nil || u.Version != 2 || u.FirstName != "Grace" {
 				t.Fatalf("after UpdateUser: %+v, %v", u, err)
 			}
 
 			j := newJob(parent.Username)
-			fail("CreateJob", "TransactWriteItems", 2, func() error { return s.CreateJob(ctx, active(parent.Username), j) })
-			if open, _ := counters(t, client, table, parent.Username); open != 1 {
+			fail("CreateJob", "TransactWriteItems", 2, func() error { return s.CreateJob(ctx, active(parent), j) })
+			if open := openJobs(t, client, table, parent.Username); open != 1 {
 				t.Errorf("openJobs = %d after one CreateJob, want 1", open)
 			}
 			nj := j
 			nj.Description, nj.Version, nj.UpdatedOn = "Edited.", 2, now
-			fail("UpdateJob", "UpdateItem", 2, func() error { return s.UpdateJob(ctx, babysitter.Guard{}, parent.Username, nj) })
+			fail("UpdateJob", "UpdateItem", 2, func() error { return s.UpdateJob(ctx, admin, nj) })
 
 			a := newApplication(j.ID, nanny.Username)
-			fail("ApplyToJob", "TransactWriteItems", 2, func() error { return s.ApplyToJob(ctx, active(nanny.Username), a) })
-			if _, pending := counters(t, client, table, nanny.Username); pending != 1 {
-				t.Errorf("pendingApplications = %d after one ApplyToJob, want 1", pending)
+			fail("ApplyToJob", "TransactWriteItems", 2, func() error { return s.ApplyToJob(ctx, verified(nanny), a) })
+			if pending, err := s.PendingApplications(ctx, j.ID); err != nil || len(pending) != 1 {
+				t.Errorf("after one ApplyToJob: %d PENDING applications, %v; want 1", len(pending), err)
 			}
 
 			fail("BookNanny", "TransactWriteItems", 2, func() error {
-				got, _, err := s.BookNanny(ctx, active(parent.Username), j.ID, a.ID, parent.Username, now)
+				got, _, err := s.BookNanny(ctx, book(parent, j.ID, a.ID, now))
 				if err == nil && got.Status != babysitter.JobClosed {
 					t.Errorf("BookNanny returned a %s job", got.Status)
 				}
 				return err
 			})
-			if open, _ := counters(t, client, table, parent.Username); open != 0 {
+			if open := openJobs(t, client, table, parent.Username); open != 0 {
 				t.Errorf("openJobs = %d after the booking, want 0", open)
-			}
-			if _, pending := counters(t, client, table, nanny.Username); pending != 0 {
-				t.Errorf("pendingApplications = %d after the booking, want 0", pending)
 			}
 
 			fail("TransitionJob", "UpdateItem", 2, func() error {
-				got, err := s.TransitionJob(ctx, babysitter.Guard{}, j.ID, parent.Username, babysitter.JobClosed, babysitter.JobCompleted, now)
+				got, err := s.TransitionJob(ctx, admin, babysitter.JobTransition{JobID: j.ID, From: babysitter.JobClosed, To: babysitter.JobCompleted, At: now})
 				if err == nil && got.Status != babysitter.JobCompleted {
 					t.Errorf("TransitionJob returned a %s job", got.Status)
 				}
 				return err
 			})
-			got, err := s.GetJob(ctx, babysitter.Guard{}, j.ID)
+			got, err := s.GetJob(ctx, admin, j.ID)
 			must(t, "GetJob", err)
 			if got.Status != babysitter.JobCompleted || got.Description != "Edited." || got.AcceptedApplicationID != a.ID ||
 				got.AcceptedNanny != nanny.Username {
@@ -120,11 +118,43 @@ func TestFaults(t *testing.T) {
 			r := babysitter.Review{ID: uuid.Must(uuid.NewV7()).String(), JobID: j.ID, Direction: babysitter.ReviewOfNanny,
 				Reviewer: parent.Username, Reviewee: nanny.Username, Rating: 4,
 				Answers: map[string]bool{"punctual": true}, CreatedOn: now}
-			fail("CreateReview", "TransactWriteItems", 2, func() error { return s.CreateReview(ctx, active(parent.Username), r) })
+			fail("CreateReview", "TransactWriteItems", 2, func() error { return s.CreateReview(ctx, active(parent), r) })
 			u, err := s.GetUser(ctx, nanny.Username)
 			must(t, "GetUser", err)
 			if u.Rating != (babysitter.Rating{Count: 1, Sum: 4}) {
 				t.Errorf("rating after one CreateReview = %+v, want {1 4}", u.Rating)
+			}
+
+			// A second job with a PENDING application, booked elsewhere:
+			// its decline writes the application once.
+			other := newUser(babysitter.UserNanny)
+			must(t, "CreateUser", s.CreateUser(ctx, other))
+			j2 := newJob(parent.Username)
+			must(t, "CreateJob", s.CreateJob(ctx, active(parent), j2))
+			a2, a3 := newApplication(j2.ID, nanny.Username), newApplication(j2.ID, other.Username)
+			must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(nanny), a2))
+			must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(other), a3))
+			_, _, err = s.BookNanny(ctx, book(parent, j2.ID, a2.ID, now))
+			must(t, "BookNanny", err)
+			fail("DeclineApplications", "TransactWriteItems", 2, func() error {
+				res, err := s.DeclineApplications(ctx, j2.ID, []string{a2.ID, a3.ID}, now)
+				if err == nil && (len(res.Declined) != 1 || res.Declined[0] != a3.ID) {
+					t.Errorf("DeclineApplications: %+v, want %s declined", res, a3.ID)
+				}
+				return err
+			})
+
+			// The nanny leaves — a PENDING application does not stop that —
+			// and the username stays taken.
+			j3 := newJob(parent.Username)
+			must(t, "CreateJob", s.CreateJob(ctx, active(parent), j3))
+			must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(other), newApplication(j3.ID, other.Username)))
+			fail("DeleteUser", "TransactWriteItems", 2, func() error { return s.DeleteUser(ctx, active(other), other.Username, time.Now()) })
+			if _, err := s.GetUser(ctx, other.Username); !errors.Is(err, babysitter.ErrNotFound) {
+				t.Errorf("GetUser after DeleteUser: %v, want not found", err)
+			}
+			if err := s.CreateUser(ctx, other); !errors.Is(err, babysitter.ErrAlreadyExists) {
+				t.Errorf("CreateUser of the deleted username: %v, want already exists", err)
 			}
 		})
 	}

@@ -1,7 +1,9 @@
 package dynamodb
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -222,7 +224,7 @@ func TestAttributeNames(t *testing.T) {
 		item  map[string]types.AttributeValue
 		names []string
 	}{
-		{u, []string{attrUsername, attrEmail, attrUserStatus, attrUpdatedOn, attrVersion, attrOpenJobs, attrPendingApps, attrRatingCount, attrRatingSum}},
+		{u, []string{attrUsername, attrEmail, attrUserStatus, attrUserType, attrUpdatedOn, attrVersion, attrOpenJobs, attrRatingCount, attrRatingSum}},
 		{j, []string{attrUsername, attrJobStatus, attrAccepted, attrAcceptedNanny, attrUpdatedOn, attrVersion}},
 		{a, []string{attrUsername, attrAppStatus, attrUpdatedOn}},
 	} {
@@ -266,9 +268,16 @@ func TestKeyOrder(t *testing.T) {
 			t.Errorf("marker %s inside the applications range", m)
 		}
 	}
-	// A user's reviews range holds the reviews, not the user's own item.
-	if u := userKey("ada"); strings.HasPrefix(u, userReviews("ada").lo) {
-		t.Errorf("user item %s inside the reviews range", u)
+	// A user's reviews range holds the reviews, not the user's own item
+	// nor the username's tombstone.
+	for _, sk := range []string{userKey("ada"), str(tombstoneItemKey("ada"), attrSK)} {
+		if strings.HasPrefix(sk, userReviews("ada").lo) {
+			t.Errorf("%s inside the reviews range", sk)
+		}
+	}
+	// The tombstone is in the user's partition, beside the user's item.
+	if k := tombstoneItemKey("ada"); str(k, attrPK) != userKey("ada") || str(k, attrSK) == userKey("ada") {
+		t.Errorf("tombstone key %s", itemName(k))
 	}
 }
 
@@ -313,17 +322,171 @@ func TestCursorChecks(t *testing.T) {
 	}
 }
 
-// TestGuardExpr checks the Guard's condition, including a Guard that
-// allows nothing.
+// TestGuardExpr checks the Guard's condition — the account exists, has
+// the role's type and an allowed status — including a Guard that allows
+// nothing.
 func TestGuardExpr(t *testing.T) {
 	t.Parallel()
+	nanny := babysitter.Actor{Username: "u", Role: babysitter.RoleNanny}
 	e := newExpr()
-	got := e.guard(babysitter.Guard{Username: "u", Allow: []babysitter.AccountStatus{babysitter.StatusVerified, babysitter.StatusUnverified}})
-	if want := "attribute_exists(#n0) AND #n1 IN (:v0, :v1)"; got != want {
+	got := e.guard(babysitter.Guard{Actor: nanny, Allow: []babysitter.AccountStatus{babysitter.StatusVerified, babysitter.StatusUnverified}})
+	if want := "attribute_exists(#n0) AND #n1 = :v0 AND #n2 IN (:v1, :v2)"; got != want {
 		t.Errorf("guard = %q, want %q", got, want)
 	}
-	e = newExpr()
-	if got := e.guard(babysitter.Guard{Username: "u"}); got != "attribute_exists(#n0) AND (attribute_exists(#n0) AND attribute_not_exists(#n0))" {
-		t.Errorf("empty guard = %q", got)
+	if d := cmp.Diff(map[string]string{"#n0": attrPK, "#n1": attrUserType, "#n2": attrUserStatus}, e.Names()); d != "" {
+		t.Errorf("names (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(map[string]types.AttributeValue{":v0": strValue("NANNY"), ":v1": strValue("VERIFIED"), ":v2": strValue("UNVERIFIED")},
+		e.Values(), cmpopts.IgnoreUnexported(types.AttributeValueMemberS{})); d != "" {
+		t.Errorf("values (-want +got):\n%s", d)
+	}
+	// DEACTIVATED never passes (g.Check refuses it whatever Allow lists),
+	// and a Guard that allows nothing passes nothing.
+	for _, allow := range [][]babysitter.AccountStatus{nil, {babysitter.StatusDeactivated}} {
+		e = newExpr()
+		if got := e.guard(babysitter.Guard{Actor: nanny, Allow: allow}); got != "attribute_exists(#n0) AND #n1 = :v0 AND (attribute_exists(#n0) AND attribute_not_exists(#n0))" {
+			t.Errorf("guard allowing %v = %q", allow, got)
+		}
+	}
+}
+
+// TestUserOps checks that the actions on one user are one action, under
+// the user's name, with every condition on that user.
+func TestUserOps(t *testing.T) {
+	t.Parallel()
+	parent := babysitter.Guard{Actor: babysitter.Actor{Username: "p", Role: babysitter.RoleParent}, Allow: []babysitter.AccountStatus{babysitter.StatusVerified}}
+	var uo userOps
+	uo.add("p", attrOpenJobs, -1)
+	uo.guard(parent)
+	uo.require("n", babysitter.UserNanny, []babysitter.AccountStatus{babysitter.StatusVerified})
+	uo.guard(admin())
+	tx := newTxn("table")
+	uo.addTo(tx)
+	if want := []string{userAction("p"), userAction("n")}; !slices.Equal(tx.names, want) {
+		t.Fatalf("actions %q, want %q", tx.names, want)
+	}
+	up := tx.items[0].Update
+	if up == nil || *up.UpdateExpression != "ADD #n3 :v2" || *up.ConditionExpression != "attribute_exists(#n0) AND #n1 = :v0 AND #n2 IN (:v1)" {
+		t.Errorf("parent's action: %+v", tx.items[0])
+	}
+	check := tx.items[1].ConditionCheck
+	if check == nil || *check.ConditionExpression != "attribute_exists(#n0) AND #n1 = :v0 AND #n2 IN (:v1)" {
+		t.Errorf("applicant's action: %+v", tx.items[1])
+	}
+	for i, it := range tx.items {
+		if it.Update != nil && it.Update.ReturnValuesOnConditionCheckFailure != types.ReturnValuesOnConditionCheckFailureAllOld ||
+			it.ConditionCheck != nil && it.ConditionCheck.ReturnValuesOnConditionCheckFailure != types.ReturnValuesOnConditionCheckFailureAllOld {
+			t.Errorf("action %d does not return the item on failure", i)
+		}
+	}
+}
+
+func admin() babysitter.Guard {
+	return babysitter.Guard{Actor: babysitter.Actor{Username: "root", Role: babysitter.RoleAdmin}}
+}
+
+// TestTxCanceled reads a cancellation by action name: which condition
+// failed, the item it returned, and whether only contention canceled it.
+func TestTxCanceled(t *testing.T) {
+	t.Parallel()
+	tx := newTxn("table")
+	e := newExpr()
+	tx.check("job", jobItemKey("j"), e, e.exists())
+	tx.put("marker", applicantItemKey("j", "n"), nil, "")
+	tx.check(userAction("n"), userItemKey("n"), e, e.exists())
+	code := func(c string) *string { return &c }
+	job := map[string]types.AttributeValue{attrPK: strValue("JOB#j"), attrJobStatus: strValue("CLOSED")}
+	c := &txCanceled{t: tx, err: errors.New("canceled"), reasons: []types.CancellationReason{
+		{Code: code(reasonConditionFailed), Item: job},
+		{Code: code(reasonNone)},
+		{Code: code(reasonConditionFailed)}, // a missing item: none returned
+	}}
+	if !c.failed("job") || c.failed("marker") || !c.failed(userAction("n")) {
+		t.Errorf("failed: job %v, marker %v, user %v; want true, false, true", c.failed("job"), c.failed("marker"), c.failed(userAction("n")))
+	}
+	if got := c.item("job"); str(got, attrJobStatus) != "CLOSED" {
+		t.Errorf("item(job) = %v", got)
+	}
+	if got := c.item(userAction("n")); got != nil {
+		t.Errorf("item of a missing user = %v, want nil", got)
+	}
+	if c.contended() {
+		t.Error("a failed condition counts as contention")
+	}
+	if !canceled(fmt.Errorf("wrapped: %w", c)).failed("job") {
+		t.Error("canceled does not find a wrapped cancellation")
+	}
+	contended := &txCanceled{t: tx, err: errors.New("canceled"), reasons: []types.CancellationReason{
+		{Code: code(reasonNone)}, {Code: code(reasonTxConflict)}, {Code: code(reasonNone)},
+	}}
+	if !contended.contended() || contended.failed("job") {
+		t.Error("a TransactionConflict is not contention")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("reading an action the transaction does not have: no panic")
+		}
+	}()
+	c.failed("nope")
+}
+
+// TestRetry checks the retry helper: it stops at the first result that is
+// not again(…), gives up after maxAttempts with ErrConflict and the last
+// cause reachable, and stops waiting when ctx ends.
+func TestRetry(t *testing.T) {
+	t.Parallel()
+	n := 0
+	err := retry(t.Context(), "Op", func() error {
+		n++
+		if n < 3 {
+			return again(errors.New("contended"))
+		}
+		return nil
+	})
+	if err != nil || n != 3 {
+		t.Errorf("retry = %v after %d attempts, want nil after 3", err, n)
+	}
+	cause := errors.New("still contended")
+	n = 0
+	err = retry(t.Context(), "Op", func() error { n++; return again(cause) })
+	if n != maxAttempts || !errors.Is(err, babysitter.ErrConflict) || !errors.Is(err, cause) {
+		t.Errorf("retry = %v after %d attempts, want ErrConflict wrapping the cause after %d", err, n, maxAttempts)
+	}
+	domain := babysitter.JobNotFound("j")
+	n = 0
+	if err := retry(t.Context(), "Op", func() error { n++; return domain }); err != domain || n != 1 {
+		t.Errorf("retry = %v after %d attempts, want the domain error after 1", err, n)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	n = 0
+	err = retry(ctx, "Op", func() error { n++; cancel(); return again(cause) })
+	if !errors.Is(err, context.Canceled) || n != 1 {
+		t.Errorf("retry with a canceled ctx = %v after %d attempts, want context.Canceled after 1", err, n)
+	}
+}
+
+// TestLegacyPendingApplications: user items written before the nanny's
+// pendingApplications counter went away still carry it; they decode, the
+// counter ignored.
+func TestLegacyPendingApplications(t *testing.T) {
+	t.Parallel()
+	u := fullUser()
+	item, err := userItem(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := item["pendingApplications"]; ok {
+		t.Error("a new user item has pendingApplications")
+	}
+	item["pendingApplications"] = number(3)
+	got, err := decodeUser(item)
+	if err != nil {
+		t.Fatalf("decode an item with pendingApplications: %v", err)
+	}
+	if d := cmp.Diff(u, got, cmpOpts); d != "" {
+		t.Errorf("user (-want +got):\n%s", d)
+	}
+	if a := accountOf(item); a.Type != u.Type || a.Status != u.Status || a.Username != u.Username {
+		t.Errorf("accountOf = %+v", a)
 	}
 }

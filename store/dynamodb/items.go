@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -24,6 +25,7 @@ const (
 	attrUsername      = "username"             // User.Username, Job.ParentUsername, Application.NannyUsername
 	attrEmail         = "email"                // User.Email
 	attrUserStatus    = "status"               // User.Status
+	attrUserType      = "type"                 // User.Type
 	attrJobStatus     = "jobStatus"            // Job.Status
 	attrAppStatus     = "jobApplicationStatus" // Application.Status
 	attrAccepted      = "acceptedApplicationId"
@@ -32,15 +34,17 @@ const (
 	attrUpdatedOn     = "updatedOn"
 	attrVersion       = "version"
 	attrApplicationID = "applicationId" // on the applicant marker
+	attrDeletedOn     = "deletedOn"     // on a username tombstone
 )
 
 // Counters on the user item, kept in the same transactions as the changes
-// they count, so DeleteUser's rule is one condition.
+// they count, so a rule on them is one condition.
 const (
-	// attrOpenJobs counts a parent's OPEN jobs.
+	// attrOpenJobs counts a parent's OPEN jobs: DeleteUser's rule.
 	attrOpenJobs = "openJobs"
-	// attrPendingApps counts a nanny's PENDING applications.
-	attrPendingApps = "pendingApplications"
+	// A nanny's pendingApplications counter is gone: a decline writes only
+	// the application. User items written before still carry it; it is
+	// ignored (TestLegacyPendingApplications).
 	// attrRatingCount and attrRatingSum are User.Rating (Count, Sum), kept
 	// as top-level numbers rather than the map {count, sum} the encoder
 	// would write, so that CreateReview adds to them with ADD, which
@@ -113,7 +117,6 @@ func userItem(u babysitter.User) (map[string]types.AttributeValue, error) {
 		return nil, err
 	}
 	item[attrOpenJobs] = number(0)
-	item[attrPendingApps] = number(0)
 	delete(item, attrRating)
 	item[attrRatingCount] = number(u.Rating.Count)
 	item[attrRatingSum] = number(u.Rating.Sum)
@@ -130,6 +133,15 @@ func jobItem(j babysitter.Job) (map[string]types.AttributeValue, error) {
 		withKeys(item, geoKeys(j.ID, j.Latitude, j.Longitude))
 	}
 	return withKeys(item, jobKeys(j.ID, j.ParentUsername, j.Status)), nil
+}
+
+// tombstoneItem is the item that keeps a deleted username from being
+// registered again: its username and when it was deleted, nothing else.
+func tombstoneItem(username string, deletedOn time.Time) map[string]types.AttributeValue {
+	item := tombstoneItemKey(username)
+	item[attrUsername] = strValue(username)
+	item[attrDeletedOn] = timeValue(deletedOn)
+	return item
 }
 
 // reviewItem is a review's item, in the reviewee's partition.
@@ -241,6 +253,19 @@ func decodeReview(item map[string]types.AttributeValue) (babysitter.Review, erro
 		err = &DecodeError{Key: itemName(item), Type: "babysitter.Review", Err: fmt.Errorf("no id or jobId")}
 	}
 	return r, err
+}
+
+// decodeOrNil decodes an item that may not exist: nil for no item, as the
+// root package's Check functions take a missing one.
+func decodeOrNil[T any](item map[string]types.AttributeValue, decode func(map[string]types.AttributeValue) (T, error)) (*T, error) {
+	if item == nil {
+		return nil, nil
+	}
+	v, err := decode(item)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // itemName is "PK / SK" of an item, for messages.

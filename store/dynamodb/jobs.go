@@ -2,95 +2,75 @@ package dynamodb
 
 import (
 	"context"
-	"errors"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/babysitter-go/babysitter"
 )
 
 // CreateJob is one TransactWriteItems: Put the job (if its ID is new) and
-// Update the parent (must exist; the Guard's condition when the parent is
-// the actor) adding 1 to openJobs, plus a ConditionCheck of the actor when
-// that is someone else.
+// Update the parent (must exist; with the Guard's condition when the
+// parent is the actor) adding 1 to openJobs, plus the Guard's
+// ConditionCheck of the actor when that is someone else (not an admin).
 func (s *Store) CreateJob(ctx context.Context, g babysitter.Guard, j babysitter.Job) error {
 	const op = "CreateJob"
+	if err := guardable(g); err != nil {
+		return err
+	}
 	j.Status = babysitter.JobOpen
 	item, err := jobItem(j)
 	if err != nil {
 		return err
 	}
+	t := newTxn(s.table)
 	e := newExpr()
+	t.put("job", item, e, e.notExists())
 	var uo userOps
 	uo.add(j.ParentUsername, attrOpenJobs, 1)
 	uo.guard(g)
-	items := append([]types.TransactWriteItem{{Put: &types.Put{
-		TableName:                aws.String(s.table),
-		Item:                     item,
-		ConditionExpression:      aws.String(e.notExists()),
-		ExpressionAttributeNames: e.Names(),
-	}}}, uo.items(s.table)...)
-	parentIdx, actorIdx := 1+uo.index(j.ParentUsername), 1+uo.index(g.Username)
-
-	for attempt := 1; ; attempt++ {
-		err := s.transactRetry(ctx, items)
-		reasons := cancellation(err)
+	uo.addTo(t)
+	parent := userAction(j.ParentUsername)
+	return retry(ctx, op, func() error {
+		c, err := s.run(ctx, op, t, g)
 		switch {
-		case reasons == nil:
-			return s.mapError(op, err)
-		case g.Username != "" && failedAt(reasons, actorIdx):
-			actor, rerr := s.reasonItem(ctx, reasons, actorIdx, userItemKey(g.Username))
-			if rerr != nil {
-				return s.mapError(op, rerr)
-			}
-			if gerr, retry := guardFailed(g, actor); !retry {
-				return gerr
-			} // else the actor passes the guard now: try again
-		case failedAt(reasons, parentIdx):
-			return userNotFound(j.ParentUsername)
-		case failedAt(reasons, 0):
-			return babysitter.Errorf(babysitter.ErrConflict, "job %q already exists", j.ID)
-		default:
-			return s.mapError(op, err)
-		}
-		if attempt >= maxAttempts {
-			return gaveUp(op, attempt, err)
-		}
-		if err := backoff(ctx, attempt); err != nil {
+		case c == nil:
 			return err
+		case c.failed(parent) && c.item(parent) == nil:
+			return babysitter.UserNotFound(j.ParentUsername)
+		case c.failed("job"):
+			return babysitter.DuplicateID("job", j.ID)
 		}
-	}
+		return s.undecided(op, c)
+	})
 }
 
-// GetJob is one strongly consistent GetItem, or with a Guard one
+// GetJob is one strongly consistent GetItem, or for a non-admin actor one
 // BatchGetItem (ConsistentRead) of the job and the actor's user item.
 func (s *Store) GetJob(ctx context.Context, g babysitter.Guard, id string) (babysitter.Job, error) {
 	const op = "GetJob"
-	items, actor, err := s.readWith(ctx, g, jobItemKey(id))
+	items, err := s.read(ctx, g, jobItemKey(id))
 	if err != nil {
 		return babysitter.Job{}, s.mapError(op, err)
 	}
-	if err := checkGuard(g, actor); err != nil {
-		return babysitter.Job{}, err
-	}
 	if items[0] == nil {
-		return babysitter.Job{}, jobNotFound(id)
+		return babysitter.Job{}, babysitter.JobNotFound(id)
 	}
 	j, err := decodeJob(items[0])
 	return j, s.mapError(op, err)
 }
 
 // UpdateJob is one UpdateItem setting the job details, updatedOn and
-// version under the condition status = OPEN AND version = previous AND
-// (owner) username = owner; with a Guard it is one TransactWriteItems of
-// that Update and the actor's ConditionCheck. A failed condition returns
-// the stored job (ALL_OLD), which tells ErrNotFound, ErrForbidden and
-// ErrConflict apart without another read.
-func (s *Store) UpdateJob(ctx context.Context, g babysitter.Guard, owner string, next babysitter.Job) error {
+// version under the conditions of babysitter.CheckJobUpdate: the job
+// exists, is OPEN, at next's previous version, and — for a non-admin
+// actor — username = the actor (CheckJobManager). For a non-admin actor it
+// is one TransactWriteItems of that Update and the Guard's ConditionCheck
+// of the actor. A failed condition returns the stored job (ALL_OLD), and
+// CheckJobUpdate on it gives the error without another read.
+func (s *Store) UpdateJob(ctx context.Context, g babysitter.Guard, next babysitter.Job) error {
 	const op = "UpdateJob"
+	if err := guardable(g); err != nil {
+		return err
+	}
 	details, err := marshal(next.JobDetails)
 	if err != nil {
 		return err
@@ -104,207 +84,152 @@ func (s *Store) UpdateJob(ctx context.Context, g babysitter.Guard, owner string,
 	geo := geoKeys(next.ID, next.Latitude, next.Longitude)
 	up.Set(attrGSI3PK, strValue(geo[attrGSI3PK])).Set(attrGSI3SK, strValue(geo[attrGSI3SK]))
 	cond := and(e.exists(), e.eq(attrJobStatus, strValue(string(babysitter.JobOpen))), e.eq(attrVersion, number(next.Version-1)))
-	if owner != "" {
-		cond = and(cond, e.eq(attrUsername, strValue(owner)))
+	if !g.Admin() {
+		cond = and(cond, e.eq(attrUsername, strValue(g.Actor.Username)))
 	}
-	classify := func(old map[string]types.AttributeValue) error {
-		if old == nil {
-			return jobNotFound(next.ID)
-		}
-		j, err := decodeJob(old)
-		switch {
-		case err != nil:
-			return s.mapError(op, err)
-		case owner != "" && j.ParentUsername != owner:
-			return notOwner(owner, j.ID)
-		case j.Version == next.Version && j.UpdatedOn.Equal(next.UpdatedOn) && j.JobDetails == next.JobDetails:
-			return nil // this very update, applied by an earlier attempt
-		case j.Status != babysitter.JobOpen:
-			return jobNotIn(j, babysitter.JobOpen)
-		default:
-			return babysitter.Errorf(babysitter.ErrConflict, "job %q changed concurrently (version %d, update expects %d)", j.ID, j.Version, next.Version-1)
-		}
-	}
-	if g.Username == "" {
-		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                           aws.String(s.table),
-			Key:                                 jobItemKey(next.ID),
-			UpdateExpression:                    aws.String(up.String()),
-			ConditionExpression:                 aws.String(cond),
-			ExpressionAttributeNames:            e.Names(),
-			ExpressionAttributeValues:           e.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
-		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
-			return classify(ccf.Item)
-		}
-		return s.mapError(op, err)
-	}
-
-	var uo userOps
-	uo.guard(g)
-	items := append([]types.TransactWriteItem{{Update: &types.Update{
-		TableName:                           aws.String(s.table),
-		Key:                                 jobItemKey(next.ID),
-		UpdateExpression:                    aws.String(up.String()),
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            e.Names(),
-		ExpressionAttributeValues:           e.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}}}, uo.items(s.table)...)
-	for attempt := 1; ; attempt++ {
-		err := s.transactRetry(ctx, items)
-		reasons := cancellation(err)
-		switch {
-		case reasons == nil:
-			return s.mapError(op, err)
-		case failedAt(reasons, 1):
-			actor, rerr := s.reasonItem(ctx, reasons, 1, userItemKey(g.Username))
-			if rerr != nil {
-				return s.mapError(op, rerr)
-			}
-			if gerr, retry := guardFailed(g, actor); !retry {
-				return gerr
-			}
-		case failedAt(reasons, 0):
-			old, rerr := s.reasonItem(ctx, reasons, 0, jobItemKey(next.ID))
-			if rerr != nil {
-				return s.mapError(op, rerr)
-			}
-			return classify(old)
-		default:
+	// decide is the outcome of a failed condition on the job, as the
+	// failure returned it (nil: no job).
+	decide := func(old map[string]types.AttributeValue, cause error) error {
+		cur, err := decodeOrNil(old, decodeJob)
+		if err != nil {
 			return s.mapError(op, err)
 		}
-		if attempt >= maxAttempts {
-			return gaveUp(op, attempt, err)
+		if cur != nil && babysitter.CheckJobManager(g, *cur) == nil &&
+			cur.Version == next.Version && cur.UpdatedOn.Equal(next.UpdatedOn) && cur.JobDetails == next.JobDetails {
+			return nil // this very update, applied by an earlier attempt (the SDK retried it)
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := babysitter.CheckJobUpdate(g, cur, next); err != nil {
 			return err
 		}
+		return again(cause)
 	}
+	if g.Admin() {
+		return retry(ctx, op, func() error {
+			_, err := s.updateItem(ctx, op, jobItemKey(next.ID), up, cond, decide)
+			return err
+		})
+	}
+
+	t := newTxn(s.table)
+	t.update("job", jobItemKey(next.ID), up, cond)
+	var uo userOps
+	uo.guard(g)
+	uo.addTo(t)
+	return retry(ctx, op, func() error {
+		c, err := s.run(ctx, op, t, g)
+		switch {
+		case c == nil:
+			return err
+		case c.failed("job"):
+			return decide(c.item("job"), c)
+		}
+		return s.undecided(op, c)
+	})
 }
 
-// TransitionJob moves a job between statuses, updating GSI2PK with the
-// status. When it leaves OPEN (→ CANCELLED) the parent's openJobs goes down
-// in the same transaction, and the job leaves the byCell index (REMOVE
-// GSI3PK, GSI3SK; a job not OPEN never has them, so the REMOVE is a no-op
-// for the other transitions).
+// TransitionJob moves a job between statuses as
+// babysitter.CheckJobTransition allows, updating GSI2PK with the status.
+// When it leaves OPEN (→ CANCELLED) the parent's openJobs goes down in the
+// same transaction, and the job leaves the byCell index (REMOVE GSI3PK,
+// GSI3SK; a job not OPEN never has them, so the REMOVE is a no-op for the
+// other transitions).
 //
-// Without a Guard and without a counter change it is one UpdateItem
-// (ReturnValues ALL_NEW). Otherwise it is one strongly consistent read of
-// the job (and the actor: BatchGetItem) and one TransactWriteItems whose
-// job Update is conditioned on the status and the version read: a
-// transaction returns no values, and the read is what the updated job is
-// built from (and what reports ErrNotFound, ErrForbidden, ErrConflict
-// precisely). A canceled transaction reads again (bounded).
-func (s *Store) TransitionJob(ctx context.Context, g babysitter.Guard, id, owner string, from, to babysitter.JobStatus, now time.Time) (babysitter.Job, error) {
+// For an admin's transition that changes no counter (CLOSED → COMPLETED)
+// it is one UpdateItem (ReturnValues ALL_NEW; condition: status = From),
+// decided on failure by CheckJobTransition on the job it returns.
+// Otherwise it is one strongly consistent read of the job (and the actor:
+// BatchGetItem), CheckJobTransition on it, and one TransactWriteItems whose
+// job Update is conditioned on the status, the version and the parent
+// read — a transaction returns no values, and the read is what the updated
+// job is built from. A canceled transaction reads and decides again
+// (retry).
+func (s *Store) TransitionJob(ctx context.Context, g babysitter.Guard, t babysitter.JobTransition) (babysitter.Job, error) {
 	const op = "TransitionJob"
-	leavesOpen := from == babysitter.JobOpen && to != babysitter.JobOpen
+	if err := guardable(g); err != nil {
+		return babysitter.Job{}, err
+	}
+	// Whether t is a transition at all does not depend on the stored job.
+	if err := babysitter.CheckTransition(t.From, t.To); err != nil {
+		return babysitter.Job{}, err
+	}
+	leavesOpen := t.From == babysitter.JobOpen && t.To != babysitter.JobOpen
 
-	if g.Username == "" && !leavesOpen {
+	transition := func(e *expr) *update {
+		up := (&update{e: e}).Set(attrJobStatus, strValue(string(t.To))).
+			Set(attrGSI2PK, strValue(jobStatusKey(t.To))).
+			Set(attrUpdatedOn, timeValue(t.At))
+		leaveCellIndex(up, t.To)
+		return up
+	}
+
+	var out babysitter.Job
+	if g.Admin() && !leavesOpen {
 		e := newExpr()
-		up := (&update{e: e}).Set(attrJobStatus, strValue(string(to))).
-			Set(attrGSI2PK, strValue(jobStatusKey(to))).
-			Set(attrUpdatedOn, timeValue(now))
-		leaveCellIndex(up, to)
-		cond := and(e.exists(), e.eq(attrJobStatus, strValue(string(from))))
-		if owner != "" {
-			cond = and(cond, e.eq(attrUsername, strValue(owner)))
-		}
-		out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                           aws.String(s.table),
-			Key:                                 jobItemKey(id),
-			UpdateExpression:                    aws.String(up.String()),
-			ConditionExpression:                 aws.String(cond),
-			ExpressionAttributeNames:            e.Names(),
-			ExpressionAttributeValues:           e.Values(),
-			ReturnValues:                        types.ReturnValueAllNew,
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
-		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
-			if ccf.Item == nil {
-				return babysitter.Job{}, jobNotFound(id)
-			}
-			j, err := decodeJob(ccf.Item)
+		up := transition(e)
+		cond := and(e.exists(), e.eq(attrJobStatus, strValue(string(t.From))))
+		decide := func(old map[string]types.AttributeValue, cause error) error {
+			cur, err := decodeOrNil(old, decodeJob)
 			switch {
 			case err != nil:
-				return babysitter.Job{}, s.mapError(op, err)
-			case owner != "" && j.ParentUsername != owner:
-				return babysitter.Job{}, notOwner(owner, id)
-			case j.Status == to && j.UpdatedOn.Equal(now):
-				return j, nil // this very transition, applied by an earlier attempt
-			default:
-				return babysitter.Job{}, jobNotIn(j, from)
+				return s.mapError(op, err)
+			case cur != nil && cur.Status == t.To && cur.UpdatedOn.Equal(t.At):
+				out = *cur
+				return nil // this very transition, applied by an earlier attempt
 			}
+			if err := babysitter.CheckJobTransition(g, cur, t); err != nil {
+				return err
+			}
+			return again(cause)
 		}
-		if err != nil {
-			return babysitter.Job{}, s.mapError(op, err)
-		}
-		j, err := decodeJob(out.Attributes)
-		return j, s.mapError(op, err)
+		err := retry(ctx, op, func() error {
+			item, err := s.updateItem(ctx, op, jobItemKey(t.JobID), up, cond, decide)
+			if err != nil || item == nil {
+				return err // item is nil when decide found this transition made
+			}
+			out, err = decodeJob(item)
+			return s.mapError(op, err)
+		})
+		return out, err
 	}
 
-	for attempt := 1; ; attempt++ {
-		items, actor, err := s.readWith(ctx, g, jobItemKey(id))
+	err := retry(ctx, op, func() error {
+		items, err := s.read(ctx, g, jobItemKey(t.JobID))
 		if err != nil {
-			return babysitter.Job{}, s.mapError(op, err)
+			return s.mapError(op, err)
 		}
-		if err := checkGuard(g, actor); err != nil {
-			return babysitter.Job{}, err
-		}
-		if items[0] == nil {
-			return babysitter.Job{}, jobNotFound(id)
-		}
-		j, err := decodeJob(items[0])
+		cur, err := decodeOrNil(items[0], decodeJob)
 		if err != nil {
-			return babysitter.Job{}, s.mapError(op, err)
+			return s.mapError(op, err)
 		}
-		if owner != "" && j.ParentUsername != owner {
-			return babysitter.Job{}, notOwner(owner, id)
-		}
-		if j.Status != from {
-			return babysitter.Job{}, jobNotIn(j, from)
+		if err := babysitter.CheckJobTransition(g, cur, t); err != nil {
+			return err
 		}
 
+		tx := newTxn(s.table)
 		e := newExpr()
-		up := (&update{e: e}).Set(attrJobStatus, strValue(string(to))).
-			Set(attrGSI2PK, strValue(jobStatusKey(to))).
-			Set(attrUpdatedOn, timeValue(now))
-		leaveCellIndex(up, to)
-		cond := and(e.exists(),
-			e.eq(attrJobStatus, strValue(string(from))),
-			e.eq(attrVersion, number(j.Version)),
-			e.eq(attrUsername, strValue(j.ParentUsername)))
+		up := transition(e)
+		tx.update("job", jobItemKey(t.JobID), up, and(e.exists(),
+			e.eq(attrJobStatus, strValue(string(t.From))),
+			e.eq(attrVersion, number(cur.Version)),
+			e.eq(attrUsername, strValue(cur.ParentUsername))))
 		var uo userOps
 		if leavesOpen {
-			uo.add(j.ParentUsername, attrOpenJobs, -1)
+			uo.add(cur.ParentUsername, attrOpenJobs, -1)
 		}
 		uo.guard(g)
-		tx := append([]types.TransactWriteItem{{Update: &types.Update{
-			TableName:                 aws.String(s.table),
-			Key:                       jobItemKey(id),
-			UpdateExpression:          aws.String(up.String()),
-			ConditionExpression:       aws.String(cond),
-			ExpressionAttributeNames:  e.Names(),
-			ExpressionAttributeValues: e.Values(),
-		}}}, uo.items(s.table)...)
-		err = s.transact(ctx, tx)
-		if err == nil {
-			j.Status, j.UpdatedOn = to, now
-			return j, nil
+		uo.addTo(tx)
+		c, err := s.run(ctx, op, tx, g)
+		switch {
+		case c != nil:
+			return s.undecided(op, c) // read and decide again
+		case err != nil:
+			return err
 		}
-		if cancellation(err) == nil {
-			return babysitter.Job{}, s.mapError(op, err)
-		}
-		if attempt >= maxAttempts {
-			return babysitter.Job{}, gaveUp(op, attempt, err)
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return babysitter.Job{}, err
-		}
-	}
+		out = *cur
+		out.Status, out.UpdatedOn = t.To, t.At
+		return nil
+	})
+	return out, err
 }
 
 // leaveCellIndex removes the byCell index keys in an update that moves a
@@ -364,13 +289,16 @@ func (s *Store) ListJobsByParent(ctx context.Context, g babysitter.Guard, parent
 // first item of the first page, newest first) and returns the user, the
 // items after it and whether more may follow. It reads the user with a
 // GetItem beside the Query on later pages, and the Guard's actor when that
-// is not the user.
+// is not the user (nor an admin), and applies the Guard.
 func (s *Store) listWithUser(ctx context.Context, g babysitter.Guard, l list, username string, p babysitter.PageRequest) (babysitter.User, []map[string]types.AttributeValue, bool, int, error) {
+	if err := guardable(g); err != nil {
+		return babysitter.User{}, nil, false, 0, err
+	}
 	start, err := l.start(p.Cursor)
 	if err != nil {
 		return babysitter.User{}, nil, false, 0, err
 	}
-	n := limit(p)
+	n := p.Size()
 	var extra []map[string]types.AttributeValue
 	userAt, actorAt := -1, -1
 	if start != nil {
@@ -378,12 +306,12 @@ func (s *Store) listWithUser(ctx context.Context, g babysitter.Guard, l list, us
 		extra = append(extra, userItemKey(username))
 	}
 	switch {
-	case g.Username == "":
-	case g.Username == username:
+	case g.Admin():
+	case g.Actor.Username == username:
 		actorAt = userAt // the header item, or the GetItem beside the Query
 	default:
 		actorAt = len(extra)
-		extra = append(extra, userItemKey(g.Username))
+		extra = append(extra, userItemKey(g.Actor.Username))
 	}
 	size := n + 1
 	if start == nil {
@@ -408,15 +336,17 @@ func (s *Store) listWithUser(ctx context.Context, g babysitter.Guard, l list, us
 	} else {
 		userItem = got[userAt]
 	}
-	actor := userItem
-	if actorAt >= 0 && actorAt != userAt {
-		actor = got[actorAt]
-	}
-	if err := checkGuard(g, actor); err != nil {
-		return babysitter.User{}, nil, false, 0, err
+	if !g.Admin() {
+		actor := userItem
+		if actorAt != userAt {
+			actor = got[actorAt]
+		}
+		if err := g.Check(accountOf(actor)); err != nil {
+			return babysitter.User{}, nil, false, 0, err
+		}
 	}
 	if userItem == nil {
-		return babysitter.User{}, nil, false, 0, userNotFound(username)
+		return babysitter.User{}, nil, false, 0, babysitter.UserNotFound(username)
 	}
 	u, err := decodeUser(userItem)
 	if err != nil {

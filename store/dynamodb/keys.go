@@ -43,6 +43,10 @@ const (
 	prefixApplicant   = "APPLICANT#"
 	prefixReview      = "REVIEW#"
 	prefixCell        = "CELL#"
+	// skTombstone is the sort key of a username's tombstone, in the
+	// partition USER#<username>: no Query range of that partition
+	// (reviews: begins_with "REVIEW#") holds it, and it has no index keys.
+	skTombstone = "TOMBSTONE"
 )
 
 // geoKeySep separates a job's precision-9 geohash from its ID in GSI3SK,
@@ -97,6 +101,11 @@ func applicationItemKey(jobID, id string) map[string]types.AttributeValue {
 
 func applicantItemKey(jobID, nanny string) map[string]types.AttributeValue {
 	return tableKey(jobKey(jobID), applicantKey(nanny))
+}
+
+// tombstoneItemKey is the key of a deleted username's tombstone.
+func tombstoneItemKey(username string) map[string]types.AttributeValue {
+	return tableKey(userKey(username), skTombstone)
 }
 
 // reviewItemKey is a review's key, in its reviewee's partition.

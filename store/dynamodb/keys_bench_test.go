@@ -171,15 +171,19 @@ func BenchmarkUnmarshal(b *testing.B) {
 	})
 }
 
-// BenchmarkBookItems builds BookNanny's transaction (4 Updates with their
-// expressions).
+// BenchmarkBookItems builds BookNanny's transaction (3 Updates and a
+// ConditionCheck with their expressions).
 func BenchmarkBookItems(b *testing.B) {
 	j, a := benchJobValue(), benchApplicationValue()
-	g := babysitter.Guard{Username: j.ParentUsername, Allow: []babysitter.AccountStatus{babysitter.StatusVerified}}
-	now := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
+	r := babysitter.BookRequest{
+		Guard:          babysitter.Guard{Actor: babysitter.Actor{Username: j.ParentUsername, Role: babysitter.RoleParent}, Allow: []babysitter.AccountStatus{babysitter.StatusVerified}},
+		ApplicationRef: babysitter.ApplicationRef{JobID: j.ID, ApplicationID: a.ID},
+		Applicant:      []babysitter.AccountStatus{babysitter.StatusVerified},
+		At:             time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC),
+	}
 	b.ReportAllocs()
 	for b.Loop() {
-		benchSink = bookItems("table", g, j, a, now)
+		benchSink = bookTxn("table", r, j, a)
 	}
 }
 

@@ -135,37 +135,28 @@ func pageOf[T any](l list, items []map[string]types.AttributeValue, more bool, n
 	return page, nil
 }
 
-// limit is the page size; the Service normalizes it, this only guards
-// against a direct caller's zero or oversized value.
-func limit(p babysitter.PageRequest) int {
-	switch {
-	case p.Limit <= 0:
-		return babysitter.DefaultLimit
-	case p.Limit > babysitter.MaxLimit:
-		return babysitter.MaxLimit
-	}
-	return p.Limit
-}
-
 // guardedPage reads one page of an index list that is not headed by the
-// actor's own item: the Query, and beside it (one round trip) the Guard's
-// user item when there is a Guard.
+// actor's own item: the Query and, beside it (one round trip), the Guard's
+// user item for a non-admin actor.
 func guardedPage[T any](ctx context.Context, s *Store, op string, g babysitter.Guard, l list, p babysitter.PageRequest, decode func(map[string]types.AttributeValue) (T, error)) (babysitter.Page[T], error) {
+	if err := guardable(g); err != nil {
+		return babysitter.Page[T]{}, err
+	}
 	start, err := l.start(p.Cursor)
 	if err != nil {
 		return babysitter.Page[T]{}, err
 	}
 	var extra []map[string]types.AttributeValue
-	if g.Username != "" {
-		extra = append(extra, userItemKey(g.Username))
+	if k, ok := actorKey(g); ok {
+		extra = append(extra, k)
 	}
-	n := limit(p)
+	n := p.Size()
 	out, got, err := s.queryWith(ctx, l.query(s.table, start, n+1), extra...)
 	if err != nil {
 		return babysitter.Page[T]{}, s.mapError(op, err)
 	}
-	if g.Username != "" {
-		if err := checkGuard(g, got[0]); err != nil {
+	if !g.Admin() {
+		if err := g.Check(accountOf(got[0])); err != nil {
 			return babysitter.Page[T]{}, err
 		}
 	}

@@ -31,7 +31,7 @@ func TestPages(t *testing.T) {
 	var ids []string
 	for range 5 {
 		j := newJob(p.Username)
-		must(t, "CreateJob", s.CreateJob(ctx, babysitter.Guard{}, j))
+		must(t, "CreateJob", s.CreateJob(ctx, active(p), j))
 		ids = append(ids, j.ID)
 	}
 	slices.Reverse(ids) // newest first
@@ -45,7 +45,7 @@ func TestPages(t *testing.T) {
 		cursor := ""
 		for page := 0; ; page++ {
 			calls.Reset()
-			u, jobs, err := s.ListJobsByParent(ctx, active(p.Username), p.Username, babysitter.PageRequest{Limit: c.limit, Cursor: cursor})
+			u, jobs, err := s.ListJobsByParent(ctx, active(p), p.Username, babysitter.PageRequest{Limit: c.limit, Cursor: cursor})
 			must(t, "ListJobsByParent", err)
 			want := map[string]int{"Query": 1}
 			if page > 0 {
@@ -66,10 +66,10 @@ func TestPages(t *testing.T) {
 			}
 			cursor = jobs.NextCursor
 			// The cursor fits this list only.
-			if _, _, err := s.ListJobsByParent(ctx, babysitter.Guard{}, other.Username, babysitter.PageRequest{Cursor: cursor}); !errors.Is(err, babysitter.ErrInvalidInput) {
+			if _, _, err := s.ListJobsByParent(ctx, admin, other.Username, babysitter.PageRequest{Cursor: cursor}); !errors.Is(err, babysitter.ErrInvalidInput) {
 				t.Errorf("a cursor of %s's jobs on %s's: %v, want invalid input", p.Username, other.Username, err)
 			}
-			if _, err := s.ListJobsByStatus(ctx, babysitter.Guard{}, babysitter.JobOpen, babysitter.PageRequest{Cursor: cursor}); !errors.Is(err, babysitter.ErrInvalidInput) {
+			if _, err := s.ListJobsByStatus(ctx, admin, babysitter.JobOpen, babysitter.PageRequest{Cursor: cursor}); !errors.Is(err, babysitter.ErrInvalidInput) {
 				t.Errorf("a cursor of %s's jobs on OPEN jobs: %v, want invalid input", p.Username, err)
 			}
 		}
@@ -95,7 +95,7 @@ func TestHeaderNotInIndex(t *testing.T) {
 	})
 	must(t, "UpdateItem", err)
 	calls.Reset()
-	u, apps, err := s.ListJobsAppliedTo(ctx, active(n.Username), n.Username, babysitter.PageRequest{})
+	u, apps, err := s.ListJobsAppliedTo(ctx, active(n), n.Username, babysitter.PageRequest{})
 	must(t, "ListJobsAppliedTo", err)
 	if u.Username != n.Username || len(apps.Items) != 0 || apps.NextCursor != "" {
 		t.Errorf("got %+v, %+v", u, apps)
@@ -103,7 +103,7 @@ func TestHeaderNotInIndex(t *testing.T) {
 	if want := map[string]int{"Query": 1, "GetItem": 1}; !maps.Equal(calls.Calls(), want) {
 		t.Errorf("calls %s, want %s", calls, ddbtest.Format(want))
 	}
-	if _, _, err := s.ListJobsAppliedTo(ctx, babysitter.Guard{}, "nobody-"+runID, babysitter.PageRequest{}); !errors.Is(err, babysitter.ErrNotFound) {
+	if _, _, err := s.ListJobsAppliedTo(ctx, admin, "nobody-"+runID, babysitter.PageRequest{}); !errors.Is(err, babysitter.ErrNotFound) {
 		t.Errorf("a missing nanny: %v, want not found", err)
 	}
 }

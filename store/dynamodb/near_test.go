@@ -117,7 +117,7 @@ func (env *nearEnv) seed(tb testing.TB, n int, where func() (float64, float64)) 
 	for w := range env.parents {
 		wg.Go(func() {
 			for i := w; i < n; i += len(env.parents) {
-				if err := env.store.CreateJob(tb.Context(), babysitter.Guard{}, jobs[i]); err != nil {
+				if err := env.store.CreateJob(tb.Context(), admin, jobs[i]); err != nil {
 					errs <- err
 					return
 				}

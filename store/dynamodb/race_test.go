@@ -3,6 +3,7 @@ package dynamodb_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -17,8 +18,9 @@ import (
 )
 
 // TestBookingRace has 100 requests book the same job, each with another
-// application: exactly one wins, the others get ErrConflict, and the
-// counters match the one booking. It logs the requests sent and the
+// application: exactly one wins, the others get ErrConflict, the parent's
+// openJobs counter matches the one booking and the other applications
+// stay PENDING. It logs the requests sent and the
 // cancellation reasons DynamoDB gave.
 func TestBookingRace(t *testing.T) {
 	t.Parallel()
@@ -34,13 +36,13 @@ func TestBookingRace(t *testing.T) {
 	p := newUser(babysitter.UserParent)
 	must(t, "CreateUser", s.CreateUser(ctx, p))
 	j := newJob(p.Username)
-	must(t, "CreateJob", s.CreateJob(ctx, babysitter.Guard{}, j))
+	must(t, "CreateJob", s.CreateJob(ctx, admin, j))
 	apps := make([]babysitter.Application, n)
 	for i := range apps {
 		u := newUser(babysitter.UserNanny)
 		must(t, "CreateUser", s.CreateUser(ctx, u))
 		apps[i] = newApplication(j.ID, u.Username)
-		must(t, "ApplyToJob", s.ApplyToJob(ctx, babysitter.Guard{}, apps[i]))
+		must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(u), apps[i]))
 	}
 	calls.Reset()
 
@@ -50,7 +52,7 @@ func TestBookingRace(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			_, _, errs[i] = s.BookNanny(ctx, verified(p.Username), j.ID, apps[i].ID, p.Username, time.Now().UTC())
+			_, _, errs[i] = s.BookNanny(ctx, book(p, j.ID, apps[i].ID, time.Now().UTC()))
 		})
 	}
 	began := time.Now()
@@ -72,22 +74,19 @@ func TestBookingRace(t *testing.T) {
 	if winner < 0 {
 		t.Fatal("no booking succeeded")
 	}
-	got, err := s.GetJob(ctx, babysitter.Guard{}, j.ID)
+	got, err := s.GetJob(ctx, admin, j.ID)
 	must(t, "GetJob", err)
 	if got.Status != babysitter.JobClosed || got.AcceptedApplicationID != apps[winner].ID {
 		t.Errorf("job after the race: %s, accepted %q; want CLOSED, %q", got.Status, got.AcceptedApplicationID, apps[winner].ID)
 	}
-	if open, _ := counters(t, client, table, p.Username); open != 0 {
+	if open := openJobs(t, client, table, p.Username); open != 0 {
 		t.Errorf("parent openJobs = %d, want 0", open)
 	}
-	for i, a := range apps {
-		want := int64(1)
-		if i == winner {
-			want = 0
-		}
-		if _, pending := counters(t, client, table, a.NannyUsername); pending != want {
-			t.Errorf("nanny %d pendingApplications = %d, want %d", i, pending, want)
-		}
+	// The losers' applications are untouched, PENDING until declined.
+	pending, err := s.PendingApplications(ctx, j.ID)
+	must(t, "PendingApplications", err)
+	if len(pending) != n-1 || slices.ContainsFunc(pending, func(a babysitter.Application) bool { return a.ID == apps[winner].ID }) {
+		t.Errorf("%d PENDING applications after the race, want the %d losers'", len(pending), n-1)
 	}
 	t.Logf("%d bookers in %v: calls %s; cancellation reasons %s", n, took, calls, ddbtest.Format(reasons.get()))
 }

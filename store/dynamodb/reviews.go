@@ -3,125 +3,84 @@ package dynamodb
 import (
 	"context"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/babysitter-go/babysitter"
 )
 
 // CreateReview is one TransactWriteItems:
 //
-//	0 Put the review marker JOB#<job> / REVIEW#<direction> (if new: one
-//	  review per job per direction)
-//	1 Put the review USER#<reviewee> / REVIEW#<id> (if its ID is new)
-//	2 ConditionCheck the job: it exists, status = COMPLETED, username =
-//	  the parent and acceptedNanny = the nanny of r's direction (ALL_OLD)
-//	3 Update the reviewee: ADD ratingCount 1, ratingSum r.Rating (must
-//	  exist)
-//	  [4 ConditionCheck the reviewer with the Guard's condition]
+//	"marker"        Put the review marker JOB#<job> / REVIEW#<direction>
+//	                (if new: one review per job per direction)
+//	"review"        Put the review USER#<reviewee> / REVIEW#<id> (if its
+//	                ID is new)
+//	"job"           ConditionCheck the job, what babysitter.CheckReview
+//	                decides: it exists, status = COMPLETED, username and
+//	                acceptedNanny are r's parent and nanny in r's direction,
+//	                and not the same user
+//	user:<reviewee> Update ADD ratingCount 1, ratingSum r.Rating (must
+//	                exist)
+//	user:<reviewer> the Guard's condition (unless an admin)
 //
 // The aggregate changes in the review's own write, so it never drifts: a
 // failed condition anywhere writes nothing. The cancellation reasons say
-// which condition failed; the job's (returned as it is stored) tells
-// ErrNotFound, ErrForbidden and ErrConflict apart without another read.
-// Concurrent reviews of one user contend for the reviewee's item; a
-// transaction canceled only by that contention is retried (bounded,
-// jittered).
+// by name which condition failed; CheckReview on the job as it returned it
+// (ALL_OLD) gives the error without another read. Concurrent reviews of
+// one user contend for the reviewee's item; a transaction canceled only by
+// that contention is tried again (retry).
 func (s *Store) CreateReview(ctx context.Context, g babysitter.Guard, r babysitter.Review) error {
 	const op = "CreateReview"
+	if err := guardable(g); err != nil {
+		return err
+	}
+	if err := r.Direction.Check(); err != nil {
+		return err
+	}
 	parent, nanny := r.Reviewer, r.Reviewee
-	switch r.Direction {
-	case babysitter.ReviewOfNanny:
-	case babysitter.ReviewOfParent:
+	if r.Direction == babysitter.ReviewOfParent {
 		parent, nanny = r.Reviewee, r.Reviewer
-	default:
-		return babysitter.Errorf(babysitter.ErrInvalidInput, "review direction %q", r.Direction)
 	}
 	item, err := reviewItem(r)
 	if err != nil {
 		return err
 	}
+	t := newTxn(s.table)
 	pm, pr, c := newExpr(), newExpr(), newExpr()
-	cond := and(c.exists(),
+	t.put("marker", reviewMarker(r), pm, pm.notExists())
+	t.put("review", item, pr, pr.notExists())
+	t.check("job", jobItemKey(r.JobID), c, and(c.exists(),
 		c.eq(attrJobStatus, strValue(string(babysitter.JobCompleted))),
 		c.eq(attrUsername, strValue(parent)),
-		c.eq(attrAcceptedNanny, strValue(nanny)))
+		c.eq(attrAcceptedNanny, strValue(nanny)),
+		c.n(attrUsername)+" <> "+c.n(attrAcceptedNanny)))
 	var uo userOps
 	uo.add(r.Reviewee, attrRatingCount, 1)
 	uo.add(r.Reviewee, attrRatingSum, int64(r.Rating))
 	uo.guard(g)
-	items := append([]types.TransactWriteItem{
-		{Put: &types.Put{
-			TableName:                aws.String(s.table),
-			Item:                     reviewMarker(r),
-			ConditionExpression:      aws.String(pm.notExists()),
-			ExpressionAttributeNames: pm.Names(),
-		}},
-		{Put: &types.Put{
-			TableName:                aws.String(s.table),
-			Item:                     item,
-			ConditionExpression:      aws.String(pr.notExists()),
-			ExpressionAttributeNames: pr.Names(),
-		}},
-		{ConditionCheck: &types.ConditionCheck{
-			TableName:                           aws.String(s.table),
-			Key:                                 jobItemKey(r.JobID),
-			ConditionExpression:                 aws.String(cond),
-			ExpressionAttributeNames:            c.Names(),
-			ExpressionAttributeValues:           c.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}},
-	}, uo.items(s.table)...)
-	const jobIdx = 2
-	revieweeIdx, actorIdx := 3+uo.index(r.Reviewee), 3+uo.index(g.Username)
+	uo.addTo(t)
+	reviewee := userAction(r.Reviewee)
 
-	for attempt := 1; ; attempt++ {
-		err := s.transactRetry(ctx, items)
-		reasons := cancellation(err)
+	return retry(ctx, op, func() error {
+		c, err := s.run(ctx, op, t, g)
 		switch {
-		case reasons == nil:
-			return s.mapError(op, err)
-		case g.Username != "" && failedAt(reasons, actorIdx):
-			actor, rerr := s.reasonItem(ctx, reasons, actorIdx, userItemKey(g.Username))
-			if rerr != nil {
-				return s.mapError(op, rerr)
-			}
-			if gerr, retry := guardFailed(g, actor); !retry {
-				return gerr
-			} // else the actor passes the guard now (or is the reviewee, and that failed): try again
-		case failedAt(reasons, jobIdx):
-			old, rerr := s.reasonItem(ctx, reasons, jobIdx, jobItemKey(r.JobID))
-			if rerr != nil {
-				return s.mapError(op, rerr)
-			}
-			if old == nil {
-				return jobNotFound(r.JobID)
-			}
-			j, derr := decodeJob(old)
-			switch {
-			case derr != nil:
-				return s.mapError(op, derr)
-			case j.ParentUsername != parent || j.AcceptedNanny != nanny || j.AcceptedNanny == "":
-				return babysitter.Errorf(babysitter.ErrForbidden, "%q and %q are not the parties of job %q", r.Reviewer, r.Reviewee, r.JobID)
-			case j.Status != babysitter.JobCompleted:
-				return jobNotIn(j, babysitter.JobCompleted)
-			} // it passes now as read: try again
-		case failedAt(reasons, 0):
-			return &babysitter.AlreadyExistsError{Field: babysitter.FieldReview, Value: r.JobID + "/" + string(r.Direction)}
-		case failedAt(reasons, 1):
-			return babysitter.Errorf(babysitter.ErrConflict, "review %q already exists", r.ID)
-		case failedAt(reasons, revieweeIdx):
-			return userNotFound(r.Reviewee)
-		default:
-			return s.mapError(op, err)
-		}
-		if attempt >= maxAttempts {
-			return gaveUp(op, attempt, err)
-		}
-		if err := backoff(ctx, attempt); err != nil {
+		case c == nil:
 			return err
+		case c.failed("job"):
+			j, err := decodeOrNil(c.item("job"), decodeJob)
+			if err != nil {
+				return s.mapError(op, err)
+			}
+			if err := babysitter.CheckReview(j, r); err != nil {
+				return err
+			}
+			return again(c) // it passes as it is now
+		case c.failed("marker"):
+			return babysitter.ReviewTaken(r)
+		case c.failed(reviewee) && c.item(reviewee) == nil:
+			return babysitter.UserNotFound(r.Reviewee)
+		case c.failed("review"):
+			return babysitter.DuplicateID("review", r.ID)
 		}
-	}
+		return s.undecided(op, c)
+	})
 }
 
 // userReviews is the list of a user's reviews: the table's partition
@@ -149,7 +108,7 @@ func (s *Store) ListReviews(ctx context.Context, username string, p babysitter.P
 	if err != nil {
 		return babysitter.Page[babysitter.Review]{}, err
 	}
-	n := limit(p)
+	n := p.Size()
 	out, _, err := s.queryWith(ctx, l.query(s.table, start, n+1))
 	if err != nil {
 		return babysitter.Page[babysitter.Review]{}, s.mapError(op, err)

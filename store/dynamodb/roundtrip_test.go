@@ -56,16 +56,16 @@ func TestRoundTrips(t *testing.T) {
 	})
 	next := parent
 	next.FirstName, next.Version, next.UpdatedOn = "Grace", 2, now
-	expect("UpdateUser", one("UpdateItem"), func() error { return s.UpdateUser(ctx, active(parent.Username), parent.Email, next) })
+	expect("UpdateUser", one("UpdateItem"), func() error { return s.UpdateUser(ctx, active(parent), parent.Email, next) })
 	stale := next
 	stale.FirstName = "Stale"
 	expect("UpdateUser with a stale version", one("UpdateItem"), func() error {
-		return wantKind(s.UpdateUser(ctx, active(parent.Username), parent.Email, stale), babysitter.ErrConflict)
+		return wantKind(s.UpdateUser(ctx, active(parent), parent.Email, stale), babysitter.ErrConflict)
 	})
 	moved := next
 	moved.Email, moved.Version = "moved-"+parent.Email, 3
 	expect("UpdateUser changing the email", one("TransactWriteItems"), func() error {
-		return s.UpdateUser(ctx, active(parent.Username), parent.Email, moved)
+		return s.UpdateUser(ctx, active(parent), parent.Email, moved)
 	})
 
 	nannies := make([]babysitter.User, 11)
@@ -75,53 +75,68 @@ func TestRoundTrips(t *testing.T) {
 	}
 
 	j := newJob(parent.Username)
-	expect("CreateJob", one("TransactWriteItems"), func() error { return s.CreateJob(ctx, active(parent.Username), j) })
-	expect("GetJob", one("GetItem"), func() error { _, err := s.GetJob(ctx, babysitter.Guard{}, j.ID); return err })
-	expect("GetJob with a Guard", one("BatchGetItem"), func() error { _, err := s.GetJob(ctx, active(parent.Username), j.ID); return err })
+	expect("CreateJob", one("TransactWriteItems"), func() error { return s.CreateJob(ctx, active(parent), j) })
+	expect("GetJob by an admin", one("GetItem"), func() error { _, err := s.GetJob(ctx, admin, j.ID); return err })
+	expect("GetJob by a parent", one("BatchGetItem"), func() error { _, err := s.GetJob(ctx, active(parent), j.ID); return err })
 	nj := j
 	nj.Description, nj.Version, nj.UpdatedOn = "Three kids.", 2, now
-	expect("UpdateJob with a Guard", one("TransactWriteItems"), func() error {
-		return s.UpdateJob(ctx, active(parent.Username), parent.Username, nj)
+	expect("UpdateJob by the parent", one("TransactWriteItems"), func() error {
+		return s.UpdateJob(ctx, active(parent), nj)
 	})
-	expect("UpdateJob with a Guard and a stale version", one("TransactWriteItems"), func() error {
+	expect("UpdateJob by the parent, with a stale version", one("TransactWriteItems"), func() error {
 		staleJob := nj
 		staleJob.Description = "Stale."
-		return wantKind(s.UpdateJob(ctx, active(parent.Username), parent.Username, staleJob), babysitter.ErrConflict)
+		return wantKind(s.UpdateJob(ctx, active(parent), staleJob), babysitter.ErrConflict)
+	})
+	expect("UpdateJob by a nanny", one("TransactWriteItems"), func() error {
+		other := nj
+		other.Version = 3
+		return wantKind(s.UpdateJob(ctx, active(nannies[0]), other), babysitter.ErrForbidden)
 	})
 	nj.Description, nj.Version = "Four kids.", 3
-	expect("UpdateJob", one("UpdateItem"), func() error { return s.UpdateJob(ctx, babysitter.Guard{}, parent.Username, nj) })
+	expect("UpdateJob by an admin", one("UpdateItem"), func() error { return s.UpdateJob(ctx, admin, nj) })
 
 	apps := make([]babysitter.Application, len(nannies))
 	for i, n := range nannies {
 		apps[i] = newApplication(j.ID, n.Username)
-		expect("ApplyToJob", one("TransactWriteItems"), func() error { return s.ApplyToJob(ctx, verified(n.Username), apps[i]) })
+		expect("ApplyToJob", one("TransactWriteItems"), func() error { return s.ApplyToJob(ctx, verified(n), apps[i]) })
 	}
 	expect("ApplyToJob twice", one("TransactWriteItems"), func() error {
-		return wantKind(s.ApplyToJob(ctx, verified(nannies[0].Username), newApplication(j.ID, nannies[0].Username)), babysitter.ErrAlreadyExists)
+		return wantKind(s.ApplyToJob(ctx, verified(nannies[0]), newApplication(j.ID, nannies[0].Username)), babysitter.ErrAlreadyExists)
+	})
+	expect("ApplyToJob as a parent", one("TransactWriteItems"), func() error {
+		// A parent identity acting as a nanny: its account is a PARENT one.
+		g := verified(parent)
+		g.Actor.Role = babysitter.RoleNanny
+		return wantKind(s.ApplyToJob(ctx, g, newApplication(j.ID, parent.Username)), babysitter.ErrForbidden)
 	})
 
 	expect("ListJobsByParent, first page, by the parent", one("Query"), func() error {
-		_, _, err := s.ListJobsByParent(ctx, active(parent.Username), parent.Username, babysitter.PageRequest{Limit: 10})
+		_, _, err := s.ListJobsByParent(ctx, active(parent), parent.Username, babysitter.PageRequest{Limit: 10})
 		return err
 	})
 	expect("ListJobsAppliedTo, first page, by the nanny", one("Query"), func() error {
-		_, _, err := s.ListJobsAppliedTo(ctx, active(nannies[0].Username), nannies[0].Username, babysitter.PageRequest{Limit: 10})
+		_, _, err := s.ListJobsAppliedTo(ctx, active(nannies[0]), nannies[0].Username, babysitter.PageRequest{Limit: 10})
 		return err
 	})
-	expect("ListApplicationsForJob, first page", one("Query"), func() error {
-		_, _, err := s.ListApplicationsForJob(ctx, babysitter.Guard{}, j.ID, babysitter.PageRequest{Limit: 5})
+	expect("ListApplicationsForJob, first page, by an admin", one("Query"), func() error {
+		_, _, err := s.ListApplicationsForJob(ctx, admin, j.ID, babysitter.PageRequest{Limit: 5})
 		return err
 	})
-	expect("ListApplicationsForJob, first page, guarded", map[string]int{"Query": 1, "GetItem": 1}, func() error {
-		_, _, err := s.ListApplicationsForJob(ctx, active(parent.Username), j.ID, babysitter.PageRequest{Limit: 5})
+	expect("ListApplicationsForJob, first page, by the parent", map[string]int{"Query": 1, "GetItem": 1}, func() error {
+		_, _, err := s.ListApplicationsForJob(ctx, active(parent), j.ID, babysitter.PageRequest{Limit: 5})
 		return err
+	})
+	expect("ListApplicationsForJob by a nanny", map[string]int{"Query": 1, "GetItem": 1}, func() error {
+		_, _, err := s.ListApplicationsForJob(ctx, active(nannies[0]), j.ID, babysitter.PageRequest{Limit: 5})
+		return wantKind(err, babysitter.ErrForbidden)
 	})
 	expect("ListJobsByStatus", one("Query"), func() error {
-		_, err := s.ListJobsByStatus(ctx, babysitter.Guard{}, babysitter.JobOpen, babysitter.PageRequest{Limit: 5})
+		_, err := s.ListJobsByStatus(ctx, admin, babysitter.JobOpen, babysitter.PageRequest{Limit: 5})
 		return err
 	})
 	expect("ListUsers", one("Query"), func() error {
-		_, err := s.ListUsers(ctx, babysitter.Guard{}, babysitter.UserNanny, babysitter.PageRequest{Limit: 5})
+		_, err := s.ListUsers(ctx, admin, babysitter.UserNanny, babysitter.PageRequest{Limit: 5})
 		return err
 	})
 	expect("PendingApplications", one("Query"), func() error {
@@ -133,15 +148,22 @@ func TestRoundTrips(t *testing.T) {
 	})
 
 	expect("WithdrawApplication", map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, func() error {
-		_, err := s.WithdrawApplication(ctx, active(nannies[10].Username), j.ID, apps[10].ID, nannies[10].Username, now)
+		_, err := s.WithdrawApplication(ctx, active(nannies[10]), babysitter.ApplicationRef{JobID: j.ID, ApplicationID: apps[10].ID}, now)
 		return err
 	})
+	deactivated := nannies[9]
+	_, err := s.SetUserStatus(ctx, deactivated.Username, babysitter.StatusDeactivated, now)
+	must(t, "SetUserStatus", err)
+	expect("BookNanny of a deactivated applicant", map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, func() error {
+		_, _, err := s.BookNanny(ctx, book(parent, j.ID, apps[9].ID, now))
+		return wantKind(err, babysitter.ErrConflict)
+	})
 	expect("BookNanny", map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, func() error {
-		_, _, err := s.BookNanny(ctx, verified(parent.Username), j.ID, apps[0].ID, parent.Username, now)
+		_, _, err := s.BookNanny(ctx, book(parent, j.ID, apps[0].ID, now))
 		return err
 	})
 	expect("BookNanny again (idempotent)", one("BatchGetItem"), func() error {
-		_, _, err := s.BookNanny(ctx, verified(parent.Username), j.ID, apps[0].ID, parent.Username, now)
+		_, _, err := s.BookNanny(ctx, book(parent, j.ID, apps[0].ID, now))
 		return err
 	})
 	ids := make([]string, 0, 10)
@@ -155,8 +177,8 @@ func TestRoundTrips(t *testing.T) {
 		}
 		return err
 	})
-	expect("TransitionJob CLOSED → COMPLETED, no Guard", one("UpdateItem"), func() error {
-		_, err := s.TransitionJob(ctx, babysitter.Guard{}, j.ID, parent.Username, babysitter.JobClosed, babysitter.JobCompleted, now)
+	expect("TransitionJob CLOSED → COMPLETED by an admin", one("UpdateItem"), func() error {
+		_, err := s.TransitionJob(ctx, admin, babysitter.JobTransition{JobID: j.ID, From: babysitter.JobClosed, To: babysitter.JobCompleted, At: now})
 		return err
 	})
 	review := func(d babysitter.ReviewDirection, reviewer, reviewee string) babysitter.Review {
@@ -164,14 +186,14 @@ func TestRoundTrips(t *testing.T) {
 			Reviewer: reviewer, Reviewee: reviewee, Rating: 5, Answers: map[string]bool{"punctual": true}, CreatedOn: now}
 	}
 	expect("CreateReview", one("TransactWriteItems"), func() error {
-		return s.CreateReview(ctx, active(parent.Username), review(babysitter.ReviewOfNanny, parent.Username, nannies[0].Username))
+		return s.CreateReview(ctx, active(parent), review(babysitter.ReviewOfNanny, parent.Username, nannies[0].Username))
 	})
 	expect("CreateReview a second time in one direction", one("TransactWriteItems"), func() error {
-		return wantKind(s.CreateReview(ctx, active(parent.Username), review(babysitter.ReviewOfNanny, parent.Username, nannies[0].Username)),
+		return wantKind(s.CreateReview(ctx, active(parent), review(babysitter.ReviewOfNanny, parent.Username, nannies[0].Username)),
 			babysitter.ErrAlreadyExists)
 	})
 	expect("CreateReview by someone else than the booked nanny", map[string]int{"TransactWriteItems": 1}, func() error {
-		return wantKind(s.CreateReview(ctx, active(nannies[1].Username), review(babysitter.ReviewOfParent, nannies[1].Username, parent.Username)),
+		return wantKind(s.CreateReview(ctx, active(nannies[1]), review(babysitter.ReviewOfParent, nannies[1].Username, parent.Username)),
 			babysitter.ErrForbidden)
 	})
 	expect("ListReviews", one("Query"), func() error {
@@ -183,7 +205,7 @@ func TestRoundTrips(t *testing.T) {
 	})
 
 	j2 := newJob(parent.Username)
-	must(t, "CreateJob", s.CreateJob(ctx, active(parent.Username), j2))
+	must(t, "CreateJob", s.CreateJob(ctx, active(parent), j2))
 	// Four ranges: the precision-5 cell of j2 and three others, each a range
 	// of its own precision-4 cell.
 	var ranges []babysitter.GeoRange
@@ -192,19 +214,31 @@ func TestRoundTrips(t *testing.T) {
 		ranges = append(ranges, babysitter.GeoRange{Cell: h[:babysitter.GeoCellPrecision], From: h, To: h + "zzzz"})
 	}
 	expect("ListOpenJobsInRanges, 1 range", one("Query"), func() error {
-		_, err := s.ListOpenJobsInRanges(ctx, babysitter.Guard{}, ranges[:1])
+		_, err := s.ListOpenJobsInRanges(ctx, admin, ranges[:1])
 		return err
 	})
 	expect("ListOpenJobsInRanges, 4 ranges, guarded", map[string]int{"Query": 4, "GetItem": 1}, func() error {
-		_, err := s.ListOpenJobsInRanges(ctx, active(nannies[0].Username), ranges)
+		_, err := s.ListOpenJobsInRanges(ctx, active(nannies[0]), ranges)
 		return err
 	})
 	expect("TransitionJob OPEN → CANCELLED", map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, func() error {
-		_, err := s.TransitionJob(ctx, active(parent.Username), j2.ID, parent.Username, babysitter.JobOpen, babysitter.JobCancelled, now)
+		_, err := s.TransitionJob(ctx, active(parent), babysitter.JobTransition{JobID: j2.ID, From: babysitter.JobOpen, To: babysitter.JobCancelled, At: now})
 		return err
 	})
-	expect("DeleteUser", map[string]int{"GetItem": 1, "TransactWriteItems": 1}, func() error {
-		return s.DeleteUser(ctx, active(parent.Username), parent.Username)
+	expect("DeleteUser by the user", map[string]int{"GetItem": 1, "TransactWriteItems": 1}, func() error {
+		return s.DeleteUser(ctx, active(parent), parent.Username, time.Now())
+	})
+	expect("DeleteUser by an admin", map[string]int{"GetItem": 1, "TransactWriteItems": 1}, func() error {
+		return s.DeleteUser(ctx, admin, nannies[1].Username, time.Now())
+	})
+	expect("CreateUser of a deleted username", one("TransactWriteItems"), func() error {
+		reborn := newUser(babysitter.UserParent)
+		reborn.Username = parent.Username
+		var ae *babysitter.AlreadyExistsError
+		if err := s.CreateUser(ctx, reborn); !errors.As(err, &ae) || ae.Field != babysitter.FieldUsername {
+			return errors.New("want AlreadyExists on username, got " + errString(err))
+		}
+		return nil
 	})
 }
 

@@ -2,14 +2,12 @@ package dynamodb
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"math/rand/v2"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/babysitter-go/babysitter"
@@ -25,30 +23,12 @@ type Store struct {
 var _ babysitter.Store = (*Store)(nil)
 
 // New returns a Store on an existing table (see CreateTable). The client's
-// own retryer handles throttling and 5xx responses; Store adds only the
-// bounded retries of transactions canceled by concurrent transactions.
+// own retryer handles throttling and 5xx responses; Store adds only its
+// own bounded retries (retry): of a transaction canceled by a concurrent
+// one or by a change since its read, and of a BatchGetItem's unprocessed
+// keys.
 func New(client *dynamodb.Client, table string) *Store {
 	return &Store{client: client, table: table}
-}
-
-// maxAttempts bounds the Store's own retries of a transaction canceled by a
-// concurrent transaction (TransactionConflict) or, for read-then-write
-// operations, by a change between the read and the write.
-const maxAttempts = 8
-
-// backoff sleeps before attempt+1 (attempt counts from 1): full jitter over
-// an exponential window from 5 ms, capped at 200 ms. Contending
-// transactions spread out instead of colliding again in lockstep.
-func backoff(ctx context.Context, attempt int) error {
-	window := min(5*time.Millisecond<<min(attempt, 10), 200*time.Millisecond)
-	t := time.NewTimer(rand.N(window) + time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // getItem reads one item, strongly consistent; nil when it does not exist.
@@ -64,122 +44,161 @@ func (s *Store) getItem(ctx context.Context, key map[string]types.AttributeValue
 	return out.Item, nil
 }
 
+// keyOf is an item's (or a key's) primary key as a map key.
+func keyOf(item map[string]types.AttributeValue) [2]string {
+	return [2]string{str(item, attrPK), str(item, attrSK)}
+}
+
 // batchGet reads items, strongly consistent, in one BatchGetItem per 100
-// keys; the result is in the order of keys, nil where an item does not
-// exist. Unprocessed keys are read again with backoff.
+// distinct keys; the result is in the order of keys (a repeated key gets
+// the same item), nil where an item does not exist. Unprocessed keys are
+// read again with backoff (retry).
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
 	found := make(map[[2]string]map[string]types.AttributeValue, len(keys))
-	for start := 0; start < len(keys); start += 100 {
-		pending := keys[start:min(start+100, len(keys))]
-		for attempt := 1; len(pending) > 0; attempt++ {
+	seen := make(map[[2]string]bool, len(keys))
+	var distinct []map[string]types.AttributeValue
+	for _, k := range keys {
+		if !seen[keyOf(k)] {
+			seen[keyOf(k)] = true
+			distinct = append(distinct, k) // DynamoDB rejects a BatchGetItem with a key twice
+		}
+	}
+	for start := 0; start < len(distinct); start += 100 {
+		pending := distinct[start:min(start+100, len(distinct))]
+		err := retry(ctx, "BatchGetItem", func() error {
 			out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
 				RequestItems: map[string]types.KeysAndAttributes{
 					s.table: {Keys: pending, ConsistentRead: aws.Bool(true)},
 				},
 			})
 			if err != nil {
-				return nil, err
+				return err
 			}
 			for _, item := range out.Responses[s.table] {
-				found[[2]string{str(item, attrPK), str(item, attrSK)}] = item
+				found[keyOf(item)] = item
 			}
 			pending = out.UnprocessedKeys[s.table].Keys
 			if len(pending) > 0 {
-				if attempt >= maxAttempts {
-					return nil, fmt.Errorf("BatchGetItem: %d keys still unprocessed after %d attempts", len(pending), attempt)
-				}
-				if err := backoff(ctx, attempt); err != nil {
-					return nil, err
-				}
+				return again(fmt.Errorf("BatchGetItem: %d keys unprocessed", len(pending)))
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	items := make([]map[string]types.AttributeValue, len(keys))
 	for i, k := range keys {
-		items[i] = found[[2]string{str(k, attrPK), str(k, attrSK)}]
+		items[i] = found[keyOf(k)]
 	}
 	return items, nil
 }
 
-// readWith reads key and, when the Guard names an actor, the actor's user
-// item in the same request (BatchGetItem; GetItem otherwise). actor is nil
-// when there is no guard or the account does not exist.
-func (s *Store) readWith(ctx context.Context, g babysitter.Guard, keys ...map[string]types.AttributeValue) (items []map[string]types.AttributeValue, actor map[string]types.AttributeValue, err error) {
-	if g.Username != "" {
-		keys = append(keys, userItemKey(g.Username))
+// updateItem is one UpdateItem of the item at key: up (whose expr holds
+// cond's names and values too) if cond holds, returning the item as
+// updated (ALL_NEW). When cond fails, decide gets the item as it was
+// (ALL_OLD; nil when there is none) and the failure, and updateItem returns
+// decide's error; other errors are mapped for op.
+func (s *Store) updateItem(ctx context.Context, op string, key map[string]types.AttributeValue, up *update, cond string,
+	decide func(old map[string]types.AttributeValue, cause error) error) (map[string]types.AttributeValue, error) {
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 key,
+		UpdateExpression:                    aws.String(up.String()),
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            up.e.Names(),
+		ExpressionAttributeValues:           up.e.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &ccf):
+		return nil, decide(ccf.Item, err)
+	case err != nil:
+		return nil, s.mapError(op, err)
 	}
-	if len(keys) == 1 {
-		item, err := s.getItem(ctx, keys[0])
-		return []map[string]types.AttributeValue{item}, nil, err
-	}
-	items, err = s.batchGet(ctx, keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	if g.Username != "" {
-		actor, items = items[len(items)-1], items[:len(items)-1]
-	}
-	return items, actor, nil
+	return out.Attributes, nil
 }
 
-// checkGuard applies g to the actor's user item as read (nil: no account).
-func checkGuard(g babysitter.Guard, actor map[string]types.AttributeValue) error {
-	if g.Username == "" {
+// guardable fails, before any request, a Guard that no account can pass:
+// a non-admin actor without a username or without a role that acts
+// through an account (g.Check says why).
+func guardable(g babysitter.Guard) error {
+	if g.Admin() || (g.Actor.Username != "" && g.AccountType() != "") {
 		return nil
 	}
-	if actor == nil {
-		return g.Check(nil)
+	return g.Check(nil)
+}
+
+// actorKey is the key of the user item the Guard checks; ok is false for
+// an admin, who has none.
+func actorKey(g babysitter.Guard) (key map[string]types.AttributeValue, ok bool) {
+	if g.Admin() {
+		return nil, false
 	}
-	u := babysitter.User{Username: g.Username, Status: babysitter.AccountStatus(str(actor, attrUserStatus))}
-	return g.Check(&u)
+	return userItemKey(g.Actor.Username), true
 }
 
-// guardFailed is the error of a guard condition that failed in a write,
-// from the actor's item as the failure returned it; retry is true when the
-// item passes the guard now (it changed in between).
-func guardFailed(g babysitter.Guard, actor map[string]types.AttributeValue) (err error, retry bool) {
-	if err := checkGuard(g, actor); err != nil {
-		return err, false
+// accountOf is the account a user item holds, as the Guard and
+// CheckApplicant look at it (username, type, status); nil for no item. It
+// decodes only those three attributes, so it reads any version of a user
+// item.
+func accountOf(item map[string]types.AttributeValue) *babysitter.User {
+	if item == nil {
+		return nil
 	}
-	return nil, true
+	return &babysitter.User{
+		Username: str(item, attrUsername),
+		Type:     babysitter.UserType(str(item, attrUserType)),
+		Status:   babysitter.AccountStatus(str(item, attrUserStatus)),
+	}
 }
 
-// transact runs one TransactWriteItems with a fresh ClientRequestToken.
-// The SDK would fill one in too (its idempotency-token middleware runs
-// before the retry loop, so its own retries of this call reuse it and a
-// retry of a transaction that did commit is answered with success instead of
-// being applied twice); setting it here makes that explicit. A new call —
-// after a cancellation, with new input — gets a new token.
-func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
-	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems:      items,
-		ClientRequestToken: aws.String(uuid.NewString()),
-	})
-	return err
-}
-
-// transactRetry is transact, retried with backoff while the transaction is
-// canceled only by concurrent transactions, at most maxAttempts times.
-func (s *Store) transactRetry(ctx context.Context, items []types.TransactWriteItem) error {
-	for attempt := 1; ; attempt++ {
-		err := s.transact(ctx, items)
-		if err == nil || !retryable(err) || attempt >= maxAttempts {
-			return err
+// read reads keys, strongly consistent, and, for a Guard on a non-admin
+// actor, the actor's user item in the same request — one GetItem when
+// that is one item (the actor reading their own item), else one
+// BatchGetItem — and applies the Guard to it. items has one entry per key,
+// nil where the item does not exist.
+func (s *Store) read(ctx context.Context, g babysitter.Guard, keys ...map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	if err := guardable(g); err != nil {
+		return nil, err
+	}
+	all := keys
+	if k, ok := actorKey(g); ok {
+		all = append(keys[:len(keys):len(keys)], k)
+	}
+	var items []map[string]types.AttributeValue
+	if distinct(all) == 1 {
+		item, err := s.getItem(ctx, all[0])
+		if err != nil {
+			return nil, err
 		}
-		if err := backoff(ctx, attempt); err != nil {
-			return err
+		items = make([]map[string]types.AttributeValue, len(all))
+		for i := range items {
+			items[i] = item
+		}
+	} else {
+		var err error
+		if items, err = s.batchGet(ctx, all); err != nil {
+			return nil, err
 		}
 	}
+	if !g.Admin() {
+		if err := g.Check(accountOf(items[len(items)-1])); err != nil {
+			return nil, err
+		}
+	}
+	return items[:len(keys)], nil
 }
 
-// reasonItem is the item a canceled transaction returned for its i-th
-// action (ReturnValuesOnConditionCheckFailure ALL_OLD), or, when it
-// returned none, the item as read now (nil when it does not exist).
-func (s *Store) reasonItem(ctx context.Context, reasons []types.CancellationReason, i int, key map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
-	if i < len(reasons) && len(reasons[i].Item) > 0 {
-		return reasons[i].Item, nil
+// distinct counts the distinct keys.
+func distinct(keys []map[string]types.AttributeValue) int {
+	seen := make(map[[2]string]bool, len(keys))
+	for _, k := range keys {
+		seen[keyOf(k)] = true
 	}
-	return s.getItem(ctx, key)
+	return len(seen)
 }
 
 // queryWith runs a Query and, concurrently, strongly consistent GetItems of

@@ -1,16 +1,14 @@
 package dynamodb
 
 import (
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/babysitter-go/babysitter"
 )
 
 // userOps collects what one transaction does to user items — counter
-// changes and the Guard's condition — as ONE action per user: DynamoDB
-// rejects a transaction with two actions on the same item, so the guard on
-// a parent whose counter changes goes into that Update, not a separate
+// changes, the Guard's condition, an applicant's account condition — as
+// ONE action per user, named userAction(username): DynamoDB rejects a
+// transaction with two actions on the same item, so the Guard on a parent
+// whose counter changes goes into that Update, not a separate
 // ConditionCheck.
 type userOps struct {
 	order []string
@@ -22,10 +20,20 @@ type delta struct {
 	n    int64
 }
 
-type userOp struct {
-	deltas []delta
-	guard  *babysitter.Guard
+// account is a condition on an account: its type, and its status one of
+// allow.
+type account struct {
+	typ   babysitter.UserType
+	allow []babysitter.AccountStatus
 }
+
+type userOp struct {
+	deltas   []delta
+	accounts []account
+}
+
+// userAction is the name of a user's action in a transaction.
+func userAction(username string) string { return "user:" + username }
 
 func (u *userOps) op(username string) *userOp {
 	if u.ops == nil {
@@ -40,6 +48,9 @@ func (u *userOps) op(username string) *userOp {
 	return o
 }
 
+// exists requires the user's item to exist.
+func (u *userOps) exists(username string) { u.op(username) }
+
 // add changes a counter on the user's item; the item must exist.
 func (u *userOps) add(username, attr string, n int64) {
 	o := u.op(username)
@@ -52,60 +63,42 @@ func (u *userOps) add(username, attr string, n int64) {
 	o.deltas = append(o.deltas, delta{attr, n})
 }
 
-// guard puts g's condition on its actor's item (nothing for the zero Guard).
+// guard puts g's condition on its actor's item: exists, of the type the
+// actor's role acts through, in one of the allowed statuses. An admin has
+// no account to check: nothing.
 func (u *userOps) guard(g babysitter.Guard) {
-	if g.Username != "" {
-		u.op(g.Username).guard = &g
+	if !g.Admin() {
+		u.require(g.Actor.Username, g.AccountType(), guardStatuses(g))
 	}
 }
 
-// index is the position among the actions of items() of the user's action.
-func (u *userOps) index(username string) int {
-	for i, n := range u.order {
-		if n == username {
-			return i
-		}
-	}
-	return -1
+// require makes the user's account a t account in one of the allowed
+// statuses.
+func (u *userOps) require(username string, t babysitter.UserType, allow []babysitter.AccountStatus) {
+	o := u.op(username)
+	o.accounts = append(o.accounts, account{t, allow})
 }
 
-// items returns the actions: an Update (ADD counters, condition: the item
-// exists, and the guard) for each user whose counters change, a
-// ConditionCheck for a guarded actor whose counters do not. Failed
-// conditions return the item (ALL_OLD).
-func (u *userOps) items(table string) []types.TransactWriteItem {
-	items := make([]types.TransactWriteItem, 0, len(u.order))
+// addTo adds the actions to t: an Update (ADD the counters; condition: the
+// item exists, and the account conditions) for each user whose counters
+// change, a ConditionCheck for the others.
+func (u *userOps) addTo(t *txn) {
 	for _, name := range u.order {
 		o := u.ops[name]
 		e := newExpr()
-		cond := e.exists()
-		if o.guard != nil {
-			cond = e.guard(*o.guard)
+		conds := []string{e.exists()}
+		for _, a := range o.accounts {
+			conds = append(conds, e.account(a.typ, a.allow))
 		}
+		cond := and(conds...)
 		if len(o.deltas) == 0 {
-			items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-				TableName:                           aws.String(table),
-				Key:                                 userItemKey(name),
-				ConditionExpression:                 aws.String(cond),
-				ExpressionAttributeNames:            e.Names(),
-				ExpressionAttributeValues:           e.Values(),
-				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-			}})
+			t.check(userAction(name), userItemKey(name), e, cond)
 			continue
 		}
 		up := &update{e: e}
 		for _, d := range o.deltas {
 			up.Add(d.attr, d.n)
 		}
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName:                           aws.String(table),
-			Key:                                 userItemKey(name),
-			UpdateExpression:                    aws.String(up.String()),
-			ConditionExpression:                 aws.String(cond),
-			ExpressionAttributeNames:            e.Names(),
-			ExpressionAttributeValues:           e.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}})
+		t.update(userAction(name), userItemKey(name), up, cond)
 	}
-	return items
 }

@@ -2,50 +2,42 @@ package dynamodb
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/babysitter-go/babysitter"
 )
 
-// CreateUser puts the user and its email reservation in one
-// TransactWriteItems, each conditioned on not existing; the index of the
-// failed condition says which value is taken.
+// CreateUser is one TransactWriteItems: Put the user and Put its email
+// reservation, each if absent, and a ConditionCheck that the username has
+// no tombstone (a deleted username is never registered again). The name of
+// the failed condition says which value is taken.
 func (s *Store) CreateUser(ctx context.Context, u babysitter.User) error {
 	const op = "CreateUser"
 	item, err := userItem(u)
 	if err != nil {
 		return err
 	}
-	e0, e1 := newExpr(), newExpr()
-	err = s.transactRetry(ctx, []types.TransactWriteItem{
-		{Put: &types.Put{
-			TableName:                aws.String(s.table),
-			Item:                     item,
-			ConditionExpression:      aws.String(e0.notExists()),
-			ExpressionAttributeNames: e0.Names(),
-		}},
-		{Put: &types.Put{
-			TableName:                aws.String(s.table),
-			Item:                     emailItem(u.Email, u.Username),
-			ConditionExpression:      aws.String(e1.notExists()),
-			ExpressionAttributeNames: e1.Names(),
-		}},
+	t := newTxn(s.table)
+	eu, ee, et := newExpr(), newExpr(), newExpr()
+	t.put("user", item, eu, eu.notExists())
+	t.put("email", emailItem(u.Email, u.Username), ee, ee.notExists())
+	t.check("tombstone", tombstoneItemKey(u.Username), et, et.notExists())
+	return retry(ctx, op, func() error {
+		c, err := s.run(ctx, op, t)
+		switch {
+		case c == nil:
+			return err
+		case c.failed("user"), c.failed("tombstone"):
+			return babysitter.UsernameTaken(u.Username)
+		case c.failed("email"):
+			return babysitter.EmailTaken(u.Email)
+		}
+		return s.undecided(op, c)
 	})
-	reasons := cancellation(err)
-	switch {
-	case failedAt(reasons, 0):
-		return &babysitter.AlreadyExistsError{Field: babysitter.FieldUsername, Value: u.Username}
-	case failedAt(reasons, 1):
-		return &babysitter.AlreadyExistsError{Field: babysitter.FieldEmail, Value: u.Email}
-	}
-	return s.mapError(op, err)
 }
 
 // emailItem is the reservation of a (normalized) email by a user.
@@ -63,7 +55,7 @@ func (s *Store) GetUser(ctx context.Context, username string) (babysitter.User, 
 		return babysitter.User{}, s.mapError(op, err)
 	}
 	if item == nil {
-		return babysitter.User{}, userNotFound(username)
+		return babysitter.User{}, babysitter.UserNotFound(username)
 	}
 	u, err := decodeUser(item)
 	return u, s.mapError(op, err)
@@ -71,149 +63,98 @@ func (s *Store) GetUser(ctx context.Context, username string) (babysitter.User, 
 
 // UpdateUser is one UpdateItem that sets the profile attributes, email,
 // updatedOn and version (and removes the profile attributes next leaves
-// empty), conditioned on the version, and on the Guard when the actor is
-// the user. When the email changes — or the Guard's actor is someone
-// else — it is one TransactWriteItems instead: the same Update, the old
-// reservation deleted (if it is still the user's), the new one put (if
-// free), the actor's ConditionCheck.
+// empty) under the conditions of babysitter.CheckUserUpdate — the user
+// exists, version = next's previous, email = prevEmail — and, when the
+// actor is the user, the Guard's. When the email changes — or the Guard
+// is on someone else than the user and not an admin — it is one
+// TransactWriteItems instead: the same Update, the old reservation
+// deleted (if it is the user's), the new one put (if free), the actor's
+// ConditionCheck.
 //
-// A failed condition returns the stored item (ALL_OLD), which tells
-// ErrNotFound, the Guard and ErrConflict apart without another read. When
-// it shows next already applied (the SDK retried an UpdateItem whose first
-// attempt did commit), the update succeeded.
+// A failed condition returns the stored item (ALL_OLD): g.Check and
+// CheckUserUpdate on it give the error without another read. When it
+// shows next already applied (the SDK retried an UpdateItem whose first
+// attempt did commit), the update succeeded; when it passes both checks
+// now, the update is tried again (retry).
 func (s *Store) UpdateUser(ctx context.Context, g babysitter.Guard, prevEmail string, next babysitter.User) error {
 	const op = "UpdateUser"
+	if err := guardable(g); err != nil {
+		return err
+	}
 	profile, err := marshal(next.Profile)
 	if err != nil {
 		return err
 	}
 	moveEmail := next.Email != prevEmail
-	self := g.Username == next.Username
+	self := !g.Admin() && g.Actor.Username == next.Username
 
 	e := newExpr()
 	up := (&update{e: e}).setFields(profileAttrs, profile).
 		Set(attrEmail, strValue(next.Email)).
 		Set(attrUpdatedOn, timeValue(next.UpdatedOn)).
 		Set(attrVersion, number(next.Version))
-	cond := and(e.exists(), e.eq(attrVersion, number(next.Version-1)))
-	if moveEmail {
-		cond = and(cond, e.eq(attrEmail, strValue(prevEmail)))
-	}
-	if self && g.Username != "" {
+	cond := and(e.exists(), e.eq(attrVersion, number(next.Version-1)), e.eq(attrEmail, strValue(prevEmail)))
+	if self {
 		cond = and(cond, e.guard(g))
 	}
 
-	// old is the stored user when the condition failed (nil: none).
-	classify := func(old map[string]types.AttributeValue) error {
+	// decide is the outcome of a failed condition on the user's item, as
+	// the failure returned it (nil: no user).
+	decide := func(old map[string]types.AttributeValue, cause error) error {
 		if self {
-			if err := checkGuard(g, old); err != nil {
+			if err := g.Check(accountOf(old)); err != nil {
 				return err
 			}
 		}
-		if old == nil {
-			return userNotFound(next.Username)
-		}
-		stored, err := decodeUser(old)
+		cur, err := decodeOrNil(old, decodeUser)
 		if err != nil {
 			return s.mapError(op, err)
 		}
-		switch {
-		case stored.Version == next.Version && stored.UpdatedOn.Equal(next.UpdatedOn) && stored.Email == next.Email &&
-			sameAttrs(profileAttrs, old, profile):
+		if cur != nil && cur.Version == next.Version && cur.UpdatedOn.Equal(next.UpdatedOn) && cur.Email == next.Email &&
+			sameAttrs(profileAttrs, old, profile) {
 			return nil // this very update, applied by an earlier attempt (the SDK retried it)
-		case stored.Version != next.Version-1:
-			return babysitter.Errorf(babysitter.ErrConflict, "user %q changed concurrently (version %d, update expects %d)", next.Username, stored.Version, next.Version-1)
-		default:
-			return babysitter.Errorf(babysitter.ErrConflict, "user %q: email changed concurrently", next.Username)
 		}
-	}
-
-	if !moveEmail && (self || g.Username == "") {
-		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                           aws.String(s.table),
-			Key:                                 userItemKey(next.Username),
-			UpdateExpression:                    aws.String(up.String()),
-			ConditionExpression:                 aws.String(cond),
-			ExpressionAttributeNames:            e.Names(),
-			ExpressionAttributeValues:           e.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
-		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
-			return classify(ccf.Item)
-		}
-		return s.mapError(op, err)
-	}
-
-	items := []types.TransactWriteItem{{Update: &types.Update{
-		TableName:                           aws.String(s.table),
-		Key:                                 userItemKey(next.Username),
-		UpdateExpression:                    aws.String(up.String()),
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            e.Names(),
-		ExpressionAttributeValues:           e.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}}}
-	oldIdx, newIdx := -1, -1
-	if moveEmail {
-		d, p := newExpr(), newExpr()
-		oldIdx = len(items)
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
-			TableName:                 aws.String(s.table),
-			Key:                       emailItemKey(prevEmail),
-			ConditionExpression:       aws.String(d.eq(attrUsername, strValue(next.Username))),
-			ExpressionAttributeNames:  d.Names(),
-			ExpressionAttributeValues: d.Values(),
-		}})
-		newIdx = len(items)
-		items = append(items, types.TransactWriteItem{Put: &types.Put{
-			TableName:                aws.String(s.table),
-			Item:                     emailItem(next.Email, next.Username),
-			ConditionExpression:      aws.String(p.notExists()),
-			ExpressionAttributeNames: p.Names(),
-		}})
-	}
-	actorIdx := -1
-	if !self && g.Username != "" {
-		var uo userOps
-		uo.guard(g)
-		actorIdx = len(items)
-		items = append(items, uo.items(s.table)...)
-	}
-	for attempt := 1; ; attempt++ {
-		err := s.transactRetry(ctx, items)
-		reasons := cancellation(err)
-		if reasons == nil {
-			return s.mapError(op, err)
-		}
-		if failedAt(reasons, actorIdx) {
-			actor, rerr := s.reasonItem(ctx, reasons, actorIdx, userItemKey(g.Username))
-			if rerr != nil {
-				return s.mapError(op, rerr)
-			}
-			if gerr, retry := guardFailed(g, actor); !retry {
-				return gerr
-			}
-		} else if failedAt(reasons, 0) {
-			old, rerr := s.reasonItem(ctx, reasons, 0, userItemKey(next.Username))
-			if rerr != nil {
-				return s.mapError(op, rerr)
-			}
-			return classify(old)
-		} else if failedAt(reasons, newIdx) {
-			return &babysitter.AlreadyExistsError{Field: babysitter.FieldEmail, Value: next.Email}
-		} else if failedAt(reasons, oldIdx) {
-			return babysitter.Errorf(babysitter.ErrConflict, "user %q does not hold the email reservation %q", next.Username, prevEmail)
-		} else {
-			return s.mapError(op, err)
-		}
-		if attempt >= maxAttempts {
-			return gaveUp(op, attempt, err)
-		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := babysitter.CheckUserUpdate(cur, prevEmail, next); err != nil {
 			return err
 		}
+		return again(cause)
 	}
+
+	if !moveEmail && (self || g.Admin()) {
+		return retry(ctx, op, func() error {
+			_, err := s.updateItem(ctx, op, userItemKey(next.Username), up, cond, decide)
+			return err
+		})
+	}
+
+	t := newTxn(s.table)
+	t.update("user", userItemKey(next.Username), up, cond)
+	if moveEmail {
+		d, p := newExpr(), newExpr()
+		t.delete("oldEmail", emailItemKey(prevEmail), d, d.notExists()+" OR "+d.eq(attrUsername, strValue(next.Username)))
+		t.put("newEmail", emailItem(next.Email, next.Username), p, p.notExists())
+	}
+	if !self {
+		var uo userOps
+		uo.guard(g)
+		uo.addTo(t)
+	}
+	return retry(ctx, op, func() error {
+		c, err := s.run(ctx, op, t, g)
+		switch {
+		case c == nil:
+			return err
+		case c.failed("user"):
+			return decide(c.item("user"), c)
+		case moveEmail && c.failed("newEmail"):
+			return babysitter.EmailTaken(next.Email)
+		case moveEmail && c.failed("oldEmail"):
+			// The old reservation is another user's: an inconsistent
+			// table, not a rule.
+			return s.mapError(op, c)
+		}
+		return s.undecided(op, c)
+	})
 }
 
 // SetUserStatus is one UpdateItem (condition: the user exists) returning
@@ -223,100 +164,66 @@ func (s *Store) SetUserStatus(ctx context.Context, username string, status babys
 	const op = "SetUserStatus"
 	e := newExpr()
 	up := (&update{e: e}).Set(attrUserStatus, strValue(string(status))).Set(attrUpdatedOn, timeValue(now))
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       userItemKey(username),
-		UpdateExpression:          aws.String(up.String()),
-		ConditionExpression:       aws.String(e.exists()),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-		ReturnValues:              types.ReturnValueAllNew,
+	item, err := s.updateItem(ctx, op, userItemKey(username), up, e.exists(), func(map[string]types.AttributeValue, error) error {
+		return babysitter.UserNotFound(username)
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return babysitter.User{}, userNotFound(username)
-	}
 	if err != nil {
-		return babysitter.User{}, s.mapError(op, err)
+		return babysitter.User{}, err
 	}
-	u, err := decodeUser(out.Attributes)
+	u, err := decodeUser(item)
 	return u, s.mapError(op, err)
 }
 
-// DeleteUser reads the user (for its email and to report the Guard, a
-// missing user and the counters precisely), then deletes the user and the
-// reservation in one TransactWriteItems whose conditions re-check all of
-// it: the email, both counters at zero, the Guard. A concurrent CreateJob
-// or ApplyToJob changes a counter in its own transaction, so one of the two
-// fails. A canceled delete reads again (bounded).
-func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username string) error {
+// DeleteUser reads the user (with the Guard's actor), decides with g.Check
+// and babysitter.CheckUserDelete on what it read, then in one
+// TransactWriteItems deletes the user and the reservation and puts the
+// username's tombstone, under conditions that say the same again: the
+// user exists with the email read and openJobs at zero (the Guard's too
+// when the actor is the user; else the actor's ConditionCheck). A
+// concurrent CreateJob changes openJobs in its own transaction, so one of
+// the two fails. A canceled delete reads and decides again (retry).
+func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) error {
 	const op = "DeleteUser"
-	self := g.Username == username
-	for attempt := 1; ; attempt++ {
-		read := g
-		if self {
-			read = babysitter.Guard{} // the user's own item is the actor's
-		}
-		items, actor, err := s.readWith(ctx, read, userItemKey(username))
+	self := !g.Admin() && g.Actor.Username == username
+	return retry(ctx, op, func() error {
+		items, err := s.read(ctx, g, userItemKey(username))
 		if err != nil {
 			return s.mapError(op, err)
 		}
-		item := items[0]
-		if self {
-			actor = item
-		}
-		if err := checkGuard(g, actor); err != nil {
-			return err
-		}
-		if item == nil {
-			return userNotFound(username)
-		}
-		if num(item, attrOpenJobs) > 0 {
-			return babysitter.Errorf(babysitter.ErrConflict, "user %q has OPEN jobs", username)
-		}
-		if num(item, attrPendingApps) > 0 {
-			return babysitter.Errorf(babysitter.ErrConflict, "user %q has PENDING applications", username)
-		}
-		email := str(item, attrEmail)
-
-		e := newExpr()
-		cond := and(e.exists(), e.eq(attrEmail, strValue(email)), zeroOrMissing(e, attrOpenJobs), zeroOrMissing(e, attrPendingApps))
-		if self && g.Username != "" {
-			cond = and(cond, e.guard(g))
-		}
-		d := newExpr()
-		tx := []types.TransactWriteItem{
-			{Delete: &types.Delete{
-				TableName:                 aws.String(s.table),
-				Key:                       userItemKey(username),
-				ConditionExpression:       aws.String(cond),
-				ExpressionAttributeNames:  e.Names(),
-				ExpressionAttributeValues: e.Values(),
-			}},
-			{Delete: &types.Delete{
-				TableName:                 aws.String(s.table),
-				Key:                       emailItemKey(email),
-				ConditionExpression:       aws.String(d.notExists() + " OR " + d.eq(attrUsername, strValue(username))),
-				ExpressionAttributeNames:  d.Names(),
-				ExpressionAttributeValues: d.Values(),
-			}},
-		}
-		if !self && g.Username != "" {
-			var uo userOps
-			uo.guard(g)
-			tx = append(tx, uo.items(s.table)...)
-		}
-		err = s.transact(ctx, tx)
-		if cancellation(err) == nil {
+		cur, err := decodeOrNil(items[0], decodeUser)
+		if err != nil {
 			return s.mapError(op, err)
 		}
-		if attempt >= maxAttempts {
-			return gaveUp(op, attempt, err)
-		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := babysitter.CheckUserDelete(username, cur, num(items[0], attrOpenJobs)); err != nil {
 			return err
 		}
-	}
+
+		t := newTxn(s.table)
+		e := newExpr()
+		cond := and(e.exists(), e.eq(attrEmail, strValue(cur.Email)), zeroOrMissing(e, attrOpenJobs))
+		if self {
+			cond = and(cond, e.guard(g))
+		}
+		t.delete("user", userItemKey(username), e, cond)
+		d := newExpr()
+		t.delete("email", emailItemKey(cur.Email), d, d.notExists()+" OR "+d.eq(attrUsername, strValue(username)))
+		t.put("tombstone", tombstoneItem(username, now), nil, "")
+		if !self {
+			var uo userOps
+			uo.guard(g)
+			uo.addTo(t)
+		}
+		c, err := s.run(ctx, op, t, g)
+		switch {
+		case c == nil:
+			return err
+		case c.failed("email"):
+			// The reservation is another user's: an inconsistent table,
+			// not a rule.
+			return s.mapError(op, c)
+		}
+		return s.undecided(op, c) // read and decide again
+	})
 }
 
 // sameAttrs reports whether a and b hold the same values of names.

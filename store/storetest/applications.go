@@ -13,8 +13,10 @@ var applicationCases = []testCase{
 	{"apply", testApply},
 	{"apply twice", testApplyTwice},
 	{"apply refused", testApplyRefused},
+	{"apply to one's own job", testApplyOwnJob},
 	{"withdraw", testWithdraw},
 	{"list for job", testListApplicationsForJob},
+	{"list for job only by its parent or an admin", testListApplicationsForJobManager},
 	{"list applied to", testListJobsAppliedTo},
 }
 
@@ -25,7 +27,7 @@ func testApply(t *testing.T, s babysitter.Store) {
 	a := newApplication(j.ID, n.Username)
 	a.CreatedOn = time.Date(2030, 6, 7, 8, 9, 10, 11, time.UTC)
 	a.UpdatedOn = a.CreatedOn
-	if err := s.ApplyToJob(f.ctx, guard(n.Username), a); err != nil {
+	if err := s.ApplyToJob(f.ctx, asNanny(n.Username), a); err != nil {
 		t.Fatalf("ApplyToJob: %v", err)
 	}
 	f.wantApps(j.ID, a)
@@ -42,15 +44,15 @@ func testApplyTwice(t *testing.T, s babysitter.Store) {
 	p, n := f.parent(), f.nanny()
 	j := f.job(p.Username)
 	a := f.apply(j.ID, n.Username)
-	wantExists(t, "ApplyToJob again", s.ApplyToJob(f.ctx, guard(n.Username), newApplication(j.ID, n.Username)), babysitter.FieldApplication)
+	wantExists(t, "ApplyToJob again", s.ApplyToJob(f.ctx, asNanny(n.Username), newApplication(j.ID, n.Username)), babysitter.FieldApplication)
 	f.wantApps(j.ID, a)
 
 	// One application per nanny per job, whatever became of it.
-	w, err := s.WithdrawApplication(f.ctx, guard(n.Username), j.ID, a.ID, n.Username, now())
+	w, err := s.WithdrawApplication(f.ctx, asNanny(n.Username), ref(j.ID, a.ID), now())
 	if err != nil {
 		t.Fatalf("WithdrawApplication: %v", err)
 	}
-	wantExists(t, "ApplyToJob after withdrawing", s.ApplyToJob(f.ctx, guard(n.Username), newApplication(j.ID, n.Username)), babysitter.FieldApplication)
+	wantExists(t, "ApplyToJob after withdrawing", s.ApplyToJob(f.ctx, asNanny(n.Username), newApplication(j.ID, n.Username)), babysitter.FieldApplication)
 	f.wantApps(j.ID, w)
 
 	// Another job is another matter.
@@ -74,18 +76,37 @@ func testApplyRefused(t *testing.T, s babysitter.Store) {
 		{"a CLOSED job", closed.ID, babysitter.ErrConflict},
 		{"a missing job", newID(), babysitter.ErrNotFound},
 	} {
-		err := s.ApplyToJob(f.ctx, guard(n.Username), newApplication(tc.jobID, n.Username))
+		err := s.ApplyToJob(f.ctx, asNanny(n.Username), newApplication(tc.jobID, n.Username))
 		wantErr(t, "ApplyToJob to "+tc.name, err, tc.want)
 	}
 	f.wantApps(cancelled.ID)
 	f.wantApps(closed.ID, booked)
 	eventually(t, func() error {
-		_, page, err := s.ListJobsAppliedTo(f.ctx, babysitter.Guard{}, n.Username, babysitter.PageRequest{Limit: 10})
+		_, page, err := s.ListJobsAppliedTo(f.ctx, asAdmin, n.Username, babysitter.PageRequest{Limit: 10})
 		if err != nil {
 			return err
 		}
 		return same("applications of the refused nanny", []babysitter.Application(nil), page.Items)
 	})
+}
+
+// testApplyOwnJob: no one applies to their own job, whatever the Guard —
+// an admin's, or the job's parent's with a nanny's role.
+func testApplyOwnJob(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	p := f.parent()
+	j := f.job(p.Username)
+	for _, g := range []babysitter.Guard{asAdmin, as(babysitter.RoleNanny, p.Username)} {
+		err := s.ApplyToJob(f.ctx, g, newApplication(j.ID, p.Username))
+		wantErr(t, "ApplyToJob to one's own job as "+string(g.Actor.Role), err, babysitter.ErrForbidden)
+	}
+	f.wantApps(j.ID)
+	check(t, "job after the refused applications", j, f.getJob(j.ID))
+	_, page, err := s.ListJobsAppliedTo(f.ctx, asAdmin, p.Username, babysitter.PageRequest{Limit: 10})
+	if err != nil {
+		t.Fatalf("ListJobsAppliedTo: %v", err)
+	}
+	check(t, "applications by the job's parent", []babysitter.Application(nil), page.Items)
 }
 
 func testWithdraw(t *testing.T, s babysitter.Store) {
@@ -95,16 +116,18 @@ func testWithdraw(t *testing.T, s babysitter.Store) {
 	a := f.apply(j.ID, n.Username)
 	b := f.apply(j.ID, m.Username)
 
-	_, err := s.WithdrawApplication(f.ctx, guard(m.Username), j.ID, a.ID, m.Username, now())
-	wantErr(t, "WithdrawApplication by another nanny", err, babysitter.ErrForbidden)
-	_, err = s.WithdrawApplication(f.ctx, guard(n.Username), k.ID, a.ID, n.Username, now())
+	_, err := s.WithdrawApplication(f.ctx, asNanny(m.Username), ref(j.ID, a.ID), now())
+	wantErr(t, "WithdrawApplication of another nanny's application", err, babysitter.ErrForbidden)
+	_, err = s.WithdrawApplication(f.ctx, asParent(p.Username), ref(j.ID, a.ID), now())
+	wantErr(t, "WithdrawApplication by the job's parent", err, babysitter.ErrForbidden)
+	_, err = s.WithdrawApplication(f.ctx, asNanny(n.Username), ref(k.ID, a.ID), now())
 	wantErr(t, "WithdrawApplication under another job", err, babysitter.ErrNotFound)
-	_, err = s.WithdrawApplication(f.ctx, guard(n.Username), j.ID, newID(), n.Username, now())
+	_, err = s.WithdrawApplication(f.ctx, asNanny(n.Username), ref(j.ID, newID()), now())
 	wantErr(t, "WithdrawApplication of a missing application", err, babysitter.ErrNotFound)
 	f.wantApps(j.ID, a, b)
 
 	at := now().Add(time.Minute)
-	got, err := s.WithdrawApplication(f.ctx, guard(n.Username), j.ID, a.ID, n.Username, at)
+	got, err := s.WithdrawApplication(f.ctx, asNanny(n.Username), ref(j.ID, a.ID), at)
 	if err != nil {
 		t.Fatalf("WithdrawApplication: %v", err)
 	}
@@ -112,7 +135,7 @@ func testWithdraw(t *testing.T, s babysitter.Store) {
 	check(t, "WithdrawApplication result", want, got)
 	f.wantApps(j.ID, want, b)
 
-	_, err = s.WithdrawApplication(f.ctx, guard(n.Username), j.ID, a.ID, n.Username, now())
+	_, err = s.WithdrawApplication(f.ctx, asNanny(n.Username), ref(j.ID, a.ID), now())
 	wantErr(t, "WithdrawApplication again", err, babysitter.ErrConflict)
 	f.wantApps(j.ID, want, b)
 	check(t, "PendingApplications after a withdrawal", []string{b.ID}, f.pendingIDs(j.ID))
@@ -141,7 +164,7 @@ func testListApplicationsForJob(t *testing.T, s babysitter.Store) {
 		eventually(t, func() error {
 			var jobs []babysitter.Job
 			pages, err := walk(tc.limit, func(pr babysitter.PageRequest) (babysitter.Page[babysitter.Application], error) {
-				got, page, err := s.ListApplicationsForJob(f.ctx, guard(p.Username), j.ID, pr)
+				got, page, err := s.ListApplicationsForJob(f.ctx, asParent(p.Username), j.ID, pr)
 				jobs = append(jobs, got)
 				return page, err
 			}, nil)
@@ -160,15 +183,41 @@ func testListApplicationsForJob(t *testing.T, s babysitter.Store) {
 		})
 	}
 
-	gotJob, page, err := s.ListApplicationsForJob(f.ctx, babysitter.Guard{}, empty.ID, babysitter.PageRequest{Limit: 10})
+	gotJob, page, err := s.ListApplicationsForJob(f.ctx, asAdmin, empty.ID, babysitter.PageRequest{Limit: 10})
 	if err != nil {
 		t.Fatalf("ListApplicationsForJob of a job without applications: %v", err)
 	}
 	check(t, "job without applications", empty, gotJob)
 	check(t, "page of a job without applications", babysitter.Page[babysitter.Application]{}, page)
 
-	_, _, err = s.ListApplicationsForJob(f.ctx, babysitter.Guard{}, newID(), babysitter.PageRequest{Limit: 10})
+	_, _, err = s.ListApplicationsForJob(f.ctx, asAdmin, newID(), babysitter.PageRequest{Limit: 10})
 	wantErr(t, "ListApplicationsForJob of a missing job", err, babysitter.ErrNotFound)
+}
+
+// testListApplicationsForJobManager: a job's applications are read by its
+// parent and admins, no one else.
+func testListApplicationsForJobManager(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	p, q, n := f.parent(), f.parent(), f.nanny()
+	j := f.job(p.Username)
+	a := f.apply(j.ID, n.Username)
+	pr := babysitter.PageRequest{Limit: 10}
+	for _, g := range []babysitter.Guard{asParent(q.Username), asNanny(n.Username)} {
+		_, _, err := s.ListApplicationsForJob(f.ctx, g, j.ID, pr)
+		wantErr(t, "ListApplicationsForJob by "+g.Actor.Username+", not the job's parent", err, babysitter.ErrForbidden)
+	}
+	for _, g := range []babysitter.Guard{asParent(p.Username), asAdmin} {
+		eventually(t, func() error {
+			got, page, err := s.ListApplicationsForJob(f.ctx, g, j.ID, pr)
+			if err != nil {
+				return err
+			}
+			if err := same("job", j, got); err != nil {
+				return err
+			}
+			return same("applications listed by "+string(g.Actor.Role), []babysitter.Application{a}, page.Items)
+		})
+	}
 }
 
 func testListJobsAppliedTo(t *testing.T, s babysitter.Store) {
@@ -180,7 +229,7 @@ func testListJobsAppliedTo(t *testing.T, s babysitter.Store) {
 		apps = slices.Insert(apps, 0, f.apply(j.ID, n.Username))
 		f.apply(j.ID, m.Username)
 	}
-	w, err := s.WithdrawApplication(f.ctx, babysitter.Guard{}, apps[1].JobID, apps[1].ID, n.Username, now())
+	w, err := s.WithdrawApplication(f.ctx, asNanny(n.Username), ref(apps[1].JobID, apps[1].ID), now())
 	if err != nil {
 		t.Fatalf("WithdrawApplication: %v", err)
 	}
@@ -198,7 +247,7 @@ func testListJobsAppliedTo(t *testing.T, s babysitter.Store) {
 		eventually(t, func() error {
 			var users []babysitter.User
 			pages, err := walk(tc.limit, func(pr babysitter.PageRequest) (babysitter.Page[babysitter.Application], error) {
-				u, page, err := s.ListJobsAppliedTo(f.ctx, guard(n.Username), n.Username, pr)
+				u, page, err := s.ListJobsAppliedTo(f.ctx, asNanny(n.Username), n.Username, pr)
 				users = append(users, u)
 				return page, err
 			}, nil)
@@ -217,6 +266,6 @@ func testListJobsAppliedTo(t *testing.T, s babysitter.Store) {
 		})
 	}
 
-	_, _, err = s.ListJobsAppliedTo(f.ctx, babysitter.Guard{}, uniqueName(), babysitter.PageRequest{Limit: 10})
+	_, _, err = s.ListJobsAppliedTo(f.ctx, asAdmin, uniqueName(), babysitter.PageRequest{Limit: 10})
 	wantErr(t, "ListJobsAppliedTo of a missing nanny", err, babysitter.ErrNotFound)
 }

@@ -13,6 +13,8 @@ var bookingCases = []testCase{
 	{"retry is idempotent", testBookRetry},
 	{"second booking", testBookSecond},
 	{"book refused", testBookRefused},
+	{"book refused for the applicant's account", testBookApplicant},
+	{"book by an admin", testBookByAdmin},
 	{"pending applications", testPendingApplications},
 	{"decline", testDecline},
 	{"decline refused", testDeclineRefused},
@@ -26,7 +28,9 @@ func testBook(t *testing.T, s babysitter.Store) {
 	a1, a2 := f.apply(j.ID, n1.Username), f.apply(j.ID, n2.Username)
 
 	at := now().Add(time.Minute)
-	gotJ, gotA, err := s.BookNanny(f.ctx, guard(p.Username), j.ID, a1.ID, p.Username, at)
+	r := booking(j, a1.ID)
+	r.At = at
+	gotJ, gotA, err := s.BookNanny(f.ctx, r)
 	if err != nil {
 		t.Fatalf("BookNanny: %v", err)
 	}
@@ -51,7 +55,9 @@ func testBookRetry(t *testing.T, s babysitter.Store) {
 	bookedJ, bookedA := f.book(j, a1)
 
 	for range 2 {
-		gotJ, gotA, err := s.BookNanny(f.ctx, guard(p.Username), j.ID, a1.ID, p.Username, now().Add(time.Hour))
+		r := booking(j, a1.ID)
+		r.At = now().Add(time.Hour)
+		gotJ, gotA, err := s.BookNanny(f.ctx, r)
 		if err != nil {
 			t.Fatalf("BookNanny retry: %v", err)
 		}
@@ -69,7 +75,7 @@ func testBookSecond(t *testing.T, s babysitter.Store) {
 	a1, a2 := f.apply(j.ID, n1.Username), f.apply(j.ID, n2.Username)
 	bookedJ, bookedA := f.book(j, a1)
 
-	_, _, err := s.BookNanny(f.ctx, guard(p.Username), j.ID, a2.ID, p.Username, now())
+	_, _, err := s.BookNanny(f.ctx, booking(j, a2.ID))
 	wantErr(t, "BookNanny of a second application", err, babysitter.ErrConflict)
 	check(t, "job after the second booking", bookedJ, f.getJob(j.ID))
 	f.wantApps(j.ID, bookedA, a2)
@@ -81,7 +87,7 @@ func testBookRefused(t *testing.T, s babysitter.Store) {
 	j, k := f.job(p.Username), f.job(p.Username)
 	a := f.apply(j.ID, n.Username)
 	w := f.apply(j.ID, m.Username)
-	w, err := s.WithdrawApplication(f.ctx, babysitter.Guard{}, j.ID, w.ID, m.Username, now())
+	w, err := s.WithdrawApplication(f.ctx, asNanny(m.Username), ref(j.ID, w.ID), now())
 	if err != nil {
 		t.Fatalf("WithdrawApplication: %v", err)
 	}
@@ -91,9 +97,9 @@ func testBookRefused(t *testing.T, s babysitter.Store) {
 	cancelled = f.cancel(cancelled)
 
 	for _, tc := range []struct {
-		name            string
-		job, app, owner string
-		want            error
+		name         string
+		job, app, by string
+		want         error
 	}{
 		{"by another parent", j.ID, a.ID, q.Username, babysitter.ErrForbidden},
 		{"of another job's application", j.ID, ak.ID, p.Username, babysitter.ErrNotFound},
@@ -102,7 +108,7 @@ func testBookRefused(t *testing.T, s babysitter.Store) {
 		{"of a WITHDRAWN application", j.ID, w.ID, p.Username, babysitter.ErrConflict},
 		{"of a CANCELLED job", cancelled.ID, ac.ID, p.Username, babysitter.ErrConflict},
 	} {
-		_, _, err := s.BookNanny(f.ctx, babysitter.Guard{}, tc.job, tc.app, tc.owner, now())
+		_, _, err := s.BookNanny(f.ctx, babysitter.BookRequest{Guard: asParent(tc.by), ApplicationRef: ref(tc.job, tc.app), Applicant: active, At: now()})
 		wantErr(t, "BookNanny "+tc.name, err, tc.want)
 	}
 	check(t, "job after refused bookings", j, f.getJob(j.ID))
@@ -116,6 +122,87 @@ func testBookRefused(t *testing.T, s babysitter.Store) {
 	f.book(j, a)
 }
 
+// testBookApplicant books applications whose applicant's account is
+// DEACTIVATED, UNVERIFIED or gone: each is a conflict that writes nothing,
+// as the BookRequest's Applicant statuses say; an UNVERIFIED applicant is
+// booked when they allow it. The applications that could not be booked
+// are declined once the job is CLOSED.
+func testBookApplicant(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	p := f.parent()
+	f.setStatus(p.Username, babysitter.StatusVerified)
+	deactivated, unverified, deleted := f.nanny(), f.nanny(), f.nanny()
+	j := f.job(p.Username)
+	ad, au, ax := f.apply(j.ID, deactivated.Username), f.apply(j.ID, unverified.Username), f.apply(j.ID, deleted.Username)
+	f.deactivate(deactivated.Username)
+	if err := s.DeleteUser(f.ctx, asAdmin, deleted.Username, now()); err != nil {
+		t.Fatalf("DeleteUser: %v", err)
+	}
+	j = f.getJob(j.ID)
+
+	allowUnverified := []babysitter.AccountStatus{babysitter.StatusUnverified, babysitter.StatusVerified}
+	for _, tc := range []struct {
+		name  string
+		app   babysitter.Application
+		allow []babysitter.AccountStatus
+	}{
+		{"DEACTIVATED", ad, verified},
+		{"DEACTIVATED, UNVERIFIED allowed", ad, allowUnverified},
+		{"UNVERIFIED, VERIFIED required", au, verified},
+		{"deleted", ax, verified},
+		{"deleted, UNVERIFIED allowed", ax, allowUnverified},
+	} {
+		r := booking(j, tc.app.ID)
+		r.Guard.Allow = verified
+		r.Applicant = tc.allow
+		_, _, err := s.BookNanny(f.ctx, r)
+		wantErr(t, "BookNanny of a "+tc.name+" applicant", err, babysitter.ErrConflict)
+	}
+	check(t, "job after the refused bookings", j, f.getJob(j.ID))
+	f.wantApps(j.ID, ad, au, ax)
+
+	r := booking(j, au.ID)
+	r.Applicant = allowUnverified
+	booked, accepted, err := s.BookNanny(f.ctx, r)
+	if err != nil {
+		t.Fatalf("BookNanny of an UNVERIFIED applicant, UNVERIFIED allowed: %v", err)
+	}
+	if booked.Status != babysitter.JobClosed || booked.AcceptedNanny != unverified.Username || accepted.Status != babysitter.ApplicationAccepted {
+		t.Fatalf("booking: job %s accepting %q, application %s", booked.Status, booked.AcceptedNanny, accepted.Status)
+	}
+	check(t, "PendingApplications after the booking", sortedIDs([]babysitter.Application{ad, ax}), f.pendingIDs(j.ID))
+	at := now()
+	res, err := s.DeclineApplications(f.ctx, j.ID, []string{ad.ID, ax.ID}, at)
+	if err != nil {
+		t.Fatalf("DeclineApplications: %v", err)
+	}
+	check(t, "declined", sorted(ad.ID, ax.ID), sorted(res.Declined...))
+	f.wantApps(j.ID, accepted, withStatus(ad, babysitter.ApplicationDeclined, at), withStatus(ax, babysitter.ApplicationDeclined, at))
+}
+
+// testBookByAdmin: an admin manages every job and may book on a parent's
+// behalf; the applicant's account is checked all the same.
+func testBookByAdmin(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	p, n, m := f.parent(), f.nanny(), f.nanny()
+	j := f.job(p.Username)
+	a, b := f.apply(j.ID, n.Username), f.apply(j.ID, m.Username)
+	f.deactivate(m.Username)
+	r := booking(j, b.ID)
+	r.Guard = asAdmin
+	_, _, err := s.BookNanny(f.ctx, r)
+	wantErr(t, "BookNanny of a DEACTIVATED applicant by an admin", err, babysitter.ErrConflict)
+	check(t, "job after the refused booking", j, f.getJob(j.ID))
+	r.ApplicationRef = ref(j.ID, a.ID)
+	got, _, err := s.BookNanny(f.ctx, r)
+	if err != nil {
+		t.Fatalf("BookNanny by an admin: %v", err)
+	}
+	if got.Status != babysitter.JobClosed || got.AcceptedApplicationID != a.ID {
+		t.Errorf("job booked by an admin is %s accepting %q", got.Status, got.AcceptedApplicationID)
+	}
+}
+
 func testPendingApplications(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
 	p := f.parent()
@@ -125,7 +212,7 @@ func testPendingApplications(t *testing.T, s babysitter.Store) {
 	f.apply(other.ID, ns[0].Username)
 	check(t, "PendingApplications", sortedIDs(as), f.pendingIDs(j.ID))
 
-	if _, err := s.WithdrawApplication(f.ctx, babysitter.Guard{}, j.ID, as[0].ID, as[0].NannyUsername, now()); err != nil {
+	if _, err := s.WithdrawApplication(f.ctx, asNanny(as[0].NannyUsername), ref(j.ID, as[0].ID), now()); err != nil {
 		t.Fatalf("WithdrawApplication: %v", err)
 	}
 	check(t, "PendingApplications after a withdrawal", sortedIDs(as[1:]), f.pendingIDs(j.ID))
@@ -160,7 +247,7 @@ func testDecline(t *testing.T, s babysitter.Store) {
 	ns := f.nannies(5)
 	as := f.applyAll(j.ID, ns)
 	foreign := f.apply(other.ID, ns[0].Username)
-	withdrawn, err := s.WithdrawApplication(f.ctx, babysitter.Guard{}, j.ID, as[1].ID, as[1].NannyUsername, now())
+	withdrawn, err := s.WithdrawApplication(f.ctx, asNanny(as[1].NannyUsername), ref(j.ID, as[1].ID), now())
 	if err != nil {
 		t.Fatalf("WithdrawApplication: %v", err)
 	}

@@ -33,49 +33,49 @@ func testCursors(t *testing.T, s babysitter.Store) {
 	f.cancel(f.job(p.Username))
 	j := jobs[0].ID
 
-	var zero babysitter.Guard
+	g := asAdmin
 	one := func(c string) babysitter.PageRequest { return babysitter.PageRequest{Limit: 1, Cursor: c} }
 
 	// The lists, each as a function of a page request.
 	lists := map[string]func(babysitter.PageRequest) (string, int, error){
 		"users PARENT": func(pr babysitter.PageRequest) (string, int, error) {
-			pg, err := s.ListUsers(f.ctx, zero, babysitter.UserParent, pr)
+			pg, err := s.ListUsers(f.ctx, g, babysitter.UserParent, pr)
 			return pg.NextCursor, len(pg.Items), err
 		},
 		"users NANNY": func(pr babysitter.PageRequest) (string, int, error) {
-			pg, err := s.ListUsers(f.ctx, zero, babysitter.UserNanny, pr)
+			pg, err := s.ListUsers(f.ctx, g, babysitter.UserNanny, pr)
 			return pg.NextCursor, len(pg.Items), err
 		},
 		"jobs OPEN": func(pr babysitter.PageRequest) (string, int, error) {
-			pg, err := s.ListJobsByStatus(f.ctx, zero, babysitter.JobOpen, pr)
+			pg, err := s.ListJobsByStatus(f.ctx, g, babysitter.JobOpen, pr)
 			return pg.NextCursor, len(pg.Items), err
 		},
 		"jobs CANCELLED": func(pr babysitter.PageRequest) (string, int, error) {
-			pg, err := s.ListJobsByStatus(f.ctx, zero, babysitter.JobCancelled, pr)
+			pg, err := s.ListJobsByStatus(f.ctx, g, babysitter.JobCancelled, pr)
 			return pg.NextCursor, len(pg.Items), err
 		},
 		"jobs of p": func(pr babysitter.PageRequest) (string, int, error) {
-			_, pg, err := s.ListJobsByParent(f.ctx, zero, p.Username, pr)
+			_, pg, err := s.ListJobsByParent(f.ctx, g, p.Username, pr)
 			return pg.NextCursor, len(pg.Items), err
 		},
 		"jobs of q": func(pr babysitter.PageRequest) (string, int, error) {
-			_, pg, err := s.ListJobsByParent(f.ctx, zero, q.Username, pr)
+			_, pg, err := s.ListJobsByParent(f.ctx, g, q.Username, pr)
 			return pg.NextCursor, len(pg.Items), err
 		},
 		"applications of job 0": func(pr babysitter.PageRequest) (string, int, error) {
-			_, pg, err := s.ListApplicationsForJob(f.ctx, zero, j, pr)
+			_, pg, err := s.ListApplicationsForJob(f.ctx, g, j, pr)
 			return pg.NextCursor, len(pg.Items), err
 		},
 		"applications of job 1": func(pr babysitter.PageRequest) (string, int, error) {
-			_, pg, err := s.ListApplicationsForJob(f.ctx, zero, jobs[1].ID, pr)
+			_, pg, err := s.ListApplicationsForJob(f.ctx, g, jobs[1].ID, pr)
 			return pg.NextCursor, len(pg.Items), err
 		},
 		"applications by n": func(pr babysitter.PageRequest) (string, int, error) {
-			_, pg, err := s.ListJobsAppliedTo(f.ctx, zero, n.Username, pr)
+			_, pg, err := s.ListJobsAppliedTo(f.ctx, g, n.Username, pr)
 			return pg.NextCursor, len(pg.Items), err
 		},
 		"applications by m": func(pr babysitter.PageRequest) (string, int, error) {
-			_, pg, err := s.ListJobsAppliedTo(f.ctx, zero, m.Username, pr)
+			_, pg, err := s.ListJobsAppliedTo(f.ctx, g, m.Username, pr)
 			return pg.NextCursor, len(pg.Items), err
 		},
 	}

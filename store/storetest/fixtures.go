@@ -44,9 +44,40 @@ var (
 	verified = []babysitter.AccountStatus{babysitter.StatusVerified}
 )
 
-// guard returns the usual guard on username: not deactivated.
-func guard(username string) babysitter.Guard {
-	return babysitter.Guard{Username: username, Allow: active}
+// asParent and asNanny return the usual Guards of a parent and of a nanny
+// acting through their own account (any status but DEACTIVATED); as
+// returns one for any role, for the cases where the role and the account
+// do not match.
+func asParent(username string) babysitter.Guard { return as(babysitter.RoleParent, username) }
+func asNanny(username string) babysitter.Guard  { return as(babysitter.RoleNanny, username) }
+
+func as(role babysitter.Role, username string) babysitter.Guard {
+	return babysitter.Guard{Actor: babysitter.Actor{Username: username, Role: role}, Allow: active}
+}
+
+// asAdmin is the Guard of an admin, who has no account (none of the
+// suite's usernames look like this one) and manages every job.
+var asAdmin = babysitter.Guard{Actor: babysitter.Actor{Username: "storetest-admin", Role: babysitter.RoleAdmin}}
+
+// ref names application appID of job jobID.
+func ref(jobID, appID string) babysitter.ApplicationRef {
+	return babysitter.ApplicationRef{JobID: jobID, ApplicationID: appID}
+}
+
+// booking is the usual BookRequest of application appID of job j: by j's
+// parent, the applicant in any status but DEACTIVATED.
+func booking(j babysitter.Job, appID string) babysitter.BookRequest {
+	return babysitter.BookRequest{Guard: asParent(j.ParentUsername), ApplicationRef: ref(j.ID, appID), Applicant: active, At: now()}
+}
+
+// cancelling and completing are the TransitionJobs of job id out of OPEN
+// and out of CLOSED.
+func cancelling(id string) babysitter.JobTransition {
+	return babysitter.JobTransition{JobID: id, From: babysitter.JobOpen, To: babysitter.JobCancelled, At: now()}
+}
+
+func completing(id string) babysitter.JobTransition {
+	return babysitter.JobTransition{JobID: id, From: babysitter.JobClosed, To: babysitter.JobCompleted, At: now()}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -289,7 +320,7 @@ func (f *fixture) nannies(n int) []babysitter.User {
 func (f *fixture) job(parent string) babysitter.Job {
 	f.t.Helper()
 	j := newJob(parent)
-	if err := f.s.CreateJob(f.ctx, guard(parent), j); err != nil {
+	if err := f.s.CreateJob(f.ctx, asParent(parent), j); err != nil {
 		f.t.Fatalf("CreateJob for %s: %v", parent, err)
 	}
 	return j
@@ -299,7 +330,7 @@ func (f *fixture) job(parent string) babysitter.Job {
 func (f *fixture) apply(jobID, nanny string) babysitter.Application {
 	f.t.Helper()
 	a := newApplication(jobID, nanny)
-	if err := f.s.ApplyToJob(f.ctx, guard(nanny), a); err != nil {
+	if err := f.s.ApplyToJob(f.ctx, asNanny(nanny), a); err != nil {
 		f.t.Fatalf("ApplyToJob %s by %s: %v", jobID, nanny, err)
 	}
 	return a
@@ -312,7 +343,7 @@ func (f *fixture) applyAll(jobID string, nannies []babysitter.User) []babysitter
 	for i, n := range nannies {
 		as[i] = newApplication(jobID, n.Username)
 	}
-	for i, err := range race(len(as), func(i int) error { return f.s.ApplyToJob(f.ctx, babysitter.Guard{}, as[i]) }) {
+	for i, err := range race(len(as), func(i int) error { return f.s.ApplyToJob(f.ctx, asNanny(as[i].NannyUsername), as[i]) }) {
 		if err != nil {
 			f.t.Fatalf("ApplyToJob %s by %s: %v", jobID, as[i].NannyUsername, err)
 		}
@@ -323,21 +354,57 @@ func (f *fixture) applyAll(jobID string, nannies []babysitter.User) []babysitter
 // book books application a of job for its parent.
 func (f *fixture) book(j babysitter.Job, a babysitter.Application) (babysitter.Job, babysitter.Application) {
 	f.t.Helper()
-	gj, ga, err := f.s.BookNanny(f.ctx, guard(j.ParentUsername), j.ID, a.ID, j.ParentUsername, now())
+	gj, ga, err := f.s.BookNanny(f.ctx, booking(j, a.ID))
 	if err != nil {
 		f.t.Fatalf("BookNanny %s/%s: %v", j.ID, a.ID, err)
 	}
 	return gj, ga
 }
 
-// cancel moves job OPEN → CANCELLED.
+// cancel moves job OPEN → CANCELLED, as an admin.
 func (f *fixture) cancel(j babysitter.Job) babysitter.Job {
 	f.t.Helper()
-	got, err := f.s.TransitionJob(f.ctx, babysitter.Guard{}, j.ID, "", babysitter.JobOpen, babysitter.JobCancelled, now())
+	got, err := f.s.TransitionJob(f.ctx, asAdmin, cancelling(j.ID))
 	if err != nil {
 		f.t.Fatalf("TransitionJob %s to CANCELLED: %v", j.ID, err)
 	}
 	return got
+}
+
+// completed returns a new job of parent booked with nanny and COMPLETED,
+// and nanny's accepted application.
+func (f *fixture) completed(parent, nanny string) (babysitter.Job, babysitter.Application) {
+	f.t.Helper()
+	j := f.job(parent)
+	_, a := f.book(j, f.apply(j.ID, nanny))
+	got, err := f.s.TransitionJob(f.ctx, asParent(parent), completing(j.ID))
+	if err != nil {
+		f.t.Fatalf("TransitionJob %s to COMPLETED: %v", j.ID, err)
+	}
+	return got, a
+}
+
+// complete moves job id CLOSED → COMPLETED, as an admin.
+func (f *fixture) complete(id string) babysitter.Job {
+	f.t.Helper()
+	j, err := f.s.TransitionJob(f.ctx, asAdmin, completing(id))
+	if err != nil {
+		f.t.Fatalf("TransitionJob %s to COMPLETED: %v", id, err)
+	}
+	return j
+}
+
+// review returns reviewer's review of reviewee on job in direction d,
+// with the direction's questions answered.
+func review(job string, d babysitter.ReviewDirection, reviewer, reviewee string, rating int) babysitter.Review {
+	answers := map[string]bool{}
+	for _, q := range babysitter.Questions(d) {
+		answers[q] = true
+	}
+	return babysitter.Review{
+		ID: newID(), JobID: job, Direction: d, Reviewer: reviewer, Reviewee: reviewee,
+		Rating: rating, Text: "Fine.", Answers: answers, CreatedOn: now(),
+	}
 }
 
 func (f *fixture) getUser(username string) babysitter.User {
@@ -351,7 +418,7 @@ func (f *fixture) getUser(username string) babysitter.User {
 
 func (f *fixture) getJob(id string) babysitter.Job {
 	f.t.Helper()
-	j, err := f.s.GetJob(f.ctx, babysitter.Guard{}, id)
+	j, err := f.s.GetJob(f.ctx, asAdmin, id)
 	if err != nil {
 		f.t.Fatalf("GetJob %s: %v", id, err)
 	}
@@ -368,7 +435,7 @@ func (f *fixture) wantNoUser(username string) {
 // wantNoJob fails unless job id does not exist.
 func (f *fixture) wantNoJob(id string) {
 	f.t.Helper()
-	_, err := f.s.GetJob(f.ctx, babysitter.Guard{}, id)
+	_, err := f.s.GetJob(f.ctx, asAdmin, id)
 	wantErr(f.t, "GetJob "+id, err, babysitter.ErrNotFound)
 }
 
@@ -376,7 +443,7 @@ func (f *fixture) wantNoJob(id string) {
 func (f *fixture) applications(jobID string) (map[string]babysitter.Application, error) {
 	out := map[string]babysitter.Application{}
 	pages, err := walk(babysitter.MaxLimit, func(p babysitter.PageRequest) (babysitter.Page[babysitter.Application], error) {
-		_, page, err := f.s.ListApplicationsForJob(f.ctx, babysitter.Guard{}, jobID, p)
+		_, page, err := f.s.ListApplicationsForJob(f.ctx, asAdmin, jobID, p)
 		return page, err
 	}, nil)
 	if err != nil {

@@ -31,12 +31,12 @@ func testJobRoundTrip(t *testing.T, s babysitter.Store) {
 	j.CreatedOn = time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
 	j.UpdatedOn = j.CreatedOn
 	j.Version = 3
-	if err := s.CreateJob(f.ctx, guard(p.Username), j); err != nil {
+	if err := s.CreateJob(f.ctx, asParent(p.Username), j); err != nil {
 		t.Fatalf("CreateJob: %v", err)
 	}
 	check(t, "GetJob after CreateJob", j, f.getJob(j.ID))
 	check(t, "GetJob with the parent's guard", j, func() babysitter.Job {
-		got, err := s.GetJob(f.ctx, guard(p.Username), j.ID)
+		got, err := s.GetJob(f.ctx, asParent(p.Username), j.ID)
 		if err != nil {
 			t.Fatalf("GetJob: %v", err)
 		}
@@ -48,7 +48,7 @@ func testJobRoundTrip(t *testing.T, s babysitter.Store) {
 func testJobCreateMissingParent(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
 	j := newJob(uniqueName())
-	wantErr(t, "CreateJob for a missing parent", s.CreateJob(f.ctx, babysitter.Guard{}, j), babysitter.ErrNotFound)
+	wantErr(t, "CreateJob by an admin for a missing parent", s.CreateJob(f.ctx, asAdmin, j), babysitter.ErrNotFound)
 	f.wantNoJob(j.ID)
 }
 
@@ -78,17 +78,17 @@ func testJobUpdate(t *testing.T, s babysitter.Store) {
 	sneaky.Status = babysitter.JobCancelled
 	sneaky.AcceptedApplicationID = newID()
 	sneaky.CreatedOn = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := s.UpdateJob(f.ctx, guard(p.Username), p.Username, sneaky); err != nil {
+	if err := s.UpdateJob(f.ctx, asParent(p.Username), sneaky); err != nil {
 		t.Fatalf("UpdateJob: %v", err)
 	}
 	check(t, "GetJob after UpdateJob", next, f.getJob(j.ID))
 
-	// An update without an owner (an admin's) skips the ownership check.
+	// An admin manages every job.
 	next2 := next
 	next2.Description = "By an admin."
 	next2.Version++
-	if err := s.UpdateJob(f.ctx, babysitter.Guard{}, "", next2); err != nil {
-		t.Fatalf("UpdateJob without owner: %v", err)
+	if err := s.UpdateJob(f.ctx, asAdmin, next2); err != nil {
+		t.Fatalf("UpdateJob by an admin: %v", err)
 	}
 	check(t, "GetJob after the second UpdateJob", next2, f.getJob(j.ID))
 }
@@ -105,10 +105,10 @@ func testJobUpdateRefused(t *testing.T, s babysitter.Store) {
 		return base
 	}
 	for _, tc := range []struct {
-		name  string
-		owner string
-		next  babysitter.Job
-		want  error
+		name string
+		by   string
+		next babysitter.Job
+		want error
 	}{
 		{"same version", p.Username, edit(j, j.Version), babysitter.ErrConflict},
 		{"skipped version", p.Username, edit(j, j.Version+2), babysitter.ErrConflict},
@@ -116,7 +116,7 @@ func testJobUpdateRefused(t *testing.T, s babysitter.Store) {
 		{"a CANCELLED job", p.Username, edit(cancelled, cancelled.Version+1), babysitter.ErrConflict},
 		{"a missing job", p.Username, edit(newJob(p.Username), 2), babysitter.ErrNotFound},
 	} {
-		err := s.UpdateJob(f.ctx, babysitter.Guard{}, tc.owner, tc.next)
+		err := s.UpdateJob(f.ctx, asParent(tc.by), tc.next)
 		wantErr(t, "UpdateJob of "+tc.name, err, tc.want)
 	}
 	check(t, "job after refused updates", j, f.getJob(j.ID))
@@ -129,14 +129,24 @@ func testJobTransition(t *testing.T, s babysitter.Store) {
 	j := f.job(p.Username)
 
 	at := now().Add(time.Minute)
-	_, err := s.TransitionJob(f.ctx, babysitter.Guard{}, j.ID, q.Username, babysitter.JobOpen, babysitter.JobCancelled, at)
+	cancel := cancelling(j.ID)
+	cancel.At = at
+	_, err := s.TransitionJob(f.ctx, asParent(q.Username), cancel)
 	wantErr(t, "TransitionJob by another parent", err, babysitter.ErrForbidden)
-	check(t, "job after the refused transition", j, f.getJob(j.ID))
-	_, err = s.TransitionJob(f.ctx, babysitter.Guard{}, j.ID, p.Username, babysitter.JobClosed, babysitter.JobCompleted, at)
+	_, err = s.TransitionJob(f.ctx, asParent(p.Username), completing(j.ID))
 	wantErr(t, "TransitionJob CLOSED→COMPLETED of an OPEN job", err, babysitter.ErrConflict)
-	check(t, "job after the refused transition", j, f.getJob(j.ID))
+	// A booking is BookNanny's alone, and nothing goes back.
+	for _, tr := range [][2]babysitter.JobStatus{
+		{babysitter.JobOpen, babysitter.JobClosed},
+		{babysitter.JobOpen, babysitter.JobCompleted},
+		{babysitter.JobCancelled, babysitter.JobOpen},
+	} {
+		_, err = s.TransitionJob(f.ctx, asParent(p.Username), babysitter.JobTransition{JobID: j.ID, From: tr[0], To: tr[1], At: at})
+		wantErr(t, fmt.Sprintf("TransitionJob %s→%s", tr[0], tr[1]), err, babysitter.ErrInvalidInput)
+	}
+	check(t, "job after the refused transitions", j, f.getJob(j.ID))
 
-	got, err := s.TransitionJob(f.ctx, guard(p.Username), j.ID, p.Username, babysitter.JobOpen, babysitter.JobCancelled, at)
+	got, err := s.TransitionJob(f.ctx, asParent(p.Username), cancel)
 	if err != nil {
 		t.Fatalf("TransitionJob OPEN→CANCELLED: %v", err)
 	}
@@ -146,16 +156,18 @@ func testJobTransition(t *testing.T, s babysitter.Store) {
 	check(t, "TransitionJob result", want, got, ignoreVersion)
 	check(t, "GetJob after TransitionJob", got, f.getJob(j.ID))
 
-	_, err = s.TransitionJob(f.ctx, guard(p.Username), j.ID, p.Username, babysitter.JobOpen, babysitter.JobCancelled, now())
+	_, err = s.TransitionJob(f.ctx, asParent(p.Username), cancelling(j.ID))
 	wantErr(t, "TransitionJob OPEN→CANCELLED again", err, babysitter.ErrConflict)
-	_, err = s.TransitionJob(f.ctx, babysitter.Guard{}, newID(), "", babysitter.JobOpen, babysitter.JobCancelled, now())
+	_, err = s.TransitionJob(f.ctx, asAdmin, cancelling(newID()))
 	wantErr(t, "TransitionJob of a missing job", err, babysitter.ErrNotFound)
 	check(t, "job after refused transitions", got, f.getJob(j.ID))
 
-	// CLOSED → COMPLETED, without an owner (an admin's).
+	// CLOSED → COMPLETED, by an admin.
 	k := f.job(p.Username)
 	k, _ = f.book(k, f.apply(k.ID, n.Username))
-	done, err := s.TransitionJob(f.ctx, babysitter.Guard{}, k.ID, "", babysitter.JobClosed, babysitter.JobCompleted, at)
+	complete := completing(k.ID)
+	complete.At = at
+	done, err := s.TransitionJob(f.ctx, asAdmin, complete)
 	if err != nil {
 		t.Fatalf("TransitionJob CLOSED→COMPLETED: %v", err)
 	}
@@ -170,7 +182,7 @@ func testJobTransition(t *testing.T, s babysitter.Store) {
 // the oldest ID of interest (min), and returns their IDs and page sizes.
 func listJobs(f *fixture, status babysitter.JobStatus, limit int, min string) ([]string, []int, error) {
 	pages, err := walk(limit, func(p babysitter.PageRequest) (babysitter.Page[babysitter.Job], error) {
-		return f.s.ListJobsByStatus(f.ctx, babysitter.Guard{}, status, p)
+		return f.s.ListJobsByStatus(f.ctx, asAdmin, status, p)
 	}, func(items []babysitter.Job) bool { return len(items) > 0 && items[len(items)-1].ID < min })
 	if err != nil {
 		return nil, nil, err
@@ -256,7 +268,7 @@ func testJobListByParent(t *testing.T, s babysitter.Store) {
 		eventually(t, func() error {
 			var users []babysitter.User
 			pages, err := walk(tc.limit, func(pr babysitter.PageRequest) (babysitter.Page[babysitter.Job], error) {
-				u, page, err := s.ListJobsByParent(f.ctx, guard(p.Username), p.Username, pr)
+				u, page, err := s.ListJobsByParent(f.ctx, asParent(p.Username), p.Username, pr)
 				users = append(users, u)
 				return page, err
 			}, nil)
@@ -275,13 +287,13 @@ func testJobListByParent(t *testing.T, s babysitter.Store) {
 		})
 	}
 
-	u, page, err := s.ListJobsByParent(f.ctx, babysitter.Guard{}, empty.Username, babysitter.PageRequest{Limit: 10})
+	u, page, err := s.ListJobsByParent(f.ctx, asAdmin, empty.Username, babysitter.PageRequest{Limit: 10})
 	if err != nil {
 		t.Fatalf("ListJobsByParent of a parent without jobs: %v", err)
 	}
 	check(t, "parent without jobs", empty, u)
 	check(t, "page of a parent without jobs", babysitter.Page[babysitter.Job]{}, page)
 
-	_, _, err = s.ListJobsByParent(f.ctx, babysitter.Guard{}, uniqueName(), babysitter.PageRequest{Limit: 10})
+	_, _, err = s.ListJobsByParent(f.ctx, asAdmin, uniqueName(), babysitter.PageRequest{Limit: 10})
 	wantErr(t, "ListJobsByParent of a missing parent", err, babysitter.ErrNotFound)
 }

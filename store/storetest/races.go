@@ -17,6 +17,8 @@ var raceCases = []testCase{
 	{"applications racing a booking", testRaceApplyVersusBook},
 	{"delete racing create job", testRaceDeleteVersusCreateJob},
 	{"delete racing apply", testRaceDeleteVersusApply},
+	{"creates racing the delete of the username", testRaceCreateVersusDelete},
+	{"booking racing the applicant's deactivation", testRaceBookVersusDeactivate},
 	{"concurrent updates from one version", testRaceUpdateUser},
 	{"concurrent email changes to one address", testRaceEmailChange},
 	{"cancel racing a booking", testRaceCancelVersusBook},
@@ -67,7 +69,7 @@ func testRaceBookings(t *testing.T, s babysitter.Store) {
 	results := make([]booked, len(as))
 	errs := race(len(as), func(i int) error {
 		var err error
-		results[i].job, results[i].app, err = s.BookNanny(f.ctx, guard(p.Username), j.ID, as[i].ID, p.Username, now())
+		results[i].job, results[i].app, err = s.BookNanny(f.ctx, booking(j, as[i].ID))
 		return err
 	})
 	won := winners(t, "BookNanny", errs, is(babysitter.ErrConflict))
@@ -98,7 +100,7 @@ func testRaceApplySameNanny(t *testing.T, s babysitter.Store) {
 	for i := range as {
 		as[i] = newApplication(j.ID, n.Username)
 	}
-	errs := race(len(as), func(i int) error { return s.ApplyToJob(f.ctx, guard(n.Username), as[i]) })
+	errs := race(len(as), func(i int) error { return s.ApplyToJob(f.ctx, asNanny(n.Username), as[i]) })
 	won := winners(t, "ApplyToJob", errs, exists(babysitter.FieldApplication))
 	if len(won) != 1 {
 		t.Fatalf("%d applications succeeded, want exactly 1", len(won))
@@ -179,14 +181,14 @@ func testRaceApplyVersusBook(t *testing.T, s babysitter.Store) {
 		errs := race(len(as)+1, func(i int) error {
 			if i == len(as) {
 				var err error
-				_, accepted, err = s.BookNanny(f.ctx, guard(p.Username), j.ID, a0.ID, p.Username, now())
+				_, accepted, err = s.BookNanny(f.ctx, booking(j, a0.ID))
 				if err != nil {
 					return err
 				}
 				snapshot, err = s.PendingApplications(f.ctx, j.ID)
 				return err
 			}
-			return s.ApplyToJob(f.ctx, guard(ns[i+1].Username), as[i])
+			return s.ApplyToJob(f.ctx, asNanny(ns[i+1].Username), as[i])
 		})
 		if err := errs[len(as)]; err != nil {
 			t.Fatalf("trial %d: BookNanny and PendingApplications: %v", trial, err)
@@ -216,13 +218,13 @@ func testRaceDeleteVersusCreateJob(t *testing.T, s babysitter.Store) {
 	for trial := range scale(20, 5) {
 		p := f.parent()
 		j := newJob(p.Username)
-		g := guard(p.Username)
+		g := asParent(p.Username)
 		if trial%2 == 1 {
-			g = babysitter.Guard{} // an admin's call: existence alone must hold
+			g = asAdmin // an admin's call: the parent's existence alone must hold
 		}
 		errs := race(2, func(i int) error {
 			if i == 0 {
-				return s.DeleteUser(f.ctx, babysitter.Guard{}, p.Username)
+				return s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now())
 			}
 			return s.CreateJob(f.ctx, g, j)
 		})
@@ -246,43 +248,145 @@ func testRaceDeleteVersusCreateJob(t *testing.T, s babysitter.Store) {
 	}
 }
 
+// testRaceDeleteVersusApply deletes nannies while they apply to a job. A
+// nanny's PENDING applications do not stop her delete; an application
+// either got in first — then it stays PENDING and inert: it can never be
+// booked — or is refused, her account being gone. When the job closes,
+// every one of them is declined.
 func testRaceDeleteVersusApply(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
 	p := f.parent()
 	j := f.job(p.Username)
+	var in []babysitter.Application
 	for trial := range scale(20, 5) {
 		n := f.nanny()
 		a := newApplication(j.ID, n.Username)
-		g := guard(n.Username)
-		if trial%2 == 1 {
-			g = babysitter.Guard{}
-		}
 		errs := race(2, func(i int) error {
 			if i == 0 {
-				return s.DeleteUser(f.ctx, babysitter.Guard{}, n.Username)
+				return s.DeleteUser(f.ctx, asNanny(n.Username), n.Username, now())
 			}
-			return s.ApplyToJob(f.ctx, g, a)
+			return s.ApplyToJob(f.ctx, asNanny(n.Username), a)
 		})
 		del, apply := errs[0], errs[1]
+		if del != nil {
+			t.Fatalf("trial %d: DeleteUser racing an application: %v", trial, del)
+		}
+		f.wantNoUser(n.Username)
 		switch {
-		case del == nil && apply == nil:
-			t.Fatalf("trial %d: both DeleteUser and ApplyToJob succeeded: application %s is an orphan", trial, a.ID)
-		case del == nil:
-			if !errors.Is(apply, babysitter.ErrNotFound) && !errors.Is(apply, babysitter.ErrForbidden) {
-				t.Errorf("trial %d: ApplyToJob by a deleted nanny: got %v, want not found or forbidden", trial, apply)
-			}
-			f.wantNoUser(n.Username)
-			if slices.Contains(f.pendingIDs(j.ID), a.ID) {
-				t.Errorf("trial %d: the deleted nanny's application %s exists", trial, a.ID)
-			}
 		case apply == nil:
-			wantErr(t, fmt.Sprintf("trial %d: DeleteUser with a new PENDING application", trial), del, babysitter.ErrConflict)
-			f.getUser(n.Username)
-			if !slices.Contains(f.pendingIDs(j.ID), a.ID) {
-				t.Errorf("trial %d: application %s missing", trial, a.ID)
+			in = append(in, a)
+			_, _, err := s.BookNanny(f.ctx, booking(j, a.ID))
+			wantErr(t, fmt.Sprintf("trial %d: BookNanny of the deleted nanny's application", trial), err, babysitter.ErrConflict)
+		case !errors.Is(apply, babysitter.ErrForbidden) && !errors.Is(apply, babysitter.ErrNotFound):
+			t.Errorf("trial %d: ApplyToJob by a deleted nanny: got %v, want forbidden or not found", trial, apply)
+		}
+		check(t, fmt.Sprintf("trial %d: PendingApplications", trial), sortedIDs(in), f.pendingIDs(j.ID))
+	}
+	check(t, "job after the race", j, f.getJob(j.ID))
+	f.cancel(j)
+	res, err := s.DeclineApplications(f.ctx, j.ID, appIDs(in), now())
+	if err != nil {
+		t.Fatalf("DeclineApplications: %v", err)
+	}
+	check(t, "declined", sortedIDs(in), sorted(res.Declined...))
+	check(t, "PendingApplications after declining", []string{}, f.pendingIDs(j.ID))
+}
+
+// testRaceCreateVersusDelete: CreateUsers of a username race its
+// DeleteUser. Whichever commits first, every create fails on the username —
+// held by the account, then by its tombstone — and reserves no email;
+// once the delete has returned, the username has no account and a create
+// of it still fails.
+func testRaceCreateVersusDelete(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	for trial := range scale(10, 3) {
+		typ := []babysitter.UserType{babysitter.UserParent, babysitter.UserNanny}[trial%2]
+		u := f.user(typ)
+		us := make([]babysitter.User, scale(8, 3))
+		for i := range us {
+			us[i] = newUser([]babysitter.UserType{babysitter.UserParent, babysitter.UserNanny}[i%2])
+			us[i].Username = u.Username
+		}
+		errs := race(len(us)+1, func(i int) error {
+			if i == len(us) {
+				return s.DeleteUser(f.ctx, as(role(typ), u.Username), u.Username, now())
 			}
+			return s.CreateUser(f.ctx, us[i])
+		})
+		if err := errs[len(us)]; err != nil {
+			t.Fatalf("trial %d: DeleteUser: %v", trial, err)
+		}
+		for i, err := range errs[:len(us)] {
+			if !isExists(err, babysitter.FieldUsername) {
+				t.Errorf("trial %d: CreateUser %d racing the delete: got %v, want *AlreadyExistsError on username", trial, i, err)
+			}
+		}
+		f.wantNoUser(u.Username)
+		late := newUser(typ)
+		late.Username = u.Username
+		wantExists(t, fmt.Sprintf("trial %d: CreateUser after the delete", trial), s.CreateUser(f.ctx, late), babysitter.FieldUsername)
+		f.wantNoUser(u.Username)
+		for _, v := range append(us, late) {
+			x := newUser(babysitter.UserNanny)
+			x.Email = v.Email
+			if err := s.CreateUser(f.ctx, x); err != nil {
+				t.Errorf("trial %d: CreateUser with a refused create's email: %v", trial, err)
+			}
+		}
+	}
+}
+
+// testRaceBookVersusDeactivate books an application of a VERIFIED nanny
+// while an admin deactivates her. Either the booking commits first — the
+// job CLOSED, the application ACCEPTED — or it fails with ErrConflict and
+// changes nothing. The deactivation reads the job right after it
+// committed: a job still OPEN then that ends up booked was booked after
+// the deactivation, with a DEACTIVATED applicant.
+func testRaceBookVersusDeactivate(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	p := f.parent()
+	for trial := range scale(20, 5) {
+		n := f.nanny()
+		f.setStatus(n.Username, babysitter.StatusVerified)
+		j := f.job(p.Username)
+		a := f.apply(j.ID, n.Username)
+		var (
+			accepted   babysitter.Application
+			afterwards babysitter.Job // read right after the deactivation
+		)
+		errs := race(2, func(i int) error {
+			var err error
+			if i == 0 {
+				r := booking(j, a.ID)
+				r.Applicant = verified
+				_, accepted, err = s.BookNanny(f.ctx, r)
+				return err
+			}
+			if _, err = s.SetUserStatus(f.ctx, n.Username, babysitter.StatusDeactivated, now()); err != nil {
+				return err
+			}
+			afterwards, err = s.GetJob(f.ctx, asAdmin, j.ID)
+			return err
+		})
+		if err := errs[1]; err != nil {
+			t.Fatalf("trial %d: SetUserStatus and GetJob: %v", trial, err)
+		}
+		got := f.getJob(j.ID)
+		switch book := errs[0]; {
+		case book == nil:
+			if afterwards.Status == babysitter.JobOpen {
+				t.Errorf("trial %d: the job was OPEN after the deactivation committed, and then booked with the DEACTIVATED nanny", trial)
+			}
+			if got.Status != babysitter.JobClosed || got.AcceptedApplicationID != a.ID || accepted.Status != babysitter.ApplicationAccepted {
+				t.Errorf("trial %d: booked job is %s accepting %q, application %s", trial, got.Status, got.AcceptedApplicationID, accepted.Status)
+			}
+			f.wantApps(j.ID, accepted)
+		case errors.Is(book, babysitter.ErrConflict):
+			check(t, fmt.Sprintf("trial %d: job after the refused booking", trial), j, got)
+			f.wantApps(j.ID, a)
+			f.cancel(j)
 		default:
-			t.Fatalf("trial %d: both failed: DeleteUser: %v; ApplyToJob: %v", trial, del, apply)
+			t.Errorf("trial %d: BookNanny racing the deactivation: got %v, want nil or conflict", trial, book)
 		}
 	}
 }
@@ -297,7 +401,7 @@ func testRaceUpdateUser(t *testing.T, s babysitter.Store) {
 		nexts[i].FirstName = fmt.Sprintf("Writer%d", i)
 		nexts[i].Version = u.Version + 1
 	}
-	errs := race(len(nexts), func(i int) error { return s.UpdateUser(f.ctx, guard(u.Username), u.Email, nexts[i]) })
+	errs := race(len(nexts), func(i int) error { return s.UpdateUser(f.ctx, asNanny(u.Username), u.Email, nexts[i]) })
 	won := winners(t, "UpdateUser", errs, is(babysitter.ErrConflict))
 	if len(won) != 1 {
 		t.Fatalf("%d updates succeeded, want exactly 1", len(won))
@@ -318,7 +422,7 @@ func testRaceEmailChange(t *testing.T, s babysitter.Store) {
 		nexts[i].Email = email
 		nexts[i].Version++
 	}
-	errs := race(len(us), func(i int) error { return s.UpdateUser(f.ctx, guard(us[i].Username), us[i].Email, nexts[i]) })
+	errs := race(len(us), func(i int) error { return s.UpdateUser(f.ctx, asParent(us[i].Username), us[i].Email, nexts[i]) })
 	won := winners(t, "UpdateUser", errs, exists(babysitter.FieldEmail))
 	if len(won) != 1 {
 		t.Fatalf("%d email changes succeeded, want exactly 1", len(won))
@@ -350,9 +454,9 @@ func testRaceCancelVersusBook(t *testing.T, s babysitter.Store) {
 		errs := race(2, func(i int) error {
 			var err error
 			if i == 0 {
-				_, err = s.TransitionJob(f.ctx, guard(p.Username), j.ID, p.Username, babysitter.JobOpen, babysitter.JobCancelled, now())
+				_, err = s.TransitionJob(f.ctx, asParent(p.Username), cancelling(j.ID))
 			} else {
-				_, _, err = s.BookNanny(f.ctx, guard(p.Username), j.ID, a.ID, p.Username, now())
+				_, _, err = s.BookNanny(f.ctx, booking(j, a.ID))
 			}
 			return err
 		})
@@ -385,9 +489,9 @@ func testRaceWithdrawVersusBook(t *testing.T, s babysitter.Store) {
 		errs := race(2, func(i int) error {
 			var err error
 			if i == 0 {
-				results[i], err = s.WithdrawApplication(f.ctx, guard(n.Username), j.ID, a.ID, n.Username, now())
+				results[i], err = s.WithdrawApplication(f.ctx, asNanny(n.Username), ref(j.ID, a.ID), now())
 			} else {
-				_, results[i], err = s.BookNanny(f.ctx, guard(p.Username), j.ID, a.ID, p.Username, now())
+				_, results[i], err = s.BookNanny(f.ctx, booking(j, a.ID))
 			}
 			return err
 		})

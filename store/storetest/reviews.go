@@ -13,6 +13,7 @@ var reviewCases = []testCase{
 	{"Refused", testReviewRefused},
 	{"ListNewestFirst", testListReviews},
 	{"ConcurrentReviewsExactAggregate", testConcurrentReviews},
+	{"SelfReviewRefused", testReviewSelf},
 }
 
 // completedJob books nanny on a new job of parent and completes it.
@@ -183,4 +184,46 @@ func testConcurrentReviews(t *testing.T, s babysitter.Store) {
 	if want := float64(sum) / float64(n); got.Average() != want {
 		t.Errorf("average = %v, want %v", got.Average(), want)
 	}
+}
+
+// testReviewSelf: no one reviews themselves — decided by the store,
+// whatever the Guard — and a refused review leaves the aggregates and the
+// lists as they were.
+func testReviewSelf(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	p, n := f.parent(), f.nanny()
+	c, _ := f.completed(p.Username, n.Username)
+	for _, tc := range []struct {
+		name string
+		g    babysitter.Guard
+		r    babysitter.Review
+	}{
+		{"the parent reviews herself as the nanny", asParent(p.Username), review(c.ID, babysitter.ReviewOfNanny, p.Username, p.Username, 5)},
+		{"the parent reviews herself as the parent", asParent(p.Username), review(c.ID, babysitter.ReviewOfParent, p.Username, p.Username, 5)},
+		{"the nanny reviews herself as the parent", asNanny(n.Username), review(c.ID, babysitter.ReviewOfParent, n.Username, n.Username, 5)},
+		{"the nanny reviews herself as the nanny", asNanny(n.Username), review(c.ID, babysitter.ReviewOfNanny, n.Username, n.Username, 5)},
+		{"an admin files the parent's self-review", asAdmin, review(c.ID, babysitter.ReviewOfNanny, p.Username, p.Username, 5)},
+	} {
+		wantErr(t, "CreateReview: "+tc.name, s.CreateReview(f.ctx, tc.g, tc.r), babysitter.ErrForbidden)
+	}
+	pu, nu := f.getUser(p.Username), f.getUser(n.Username)
+	check(t, "the parent's rating", babysitter.Rating{}, pu.Rating)
+	check(t, "the nanny's rating", babysitter.Rating{}, nu.Rating)
+	for _, u := range []string{p.Username, n.Username} {
+		page, err := s.ListReviews(f.ctx, u, babysitter.PageRequest{Limit: 5})
+		if err != nil {
+			t.Fatalf("ListReviews %s: %v", u, err)
+		}
+		check(t, "reviews of "+u, []babysitter.Review(nil), page.Items)
+	}
+
+	// The two real reviews go ahead.
+	if err := s.CreateReview(f.ctx, asParent(p.Username), review(c.ID, babysitter.ReviewOfNanny, p.Username, n.Username, 4)); err != nil {
+		t.Fatalf("CreateReview of the nanny: %v", err)
+	}
+	if err := s.CreateReview(f.ctx, asNanny(n.Username), review(c.ID, babysitter.ReviewOfParent, n.Username, p.Username, 2)); err != nil {
+		t.Fatalf("CreateReview of the parent: %v", err)
+	}
+	check(t, "the parent's rating after the reviews", babysitter.Rating{Count: 1, Sum: 2}, f.getUser(p.Username).Rating)
+	check(t, "the nanny's rating after the reviews", babysitter.Rating{Count: 1, Sum: 4}, f.getUser(n.Username).Rating)
 }

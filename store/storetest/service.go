@@ -15,7 +15,7 @@ import (
 
 // The Service-level cases: the SPEC's booking invariants, run through a
 // Service on the store under test and an in-memory queue that the cases
-// drain with the Service's own decline handler.
+// drain with a Decliner on the same store.
 //
 //  1. A job has at most one ACCEPTED application, and it is CLOSED if it has one.
 //  2. Once the queue drains, no application of a CLOSED job is PENDING —
@@ -31,6 +31,9 @@ var serviceCases = []testCase{
 	{"DeclinesAreConditional", testDeclinesAreConditional},
 	{"PoisonMessages", testPoisonMessages},
 	{"CancelDeclinesPending", testCancelDeclinesPending},
+	{"BookingADeactivatedNanny", testServiceBookDeactivated},
+	{"RoleFromTokenNeverOverridesAccountType", testServiceRoleVersusAccount},
+	{"DeletedUsernameCannotBeTakenOver", testServiceDeletedUsername},
 }
 
 var svcAdmin = babysitter.Actor{Username: "admin", Role: babysitter.RoleAdmin}
@@ -50,40 +53,53 @@ func (q *flakyQueue) Send(ctx context.Context, msgs []babysitter.Message) error 
 	return q.Queue.Send(ctx, msgs)
 }
 
-// world is a Service on the store under test with an in-memory queue.
+// world is a Service on the store under test with an in-memory queue, and
+// the Decliner that consumes it.
 type world struct {
-	t     *testing.T
-	svc   *babysitter.Service
-	store babysitter.Store
-	queue *qmemory.Queue
-	flaky *flakyQueue
+	t        *testing.T
+	svc      *babysitter.Service
+	decliner *babysitter.Decliner
+	store    babysitter.Store
+	queue    *qmemory.Queue
+	flaky    *flakyQueue
 }
 
 func newWorld(t *testing.T, s babysitter.Store) *world {
 	q := qmemory.New(qmemory.Options{VisibilityTimeout: time.Minute, WaitTime: -1})
 	fq := &flakyQueue{Queue: q}
-	return &world{t: t, svc: babysitter.New(s, fq, babysitter.Options{Logger: slog.New(slog.DiscardHandler)}), store: s, queue: q, flaky: fq}
+	log := slog.New(slog.DiscardHandler)
+	return &world{
+		t:        t,
+		svc:      babysitter.New(s, fq, babysitter.Options{Logger: log}),
+		decliner: babysitter.NewDecliner(s, babysitter.DeclinerOptions{Logger: log}),
+		store:    s,
+		queue:    q,
+		flaky:    fq,
+	}
 }
 
 // account creates a VERIFIED user of the role through the Service.
 func (w *world) account(role babysitter.Role) babysitter.Actor {
 	w.t.Helper()
 	a := babysitter.Actor{Username: uniqueName(), Role: role}
-	typ := babysitter.UserParent
-	if role == babysitter.RoleNanny {
-		typ = babysitter.UserNanny
-	}
 	ctx := w.t.Context()
-	if _, err := w.svc.CreateUser(ctx, a, babysitter.NewUser{
-		Username: a.Username, Email: a.Username + "@example.com", Type: typ,
-		Profile: babysitter.Profile{FirstName: "F", LastName: "L", DateOfBirth: babysitter.Date{Year: 1990, Month: 1, Day: 2}},
-	}); err != nil {
+	if err := w.signUp(a, a.Username+"@example.com"); err != nil {
 		w.t.Fatalf("CreateUser: %v", err)
 	}
 	if _, err := w.svc.UpdateUserStatus(ctx, svcAdmin, a.Username, babysitter.StatusVerified); err != nil {
 		w.t.Fatalf("verify: %v", err)
 	}
 	return a
+}
+
+// signUp creates a's own account, of the type a's role acts through,
+// through the Service.
+func (w *world) signUp(a babysitter.Actor, email string) error {
+	_, err := w.svc.CreateUser(w.t.Context(), a, babysitter.NewUser{
+		Username: a.Username, Email: email, Type: babysitter.Guard{Actor: a}.AccountType(),
+		Profile: babysitter.Profile{FirstName: "F", LastName: "L", DateOfBirth: babysitter.Date{Year: 1990, Month: 1, Day: 2}},
+	})
+	return err
 }
 
 func (w *world) accounts(role babysitter.Role, n int) []babysitter.Actor {
@@ -120,7 +136,7 @@ func (w *world) apply(jobID string, nannies []babysitter.Actor) []babysitter.App
 	return apps
 }
 
-// drain runs the decline handler over the queue until it is empty.
+// drain runs the Decliner over the queue until it is empty.
 func (w *world) drain() {
 	w.t.Helper()
 	ctx := w.t.Context()
@@ -135,8 +151,8 @@ func (w *world) drain() {
 			}
 			w.t.Fatalf("queue not drained: messages failed and are in flight")
 		}
-		if failed := w.svc.HandleDeclines(ctx, msgs); len(failed) > 0 {
-			w.t.Fatalf("HandleDeclines failed %d of %d messages", len(failed), len(msgs))
+		if failed := w.decliner.HandleBatch(ctx, msgs); len(failed) > 0 {
+			w.t.Fatalf("HandleBatch failed %d of %d messages", len(failed), len(msgs))
 		}
 		if err := w.queue.Delete(ctx, msgs); err != nil {
 			w.t.Fatalf("Delete: %v", err)
@@ -333,7 +349,7 @@ func testDeclinesAreConditional(t *testing.T, s babysitter.Store) {
 			msgs = append(msgs, m)
 		}
 	}
-	if failed := w.svc.HandleDeclines(t.Context(), msgs); len(failed) != 0 {
+	if failed := w.decliner.HandleBatch(t.Context(), msgs); len(failed) != 0 {
 		t.Fatalf("failed %v, want none", failed)
 	}
 	_, st := w.statuses(job.ID)
@@ -356,7 +372,7 @@ func testPoisonMessages(t *testing.T, s babysitter.Store) {
 	badBody := babysitter.Message{ID: "bad-body", Body: []byte("{"), Attributes: good.Attributes}
 	badType := babysitter.Message{ID: "bad-type", Body: good.Body, Attributes: map[string]string{"type": "other", "version": "1"}}
 	badVersion := babysitter.Message{ID: "bad-version", Body: good.Body, Attributes: map[string]string{"type": babysitter.DeclineMessageType, "version": "9"}}
-	failed := w.svc.HandleDeclines(t.Context(), []babysitter.Message{good, unknown, badBody, badType, badVersion})
+	failed := w.decliner.HandleBatch(t.Context(), []babysitter.Message{good, unknown, badBody, badType, badVersion})
 	check(t, "failed IDs", []string{"bad-body", "bad-type", "bad-version", "open-job", "unknown-job"}, sorted(failed...))
 }
 
@@ -373,4 +389,171 @@ func testCancelDeclinesPending(t *testing.T, s babysitter.Store) {
 	if j.Status != babysitter.JobCancelled || len(st[babysitter.ApplicationDeclined]) != 4 {
 		t.Errorf("after cancel: job %s, statuses %v", j.Status, st)
 	}
+}
+
+// byStatus returns each status's application IDs, sorted.
+func (w *world) byStatus(jobID string) map[babysitter.ApplicationStatus][]string {
+	w.t.Helper()
+	_, st := w.statuses(jobID)
+	for k, ids := range st {
+		st[k] = sorted(ids...)
+	}
+	return st
+}
+
+// wantRefused fails unless err is of kind, naming the step of a scenario.
+func wantRefused(t *testing.T, step string, err, kind error) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Errorf("%s: got error %v, want %v", step, err, kind)
+	}
+}
+
+// testServiceBookDeactivated is issue 12's first scenario: a parent books
+// a nanny whose account an admin has DEACTIVATED. It is a conflict that
+// writes and queues nothing; the job is then booked with another nanny,
+// and the Decliner declines the deactivated nanny's application with the
+// rest.
+func testServiceBookDeactivated(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	ctx := t.Context()
+	parent := w.account(babysitter.RoleParent)
+	job := w.job(parent)
+	apps := w.apply(job.ID, w.accounts(babysitter.RoleNanny, 3))
+	if _, err := w.svc.UpdateUserStatus(ctx, svcAdmin, apps[0].NannyUsername, babysitter.StatusDeactivated); err != nil {
+		t.Fatalf("UpdateUserStatus: %v", err)
+	}
+
+	_, err := w.svc.BookNanny(ctx, parent, job.ID, apps[0].ID)
+	wantRefused(t, "BookNanny of a DEACTIVATED nanny", err, babysitter.ErrConflict)
+	got, err := w.svc.GetJob(ctx, parent, job.ID)
+	if err != nil {
+		t.Fatalf("GetJob: %v", err)
+	}
+	check(t, "job after the refused booking", job, got)
+	check(t, "applications after the refused booking", map[babysitter.ApplicationStatus][]string{
+		babysitter.ApplicationPending: sortedIDs(apps),
+	}, w.byStatus(job.ID))
+	if visible, inFlight := w.queue.Len(); visible+inFlight != 0 {
+		t.Errorf("the refused booking queued %d messages", visible+inFlight)
+	}
+
+	b, err := w.svc.BookNanny(ctx, parent, job.ID, apps[1].ID)
+	if err != nil {
+		t.Fatalf("BookNanny of a VERIFIED nanny: %v", err)
+	}
+	if b.DeclinesQueued != 2 {
+		t.Errorf("BookNanny queued %d declines, want 2", b.DeclinesQueued)
+	}
+	w.drain()
+	w.checkInvariants(job.ID, 3)
+	check(t, "applications after the drain", map[babysitter.ApplicationStatus][]string{
+		babysitter.ApplicationAccepted: {apps[1].ID},
+		babysitter.ApplicationDeclined: sorted(apps[0].ID, apps[2].ID),
+	}, w.byStatus(job.ID))
+}
+
+// testServiceRoleVersusAccount is issue 12's second scenario: the role
+// comes from the token alone and must never be held against the stored
+// account type. alice, a PARENT account reviewed once, with a token in the
+// nanny group, applies to her own job, books, completes and reviews
+// herself; a NANNY account with a parent token creates a job. Each step
+// is refused and alice's rating count stays 1.
+func testServiceRoleVersusAccount(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	ctx := t.Context()
+	alice, nanny := w.account(babysitter.RoleParent), w.account(babysitter.RoleNanny)
+	done := w.completedJob(alice, nanny)
+	if _, err := w.svc.LeaveReview(ctx, nanny, done.ID, ofParent(4)); err != nil {
+		t.Fatalf("the nanny reviews alice: %v", err)
+	}
+	rating := babysitter.Rating{Count: 1, Sum: 4}
+	check(t, "alice's rating", rating, w.rating(alice.Username))
+	open := w.job(alice)
+	closed := w.job(alice)
+	app := w.apply(closed.ID, []babysitter.Actor{nanny})[0]
+	if _, err := w.svc.BookNanny(ctx, alice, closed.ID, app.ID); err != nil {
+		t.Fatalf("BookNanny: %v", err)
+	}
+	w.drain()
+
+	aliceNanny := babysitter.Actor{Username: alice.Username, Role: babysitter.RoleNanny}
+	_, err := w.svc.ApplyToJob(ctx, aliceNanny, open.ID, babysitter.NewApplication{})
+	wantRefused(t, "alice with a nanny token applies to her own job", err, babysitter.ErrForbidden)
+	other := w.job(w.account(babysitter.RoleParent))
+	_, err = w.svc.ApplyToJob(ctx, aliceNanny, other.ID, babysitter.NewApplication{})
+	wantRefused(t, "alice with a nanny token applies to another parent's job", err, babysitter.ErrForbidden)
+	_, err = w.svc.BookNanny(ctx, aliceNanny, open.ID, newID())
+	wantRefused(t, "alice with a nanny token books", err, babysitter.ErrForbidden)
+	_, err = w.svc.CompleteJob(ctx, aliceNanny, closed.ID)
+	wantRefused(t, "alice with a nanny token completes her job", err, babysitter.ErrForbidden)
+	for _, j := range []babysitter.Job{done, closed} {
+		_, err = w.svc.LeaveReview(ctx, aliceNanny, j.ID, ofParent(5))
+		wantRefused(t, "alice with a nanny token reviews the parent, herself", err, babysitter.ErrForbidden)
+	}
+	_, err = w.svc.ListJobsAppliedTo(ctx, aliceNanny, alice.Username, babysitter.PageRequest{})
+	wantRefused(t, "alice with a nanny token lists her applications", err, babysitter.ErrForbidden)
+
+	check(t, "alice's rating after the refusals", rating, w.rating(alice.Username))
+	for _, j := range []babysitter.Job{open, other} {
+		check(t, "applications of the OPEN job "+j.ID, map[babysitter.ApplicationStatus][]string{}, w.byStatus(j.ID))
+	}
+	j, st := w.statuses(closed.ID)
+	if j.Status != babysitter.JobClosed || len(st[babysitter.ApplicationAccepted]) != 1 {
+		t.Errorf("alice's booked job is %s with applications %v, want CLOSED as booked", j.Status, st)
+	}
+
+	nannyParent := babysitter.Actor{Username: nanny.Username, Role: babysitter.RoleParent}
+	_, err = w.svc.CreateJob(ctx, nannyParent, newJob(nanny.Username).JobDetails)
+	wantRefused(t, "a NANNY account with a parent token creates a job", err, babysitter.ErrForbidden)
+	jobs, err := w.svc.ListJobsByParent(ctx, svcAdmin, nanny.Username, babysitter.PageRequest{})
+	if err != nil {
+		t.Fatalf("ListJobsByParent: %v", err)
+	}
+	check(t, "jobs of the NANNY account", []babysitter.Job(nil), jobs.Jobs.Items)
+}
+
+// testServiceDeletedUsername is issue 12's third scenario: a parent
+// deletes their account while owning a CLOSED job; a new user registers
+// the same username, then reads the old job's applicants, completes it
+// and reviews the nanny. The registration is refused (the username's
+// tombstone) and so is everything else: the job is no one's.
+func testServiceDeletedUsername(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	ctx := t.Context()
+	parent, nanny := w.account(babysitter.RoleParent), w.account(babysitter.RoleNanny)
+	job := w.job(parent)
+	app := w.apply(job.ID, []babysitter.Actor{nanny})[0]
+	booked, err := w.svc.BookNanny(ctx, parent, job.ID, app.ID)
+	if err != nil {
+		t.Fatalf("BookNanny: %v", err)
+	}
+	w.drain()
+	if err := w.svc.DeleteUser(ctx, parent, parent.Username); err != nil {
+		t.Fatalf("DeleteUser of a parent with a CLOSED job: %v", err)
+	}
+
+	for _, role := range []babysitter.Role{babysitter.RoleParent, babysitter.RoleNanny} {
+		newcomer := babysitter.Actor{Username: parent.Username, Role: role}
+		err := w.signUp(newcomer, "new-"+uniqueName()+"@example.org")
+		if !isExists(err, babysitter.FieldUsername) {
+			t.Errorf("CreateUser of the deleted username with a %s token: got %v, want *AlreadyExistsError on username", role, err)
+		}
+	}
+	_, err = w.svc.ListApplicationsForJob(ctx, parent, job.ID, babysitter.PageRequest{})
+	wantRefused(t, "the newcomer reads the old job's applicants", err, babysitter.ErrForbidden)
+	_, err = w.svc.CompleteJob(ctx, parent, job.ID)
+	wantRefused(t, "the newcomer completes the old job", err, babysitter.ErrForbidden)
+	_, err = w.svc.LeaveReview(ctx, parent, job.ID, ofNanny(1))
+	wantRefused(t, "the newcomer reviews the nanny", err, babysitter.ErrForbidden)
+	_, err = w.svc.CreateJob(ctx, parent, newJob(parent.Username).JobDetails)
+	wantRefused(t, "the newcomer creates a job", err, babysitter.ErrForbidden)
+
+	if _, err := w.svc.GetUser(ctx, svcAdmin, parent.Username); !errors.Is(err, babysitter.ErrNotFound) {
+		t.Errorf("GetUser of the deleted username: got %v, want not found", err)
+	}
+	j, st := w.statuses(job.ID)
+	check(t, "the old job", booked.Job, j)
+	check(t, "the old job's applications", map[babysitter.ApplicationStatus][]string{babysitter.ApplicationAccepted: {app.ID}}, st)
+	check(t, "the nanny's rating", babysitter.Rating{}, w.rating(nanny.Username))
 }

@@ -20,9 +20,9 @@ var userCases = []testCase{
 	{"update missing", testUserUpdateMissing},
 	{"update writes only profile fields", testUserUpdateKeepsStatus},
 	{"set status", testUserSetStatus},
-	{"delete", testUserDelete},
+	{"delete leaves a username tombstone", testUserDelete},
 	{"delete refused with an open job", testUserDeleteOpenJob},
-	{"delete refused with a pending application", testUserDeletePendingApplication},
+	{"delete a nanny with pending applications", testUserDeletePendingApplication},
 	{"delete after booking and declines", testUserDeleteAfterBooking},
 	{"list by type", testUserList},
 }
@@ -81,7 +81,7 @@ func testUserCopies(t *testing.T, s babysitter.Store) {
 	next := f.getUser(u.Username)
 	next.Version++
 	next.FirstName = "Next"
-	if err := s.UpdateUser(f.ctx, babysitter.Guard{}, next.Email, next); err != nil {
+	if err := s.UpdateUser(f.ctx, asNanny(u.Username), next.Email, next); err != nil {
 		t.Fatalf("UpdateUser: %v", err)
 	}
 	want = next
@@ -146,7 +146,7 @@ func testUserUpdate(t *testing.T, s babysitter.Store) {
 	next.Smokes = nil
 	next.UpdatedOn = u.UpdatedOn.Add(time.Minute)
 	next.Version = u.Version + 1
-	if err := s.UpdateUser(f.ctx, guard(u.Username), u.Email, next); err != nil {
+	if err := s.UpdateUser(f.ctx, asNanny(u.Username), u.Email, next); err != nil {
 		t.Fatalf("UpdateUser: %v", err)
 	}
 	check(t, "GetUser after UpdateUser", next, f.getUser(u.Username))
@@ -165,7 +165,7 @@ func testUserUpdate(t *testing.T, s babysitter.Store) {
 	next2 := next
 	next2.About = "Updated twice."
 	next2.Version++
-	if err := s.UpdateUser(f.ctx, guard(u.Username), next.Email, next2); err != nil {
+	if err := s.UpdateUser(f.ctx, asNanny(u.Username), next.Email, next2); err != nil {
 		t.Fatalf("second UpdateUser: %v", err)
 	}
 	check(t, "GetUser after the second UpdateUser", next2, f.getUser(u.Username))
@@ -180,7 +180,7 @@ func testUserUpdateTakenEmail(t *testing.T, s babysitter.Store) {
 	next.Email = a.Email
 	next.FirstName = "Changed"
 	next.Version++
-	wantExists(t, "UpdateUser to a taken email", s.UpdateUser(f.ctx, guard(b.Username), b.Email, next), babysitter.FieldEmail)
+	wantExists(t, "UpdateUser to a taken email", s.UpdateUser(f.ctx, asParent(b.Username), b.Email, next), babysitter.FieldEmail)
 	check(t, "the updated user", b, f.getUser(b.Username))
 	check(t, "the email's owner", a, f.getUser(a.Username))
 
@@ -205,7 +205,7 @@ func testUserUpdateStale(t *testing.T, s babysitter.Store) {
 		next.FirstName = "Stale"
 		next.Email = uniqueName() + "@example.com"
 		next.Version = tc.version
-		err := s.UpdateUser(f.ctx, guard(u.Username), u.Email, next)
+		err := s.UpdateUser(f.ctx, asParent(u.Username), u.Email, next)
 		wantErr(t, "UpdateUser with "+tc.name, err, babysitter.ErrConflict)
 		check(t, "user after UpdateUser with "+tc.name, u, f.getUser(u.Username))
 		// The refused email was not reserved.
@@ -218,12 +218,12 @@ func testUserUpdateStale(t *testing.T, s babysitter.Store) {
 	next := u
 	next.FirstName = "First"
 	next.Version++
-	if err := s.UpdateUser(f.ctx, guard(u.Username), u.Email, next); err != nil {
+	if err := s.UpdateUser(f.ctx, asParent(u.Username), u.Email, next); err != nil {
 		t.Fatalf("UpdateUser: %v", err)
 	}
 	again := next
 	again.FirstName = "Second"
-	wantErr(t, "UpdateUser from the same read", s.UpdateUser(f.ctx, guard(u.Username), u.Email, again), babysitter.ErrConflict)
+	wantErr(t, "UpdateUser from the same read", s.UpdateUser(f.ctx, asParent(u.Username), u.Email, again), babysitter.ErrConflict)
 	check(t, "user after the stale update", next, f.getUser(u.Username))
 }
 
@@ -231,7 +231,7 @@ func testUserUpdateMissing(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
 	u := newUser(babysitter.UserParent)
 	u.Version = 2
-	wantErr(t, "UpdateUser of a missing user", s.UpdateUser(f.ctx, babysitter.Guard{}, u.Email, u), babysitter.ErrNotFound)
+	wantErr(t, "UpdateUser of a missing user", s.UpdateUser(f.ctx, asAdmin, u.Email, u), babysitter.ErrNotFound)
 	f.wantNoUser(u.Username)
 }
 
@@ -253,7 +253,7 @@ func testUserUpdateKeepsStatus(t *testing.T, s babysitter.Store) {
 	next.ID = newID()
 	next.Type = babysitter.UserAdmin
 	next.CreatedOn = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := s.UpdateUser(f.ctx, guard(u.Username), u.Email, next); err != nil {
+	if err := s.UpdateUser(f.ctx, asNanny(u.Username), u.Email, next); err != nil {
 		t.Fatalf("UpdateUser: %v", err)
 	}
 	want := cur
@@ -285,26 +285,43 @@ func testUserSetStatus(t *testing.T, s babysitter.Store) {
 
 func testUserDelete(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
-	u := f.user(babysitter.UserParent)
-	if err := s.DeleteUser(f.ctx, guard(u.Username), u.Username); err != nil {
-		t.Fatalf("DeleteUser: %v", err)
-	}
-	f.wantNoUser(u.Username)
-	wantErr(t, "DeleteUser again", s.DeleteUser(f.ctx, babysitter.Guard{}, u.Username), babysitter.ErrNotFound)
-	wantErr(t, "DeleteUser of a missing user", s.DeleteUser(f.ctx, babysitter.Guard{}, uniqueName()), babysitter.ErrNotFound)
+	for _, typ := range []babysitter.UserType{babysitter.UserParent, babysitter.UserNanny} {
+		u := f.user(typ)
+		if err := s.DeleteUser(f.ctx, as(role(typ), u.Username), u.Username, now()); err != nil {
+			t.Fatalf("DeleteUser of a %s: %v", typ, err)
+		}
+		f.wantNoUser(u.Username)
+		wantErr(t, "DeleteUser again", s.DeleteUser(f.ctx, asAdmin, u.Username, now()), babysitter.ErrNotFound)
 
-	// The email and the username are free again.
-	v := newUser(babysitter.UserNanny)
-	v.Email = u.Email
-	if err := s.CreateUser(f.ctx, v); err != nil {
-		t.Fatalf("CreateUser with the deleted user's email: %v", err)
+		// The email is free again.
+		v := newUser(babysitter.UserNanny)
+		v.Email = u.Email
+		if err := s.CreateUser(f.ctx, v); err != nil {
+			t.Fatalf("CreateUser with the deleted %s's email: %v", typ, err)
+		}
+		// The username is not: its tombstone holds it, for either type,
+		// and the refused create reserves nothing.
+		for _, again := range []babysitter.UserType{babysitter.UserParent, babysitter.UserNanny} {
+			w := newUser(again)
+			w.Username = u.Username
+			wantExists(t, "CreateUser "+string(again)+" with the deleted "+string(typ)+"'s username", s.CreateUser(f.ctx, w), babysitter.FieldUsername)
+			f.wantNoUser(u.Username)
+			x := newUser(babysitter.UserParent)
+			x.Email = w.Email
+			if err := s.CreateUser(f.ctx, x); err != nil {
+				t.Fatalf("CreateUser with the refused user's email: %v", err)
+			}
+		}
 	}
-	w := newUser(babysitter.UserNanny)
-	w.Username = u.Username
-	if err := s.CreateUser(f.ctx, w); err != nil {
-		t.Fatalf("CreateUser with the deleted username: %v", err)
+	wantErr(t, "DeleteUser of a missing user", s.DeleteUser(f.ctx, asAdmin, uniqueName(), now()), babysitter.ErrNotFound)
+}
+
+// role is the role that acts through an account of type t.
+func role(t babysitter.UserType) babysitter.Role {
+	if t == babysitter.UserNanny {
+		return babysitter.RoleNanny
 	}
-	check(t, "the recreated user", w, f.getUser(u.Username))
+	return babysitter.RoleParent
 }
 
 func testUserDeleteOpenJob(t *testing.T, s babysitter.Store) {
@@ -313,34 +330,59 @@ func testUserDeleteOpenJob(t *testing.T, s babysitter.Store) {
 	closed := f.job(p.Username)
 	open := f.job(p.Username)
 	f.cancel(closed)
-	wantErr(t, "DeleteUser with an OPEN job", s.DeleteUser(f.ctx, guard(p.Username), p.Username), babysitter.ErrConflict)
+	wantErr(t, "DeleteUser with an OPEN job", s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now()), babysitter.ErrConflict)
 	check(t, "parent after the refused delete", p, f.getUser(p.Username))
 	f.cancel(open)
-	if err := s.DeleteUser(f.ctx, guard(p.Username), p.Username); err != nil {
+	if err := s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now()); err != nil {
 		t.Fatalf("DeleteUser after cancelling the job: %v", err)
 	}
 	f.wantNoUser(p.Username)
 }
 
+// testUserDeletePendingApplication deletes a nanny with PENDING
+// applications: the delete goes ahead, the applications stay PENDING but
+// can never be booked, and are declined when their jobs close — by a
+// booking of another application or a cancellation.
 func testUserDeletePendingApplication(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
 	p := f.parent()
-	n := f.nanny()
+	n, m := f.nanny(), f.nanny()
 	j1, j2 := f.job(p.Username), f.job(p.Username)
-	a1 := f.apply(j1.ID, n.Username)
+	a1, b1 := f.apply(j1.ID, n.Username), f.apply(j1.ID, m.Username)
 	a2 := f.apply(j2.ID, n.Username)
-	if _, err := s.WithdrawApplication(f.ctx, babysitter.Guard{}, j1.ID, a1.ID, n.Username, now()); err != nil {
-		t.Fatalf("WithdrawApplication: %v", err)
-	}
-	wantErr(t, "DeleteUser with a PENDING application", s.DeleteUser(f.ctx, guard(n.Username), n.Username), babysitter.ErrConflict)
-	check(t, "nanny after the refused delete", n, f.getUser(n.Username))
-	if _, err := s.WithdrawApplication(f.ctx, babysitter.Guard{}, j2.ID, a2.ID, n.Username, now()); err != nil {
-		t.Fatalf("WithdrawApplication: %v", err)
-	}
-	if err := s.DeleteUser(f.ctx, guard(n.Username), n.Username); err != nil {
-		t.Fatalf("DeleteUser after withdrawing: %v", err)
+	if err := s.DeleteUser(f.ctx, asNanny(n.Username), n.Username, now()); err != nil {
+		t.Fatalf("DeleteUser of a nanny with PENDING applications: %v", err)
 	}
 	f.wantNoUser(n.Username)
+	f.wantApps(j1.ID, a1, b1)
+	f.wantApps(j2.ID, a2)
+
+	for _, a := range []babysitter.Application{a1, a2} {
+		j := f.getJob(a.JobID)
+		_, _, err := s.BookNanny(f.ctx, booking(j, a.ID))
+		wantErr(t, "BookNanny of a deleted nanny's application", err, babysitter.ErrConflict)
+		check(t, "job after the refused booking", j, f.getJob(j.ID))
+	}
+	f.wantApps(j1.ID, a1, b1)
+	f.wantApps(j2.ID, a2)
+
+	// j1 is booked with m, j2 cancelled: n's applications are declined.
+	_, accepted := f.book(j1, b1)
+	f.cancel(j2)
+	for _, a := range []babysitter.Application{a1, a2} {
+		check(t, "PendingApplications of job "+a.JobID, []string{a.ID}, f.pendingIDs(a.JobID))
+		at := now()
+		res, err := s.DeclineApplications(f.ctx, a.JobID, []string{a.ID}, at)
+		if err != nil {
+			t.Fatalf("DeclineApplications of a deleted nanny's application: %v", err)
+		}
+		check(t, "declined", []string{a.ID}, res.Declined)
+		want := []babysitter.Application{withStatus(a, babysitter.ApplicationDeclined, at)}
+		if a.JobID == j1.ID {
+			want = append(want, accepted)
+		}
+		f.wantApps(a.JobID, want...)
+	}
 }
 
 func testUserDeleteAfterBooking(t *testing.T, s babysitter.Store) {
@@ -352,16 +394,23 @@ func testUserDeleteAfterBooking(t *testing.T, s babysitter.Store) {
 	a2 := f.apply(j.ID, n2.Username)
 	f.book(j, a1)
 
-	// The job is CLOSED and a1 ACCEPTED: neither blocks a delete; a2 is
-	// still PENDING until declined.
-	wantErr(t, "DeleteUser of a nanny with a PENDING application of a CLOSED job", s.DeleteUser(f.ctx, babysitter.Guard{}, n2.Username), babysitter.ErrConflict)
-	if _, err := s.DeclineApplications(f.ctx, j.ID, []string{a2.ID}, now()); err != nil {
+	// The job is CLOSED, a1 ACCEPTED and a2 still PENDING until declined:
+	// none of them blocks a delete, of the nanny declined later included.
+	if err := s.DeleteUser(f.ctx, asNanny(n2.Username), n2.Username, now()); err != nil {
+		t.Fatalf("DeleteUser of a nanny with a PENDING application of a CLOSED job: %v", err)
+	}
+	res, err := s.DeclineApplications(f.ctx, j.ID, []string{a2.ID}, now())
+	if err != nil {
 		t.Fatalf("DeclineApplications: %v", err)
 	}
+	check(t, "declined", []string{a2.ID}, res.Declined)
+	if err := s.DeleteUser(f.ctx, asNanny(n1.Username), n1.Username, now()); err != nil {
+		t.Fatalf("DeleteUser of the booked nanny: %v", err)
+	}
+	if err := s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now()); err != nil {
+		t.Fatalf("DeleteUser of the parent of a CLOSED job: %v", err)
+	}
 	for _, u := range []string{n1.Username, n2.Username, p.Username} {
-		if err := s.DeleteUser(f.ctx, guard(u), u); err != nil {
-			t.Fatalf("DeleteUser %s: %v", u, err)
-		}
 		f.wantNoUser(u)
 	}
 }
@@ -386,9 +435,10 @@ func testUserList(t *testing.T, s babysitter.Store) {
 		{babysitter.UserParent, parents},
 		{babysitter.UserNanny, nannies},
 	} {
+		g := as(role(tc.typ), tc.ours[0])
 		eventually(t, func() error {
 			pages, err := walk(2, func(p babysitter.PageRequest) (babysitter.Page[babysitter.User], error) {
-				return s.ListUsers(f.ctx, guard(tc.ours[0]), tc.typ, p)
+				return s.ListUsers(f.ctx, g, tc.typ, p)
 			}, nil)
 			if err != nil {
 				return err

@@ -1,6 +1,6 @@
 // Command declines is the SQS-triggered Lambda of the decline queue: it
-// runs babysitter.Service.HandleDeclines on each batch and returns the
-// failed message IDs as batchItemFailures (the event source mapping has
+// runs a babysitter.Decliner on each batch and returns the failed message
+// IDs as batchItemFailures (the event source mapping has
 // ReportBatchItemFailures), so only those are redelivered and, after the
 // queue's maxReceiveCount, moved to the dead-letter queue.
 //
@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 
@@ -26,18 +25,18 @@ import (
 func main() {
 	log := lambdaenv.Logger()
 	slog.SetDefault(log)
-	svc, err := newService(context.Background(), log)
+	decliner, err := newDecliner(context.Background(), log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(declines.Handler(svc.HandleDeclines, log))
+	lambda.Start(declines.Handler(decliner.HandleBatch, log))
 }
 
-// newService wires the Service to DynamoDB from the environment. The
+// newDecliner wires the Decliner to DynamoDB from the environment. The
 // consumer only declines; it never sends, so it has no queue client and
 // no sqs:SendMessage permission.
-func newService(ctx context.Context, log *slog.Logger) (*babysitter.Service, error) {
+func newDecliner(ctx context.Context, log *slog.Logger) (*babysitter.Decliner, error) {
 	table, err := lambdaenv.Require("TABLE_NAME")
 	if err != nil {
 		return nil, err
@@ -47,12 +46,5 @@ func newService(ctx context.Context, log *slog.Logger) (*babysitter.Service, err
 		return nil, err
 	}
 	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg), table)
-	return babysitter.New(store, noSend{}, babysitter.Options{Logger: log}), nil
-}
-
-// noSend is the decline consumer's Queue: HandleDeclines never sends.
-type noSend struct{}
-
-func (noSend) Send(context.Context, []babysitter.Message) error {
-	return errors.New("the decline consumer does not send messages")
+	return babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log}), nil
 }

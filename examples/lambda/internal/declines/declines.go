@@ -17,7 +17,7 @@ import (
 
 // Handler returns the Lambda handler of the decline queue's event source
 // mapping, which must have FunctionResponseTypes [ReportBatchItemFailures]
-// for the response to be honoured. handle is svc.HandleDeclines in
+// for the response to be honoured. handle is a babysitter.Decliner's HandleBatch in
 // production; log receives one record per failed message (with its SQS
 // message id) and one per batch.
 func Handler(handle babysitter.BatchHandler, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
