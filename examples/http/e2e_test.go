@@ -31,6 +31,7 @@ func TestEndToEnd(t *testing.T) {
 			st := tutorialStory(t, e)
 			t.Run("more operations", func(t *testing.T) { moreOperations(t, e, st) })
 			t.Run("errors", func(t *testing.T) { errorStatuses(t, e, st) })
+			t.Run("trust", func(t *testing.T) { trustScenarios(t, e) })
 		})
 	}
 }
