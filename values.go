@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/bojanz/currency"
 )
 
 // Date is a calendar date without a time zone, encoded as "2006-01-02".
@@ -99,56 +101,97 @@ func (t *TimeOfDay) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Money is an amount in the currency's minor units (cents for EUR), never a
-// float, with its ISO 4217 code.
+// Money is an amount in its currency's minor units, never a float, with its
+// ISO 4217 code. How many decimals a minor unit is depends on the currency
+// (ISO 4217's "minor unit"): Money{6000, "EUR"} is 60.00 euros, Money{6000,
+// "JPY"} is 6000 yen (no decimals), Money{6000, "KWD"} is 6.000 dinars
+// (three). The stored and JSON shape is {amount, currency} whatever the
+// currency.
+//
+// The valid codes and their decimals are not kept by hand: they come from
+// github.com/bojanz/currency, generated from ISO 4217's list of active codes
+// (and CLDR); a code the embedding program adds with currency.Register is
+// valid too.
 type Money struct {
 	Amount   int64  `json:"amount" dynamodbav:"amount"`
 	Currency string `json:"currency" dynamodbav:"currency"`
 }
 
-// String formats the amount with its minor units, e.g. "50.00 EUR".
+// String formats the amount in major units with exactly its currency's
+// decimals, then the code: "60.00 EUR", "6000 JPY", "6.000 KWD",
+// "-0.05 USD". An unknown currency has no known decimals, so its amount is
+// printed as it is, in minor units, with the code quoted:
+// `6000 "ABC" (unknown currency; amount in minor units)`.
 func (m Money) String() string {
-	sign := ""
-	a := m.Amount
-	if a < 0 {
-		sign, a = "-", -a
+	digits, ok := currencyDigits(m.Currency)
+	if !ok {
+		return fmt.Sprintf("%d %q (unknown currency; amount in minor units)", m.Amount, m.Currency)
 	}
-	return fmt.Sprintf("%s%d.%02d %s", sign, a/100, a%100, m.Currency)
+	sign, a := "", uint64(m.Amount)
+	if m.Amount < 0 {
+		sign, a = "-", -a // in uint64, so that math.MinInt64 negates too
+	}
+	if digits == 0 {
+		return fmt.Sprintf("%s%d %s", sign, a, m.Currency)
+	}
+	unit := pow10(digits)
+	return fmt.Sprintf("%s%d.%0*d %s", sign, a/unit, digits, a%unit, m.Currency)
 }
 
-// validate reports the money's problems under field.
+// maxMajorUnits bounds an amount: 100 million of the currency's major unit
+// (euros, yen, dinars), whatever its decimals. It guards against an amount
+// typed in the wrong unit, not a business limit.
+const maxMajorUnits = 100_000_000
+
+// validate reports the money's problems under field ("cost" gives
+// "cost.amount" and "cost.currency").
 func (m Money) validate(fe *fieldErrors, field string, allowZero bool) {
+	digits, known := currencyDigits(m.Currency)
 	switch {
 	case m.Amount < 0:
 		fe.add(field+".amount", "must not be negative")
 	case m.Amount == 0 && !allowZero:
-		fe.add(field+".amount", "must be greater than zero (minor units, e.g. cents)")
-	case m.Amount > 100_000_000_00:
-		fe.add(field+".amount", "is too large")
+		fe.add(field+".amount", "must be greater than zero (in minor units: cents for EUR, yen for JPY)")
+	case known && uint64(m.Amount) > maxMajorUnits*pow10(digits):
+		fe.add(field+".amount", "is too large: at most %d %s, %d in minor units", maxMajorUnits, m.Currency, maxMajorUnits*pow10(digits))
 	}
-	if !isCurrency(m.Currency) {
+	if !known {
 		fe.add(field+".currency", "must be an ISO 4217 code such as EUR or USD, got %q", m.Currency)
 	}
 }
 
-// currencies are the active ISO 4217 codes.
-const currencies = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD " +
-	"CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD " +
-	"HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD " +
-	"MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG " +
-	"QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD " +
-	"TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG"
+// maxDigits is the most decimals a currency may have here. ISO 4217 has at
+// most 4 (CLF, UYW); the bound keeps a registered currency's pow10 and
+// maxMajorUnits*pow10 within uint64 and int64.
+const maxDigits = 9
 
-func isCurrency(c string) bool {
-	if len(c) != 3 {
-		return false
+// currencyDigits returns the number of decimals of an ISO 4217 code (2 for
+// EUR, 0 for JPY, 3 for KWD) and whether the code is a known currency. The
+// code must be exact: "eur" is not EUR.
+func currencyDigits(code string) (int, bool) {
+	if code == "" { // currency.IsValid treats "" as valid ("no currency")
+		return 0, false
 	}
-	for i := 0; i+3 <= len(currencies); i += 4 {
-		if currencies[i:i+3] == c {
-			return true
-		}
+	d, ok := currency.GetDigits(code)
+	if !ok || d > maxDigits {
+		return 0, false
 	}
-	return false
+	return int(d), true
+}
+
+// isCurrency reports whether code is a known currency code.
+func isCurrency(code string) bool {
+	_, ok := currencyDigits(code)
+	return ok
+}
+
+// pow10 returns 10**n for 0 <= n <= maxDigits.
+func pow10(n int) uint64 {
+	p := uint64(1)
+	for range n {
+		p *= 10
+	}
+	return p
 }
 
 // validateCoordinates reports out-of-range or non-finite coordinates.

@@ -10,6 +10,7 @@
 #   3b. installs the pinned aws-lambda-rie into .tools/bin (scripts/install-rie.sh)
 #       for examples/lambda/e2e
 #   4. gofmt -l must print nothing
+#   4b. go mod tidy -diff must print nothing (go.mod and go.sum are tidy)
 #   5. go vet ./...
 #   6. staticcheck ./... (pinned, installed into .tools/bin)
 #   7. go test -race -count=1 ./...
@@ -99,6 +100,20 @@ check_gofmt() {
 	fi
 }
 
+# check_tidy fails when go.mod or go.sum differ from what `go mod tidy`
+# would write: a requirement marked // indirect that the code imports
+# directly, a missing go.sum line. It needs the module graph, which comes
+# from the module cache or GOPROXY (the Go module proxy), as for go build.
+check_tidy() {
+	local diff rc=0
+	diff=$(go mod tidy -diff) || rc=$?
+	if [[ -n $diff ]]; then
+		sed 's/^/    /' <<<"$diff" >&2
+		die "go.mod/go.sum are not tidy (diff above): run \`go mod tidy\` and commit the result"
+	fi
+	((rc == 0)) || die "go mod tidy -diff failed (exit $rc, error above); it needs the module cache or GOPROXY"
+}
+
 run_staticcheck() {
 	if [[ ! -x $TOOLS_BIN/staticcheck ]] || ! "$TOOLS_BIN/staticcheck" -version | grep -qF "(${STATICCHECK_VERSION#v})"; then
 		GOBIN=$TOOLS_BIN go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
@@ -115,6 +130,7 @@ else
 fi
 step "aws-lambda-rie (pinned)" bash scripts/install-rie.sh
 step "gofmt -l" check_gofmt
+step "go mod tidy -diff" check_tidy
 step "go vet ./..." go vet ./...
 step "staticcheck $STATICCHECK_VERSION" run_staticcheck
 step "go test -race -count=1 ./..." go test -race -count=1 ./...

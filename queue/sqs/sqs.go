@@ -108,7 +108,7 @@ type Options struct {
 // babysitter.Source (Receive, Delete, ChangeVisibility). It is safe for
 // concurrent use.
 type Queue struct {
-	client          *sqs.Client
+	client          API
 	url             string
 	name            string // for error messages
 	wait            int32
@@ -123,9 +123,10 @@ var (
 	_ babysitter.Source = (*Queue)(nil)
 )
 
-// New returns the queue at queueURL, reached through client. The client
-// carries the region, credentials, endpoint and retry policy.
-func New(client *sqs.Client, queueURL string, opts Options) *Queue {
+// New returns the queue at queueURL, reached through client: a *sqs.Client,
+// or anything wrapping one (see API). The client carries the region,
+// credentials, endpoint and retry policy.
+func New(client API, queueURL string, opts Options) *Queue {
 	q := &Queue{
 		client:          client,
 		url:             queueURL,
@@ -629,8 +630,9 @@ func isQueueNotFound(err error) bool {
 //
 // It is meant for tests and local development; deployments declare their
 // queues in a template. Like SQS's CreateQueue it is idempotent for the
-// same attributes.
-func CreateQueue(ctx context.Context, client *sqs.Client, name string, visibility time.Duration, maxReceiveCount int) (queueURL, dlqURL string, err error) {
+// same attributes. client is a *sqs.Client or anything wrapping one (see
+// CreateQueueAPI).
+func CreateQueue(ctx context.Context, client CreateQueueAPI, name string, visibility time.Duration, maxReceiveCount int) (queueURL, dlqURL string, err error) {
 	switch {
 	case strings.HasSuffix(name, ".fifo"):
 		return "", "", fmt.Errorf("sqs: create queue %q: FIFO queues are not supported", name)

@@ -340,8 +340,10 @@ func TestTransientErrorsRetried(t *testing.T) {
 			if err := q.Send(t.Context(), msgs); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			if c, a := calls.Calls()["SendMessageBatch"], calls.Attempts()["SendMessageBatch"]; c != 3 || a != 5 {
-				t.Errorf("SendMessageBatch: %d calls, %d attempts; want 3 calls, 5 attempts (2 retried faults)", c, a)
+			// 2 injected faults, 2 more attempts; at least, since a loaded
+			// machine may add a retry of its own.
+			if c, a := calls.Calls()["SendMessageBatch"], calls.Attempts()["SendMessageBatch"]; c != 3 || a < 5 {
+				t.Errorf("SendMessageBatch: %d calls, %d attempts; want 3 calls, at least 5 attempts (2 retried faults)", c, a)
 			}
 			// A visibility change on the way, with its own faults.
 			first, err := q.Receive(t.Context(), 1)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"testing"
 	"time"
 
@@ -54,9 +55,12 @@ func TestFaults(t *testing.T) {
 				if got != n && !(when.when == ddbtest.AfterCommit && op == "UpdateItem" && got == 1) {
 					t.Fatalf("%s: %d faults injected, want %d", what, got, n)
 				}
+				// Each injected fault cost the SDK one more attempt. At
+				// least: a loaded machine may add a retry of its own (a
+				// timeout), which is not what this test is about.
 				n = got
-				if a, c := calls.Attempts()[op], calls.Calls()[op]; a != c+n {
-					t.Errorf("%s: %d attempts of %s for %d calls, want %d more", what, a, op, c, n)
+				if a, c := calls.Attempts()[op], calls.Calls()[op]; a < c+n {
+					t.Errorf("%s: %d attempts of %s for %d calls, want at least %d more", what, a, op, c, n)
 				}
 			}
 
@@ -192,8 +196,10 @@ func TestClientRequestTokenAutoFill(t *testing.T) {
 	if in.ClientRequestToken == nil || *in.ClientRequestToken == "" {
 		t.Fatal("the SDK did not fill in ClientRequestToken")
 	}
-	if len(tokens) != 2 || tokens[0] != tokens[1] || tokens[0] != *in.ClientRequestToken {
-		t.Errorf("tokens per attempt: %q, want the same token twice", tokens)
+	// Two attempts at least (the faulty one and its retry; a loaded machine
+	// may add one), all with the same token.
+	if len(tokens) < 2 || slices.ContainsFunc(tokens, func(tok string) bool { return tok != *in.ClientRequestToken }) {
+		t.Errorf("tokens per attempt: %q, want %q on each of at least two attempts", tokens, *in.ClientRequestToken)
 	}
 	out, err := client.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
 	must(t, "GetItem", err)

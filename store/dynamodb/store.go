@@ -16,18 +16,19 @@ import (
 // Store is a babysitter.Store on one DynamoDB table (see the package
 // documentation for its layout). It is safe for concurrent use.
 type Store struct {
-	client *dynamodb.Client
+	client API
 	table  string
 }
 
 var _ babysitter.Store = (*Store)(nil)
 
-// New returns a Store on an existing table (see CreateTable). The client's
-// own retryer handles throttling and 5xx responses; Store adds only its
-// own bounded retries (retry): of a transaction canceled by a concurrent
-// one or by a change since its read, and of a BatchGetItem's unprocessed
-// keys.
-func New(client *dynamodb.Client, table string) *Store {
+// New returns a Store on an existing table (see CreateTable), reached
+// through client: a *dynamodb.Client, or anything wrapping one (see API).
+// The client's own retryer handles throttling and 5xx responses; Store adds
+// only its own bounded retries (retry): of a transaction canceled by a
+// concurrent one or by a change since its read, and of a BatchGetItem's
+// unprocessed keys.
+func New(client API, table string) *Store {
 	return &Store{client: client, table: table}
 }
 

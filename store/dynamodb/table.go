@@ -17,8 +17,9 @@ import (
 //
 // It is idempotent: when the table exists already it waits for it to be
 // ACTIVE and returns nil if its key schema and indexes are the ones Store
-// needs, or an error saying what differs.
-func CreateTable(ctx context.Context, client *dynamodb.Client, table string) error {
+// needs, or an error saying what differs. client is a *dynamodb.Client or
+// anything wrapping one (see CreateTableAPI).
+func CreateTable(ctx context.Context, client CreateTableAPI, table string) error {
 	_, err := client.CreateTable(ctx, tableInput(table))
 	var inUse *types.ResourceInUseException
 	exists := errors.As(err, &inUse)
