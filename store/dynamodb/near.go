@@ -12,12 +12,13 @@ import (
 )
 
 // rangeConcurrency bounds the Queries one ListOpenJobsInRanges runs at
-// once: a 10 km radius is at most 4 ranges, but 50 km is about 24 at the
-// equator and 36–49 at 60° latitude.
+// once: a 10 km radius is 2 to 6 ranges, 50 km up to 24 at the equator and
+// babysitter.MaxGeoRanges anywhere.
 const rangeConcurrency = 8
 
 // ListOpenJobsInRanges is one Query of the byCell index per range —
-// GSI3PK = CELL#<cell> AND GSI3SK BETWEEN <from> AND <to>"~" (every page) —
+// GSI3PK = CELL#<cell> AND GSI3SK BETWEEN <from> AND <to>"~" (every page;
+// a partition may have two ranges) —
 // run concurrently, at most rangeConcurrency at a time, with the Guard's
 // GetItem of a non-admin actor beside them. The index holds only OPEN jobs, so
 // the items read are the OPEN jobs of the ranges' cells, never all jobs.
@@ -115,11 +116,11 @@ func (s *Store) openJobsInRange(ctx context.Context, r babysitter.GeoRange) ([]b
 }
 
 // inRange reports whether the job, as the index item shows it, is OPEN and
-// lies in the range.
+// lies in the range: in its partition, its key between From and To.
 func inRange(j babysitter.Job, r babysitter.GeoRange) bool {
-	if j.Status != babysitter.JobOpen {
+	if j.Status != babysitter.JobOpen || babysitter.GeoCell(j.Latitude, j.Longitude) != r.Cell {
 		return false
 	}
 	k := babysitter.Geohash(j.Latitude, j.Longitude, babysitter.GeoKeyPrecision)
-	return k[:babysitter.GeoCellPrecision] == r.Cell && r.From <= k && k <= r.To
+	return r.From <= k && k <= r.To
 }
