@@ -33,7 +33,8 @@ const (
 
 // nearEnv is a table with an item counter, its Store and a Service on it,
 // parents to own the seeded jobs, a VERIFIED nanny to ask, and the points
-// the nanny asks about (the query point unless set otherwise).
+// the nanny asks about and the radius (the query point and radiusKm unless
+// set otherwise).
 type nearEnv struct {
 	store   *ddbstore.Store
 	items   *ddbtest.ItemCounter
@@ -44,6 +45,7 @@ type nearEnv struct {
 	rnd     *rand.Rand
 	jobs    []babysitter.Job // every job seeded
 	points  [][2]float64
+	radius  float64
 }
 
 // grid is n × n points evenly spread over the square of half side half
@@ -64,7 +66,7 @@ func grid(lat, lon, half float64, n int) [][2]float64 {
 func newNearEnv(tb testing.TB, parents int) *nearEnv {
 	tb.Helper()
 	env := &nearEnv{items: &ddbtest.ItemCounter{}, calls: &ddbtest.CallCounter{}, rnd: rand.New(rand.NewPCG(7, 11)),
-		points: [][2]float64{{pointLat, pointLon}}}
+		points: [][2]float64{{pointLat, pointLon}}, radius: radiusKm}
 	client := testenv.DynamoDBClient(tb, func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, env.calls.Register, env.items.Register)
 	})
@@ -136,7 +138,7 @@ func (env *nearEnv) seed(tb testing.TB, n int, where func() (float64, float64)) 
 func (env *nearEnv) hits(i int) int {
 	n := 0
 	for _, j := range env.jobs {
-		if babysitter.DistanceKm(env.points[i][0], env.points[i][1], j.Latitude, j.Longitude) <= radiusKm {
+		if babysitter.DistanceKm(env.points[i][0], env.points[i][1], j.Latitude, j.Longitude) <= env.radius {
 			n++
 		}
 	}
@@ -150,10 +152,10 @@ func (env *nearEnv) query(tb testing.TB, i int) (read, queries, found int) {
 	tb.Helper()
 	env.items.Reset()
 	p := env.points[i]
-	page, err := env.svc.ListJobsNear(tb.Context(), env.nanny, p[0], p[1], radiusKm, babysitter.PageRequest{Limit: babysitter.MaxLimit})
+	page, err := env.svc.ListJobsNear(tb.Context(), env.nanny, p[0], p[1], env.radius, babysitter.PageRequest{Limit: babysitter.MaxLimit})
 	must(tb, "ListJobsNear", err)
 	if page.NextCursor != "" {
-		tb.Fatalf("more than %d jobs within %v km: make the test sparser", babysitter.MaxLimit, radiusKm)
+		tb.Fatalf("more than %d jobs within %v km: make the test sparser", babysitter.MaxLimit, env.radius)
 	}
 	return env.items.Scanned(), env.items.Calls(), len(page.Items)
 }
@@ -184,7 +186,7 @@ func (env *nearEnv) settle(tb testing.TB) (read, queries, found int) {
 // TestNearbyReadsOnlyNearbyCells: the items one nearby query reads are the
 // OPEN jobs of the cells around the point — the same number after ten
 // times as many jobs are added elsewhere in the region — in one Query per
-// covering range (2 at this point; at most 4 for 10 km anywhere).
+// covering range (2 at this point; 2 to 6 for 10 km anywhere).
 func TestNearbyReadsOnlyNearbyCells(t *testing.T) {
 	t.Parallel()
 	env := newNearEnv(t, 8)
@@ -194,14 +196,48 @@ func TestNearbyReadsOnlyNearbyCells(t *testing.T) {
 	if found != 30 || read != 30 {
 		t.Errorf("with 60 jobs: read %d items, found %d; want 30 and 30", read, found)
 	}
-	if queries < 1 || queries > 4 {
-		t.Errorf("%d Queries, want one per covering range: 1 to 4 for a %v km radius", queries, radiusKm)
+	if queries < 1 || queries > 6 {
+		t.Errorf("%d Queries, want one per covering range: 1 to 6 for a %v km radius", queries, radiusKm)
 	}
 	env.seed(t, 570, env.outsideSquare)
 	if read2, _, found2 := env.settle(t); read2 != read || found2 != found {
 		t.Errorf("with 630 jobs: read %d items, found %d; want %d and %d as with 60", read2, found2, read, found)
 	}
 	t.Logf("one %v km query: %d Queries, %d items read, %d jobs found, of %d jobs", radiusKm, queries, read, found, len(env.jobs))
+}
+
+// TestNearbyReadsOnlyNearbyCellsAtThePole: 50 km queries at a pole and
+// near the other, where every longitude is within reach, find exactly the
+// brute-force jobs in at most babysitter.MaxGeoRanges Queries each, and
+// read only the OPEN jobs of the polar rows they touch: the same number
+// after ten times as many jobs are added at lower latitudes (within 1° of
+// the poles' rows, but in rows no query there touches).
+func TestNearbyReadsOnlyNearbyCellsAtThePole(t *testing.T) {
+	t.Parallel()
+	env := newNearEnv(t, 8)
+	env.radius = babysitter.MaxRadiusKm
+	env.points = [][2]float64{{89.9, 45}, {-90, 0}}
+	polar := func(lo, hi float64) func() (float64, float64) {
+		return func() (float64, float64) {
+			lat := lo + (hi-lo)*env.rnd.Float64()
+			if env.rnd.IntN(2) == 0 {
+				lat = -lat
+			}
+			return lat, env.rnd.Float64()*360 - 180
+		}
+	}
+	env.seed(t, 60, polar(89.6, 90)) // within 45 km of a pole
+	env.seed(t, 30, polar(88, 89))
+	read, queries, found := env.settle(t)
+	if queries > len(env.points)*babysitter.MaxGeoRanges || read < found || read > 60 {
+		t.Errorf("with 90 jobs: %d Queries, %d items read, %d found; want at most %d Queries and %d to 60 items",
+			queries, read, found, len(env.points)*babysitter.MaxGeoRanges, found)
+	}
+	env.seed(t, 270, polar(88, 89))
+	if read2, queries2, found2 := env.settle(t); read2 != read || queries2 != queries || found2 != found {
+		t.Errorf("with 360 jobs: %d Queries, %d items read, %d found; want %d, %d and %d as with 90", queries2, read2, found2, queries, read, found)
+	}
+	t.Logf("two %v km queries at the poles: %d Queries, %d items read, %d jobs found, of %d jobs", env.radius, queries, read, found, len(env.jobs))
 }
 
 // BenchmarkNearbyItemsRead measures the index items one ListJobsNear (10 km)
