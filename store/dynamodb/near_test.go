@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/internal/testenv"
@@ -36,6 +38,8 @@ const (
 // the nanny asks about and the radius (the query point and radiusKm unless
 // set otherwise).
 type nearEnv struct {
+	client  *dynamodb.Client
+	table   string
 	store   *ddbstore.Store
 	items   *ddbtest.ItemCounter
 	calls   *ddbtest.CallCounter
@@ -70,7 +74,8 @@ func newNearEnv(tb testing.TB, parents int) *nearEnv {
 	client := testenv.DynamoDBClient(tb, func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, env.calls.Register, env.items.Register)
 	})
-	env.store = ddbstore.New(client, newTable(tb, client))
+	env.client, env.table = client, newTable(tb, client)
+	env.store = ddbstore.New(client, env.table)
 	q := qmemory.New(qmemory.Options{VisibilityTimeout: time.Minute, WaitTime: -1})
 	env.svc = babysitter.New(env.store, q, babysitter.Options{Logger: slog.New(slog.DiscardHandler)})
 	ctx := tb.Context()
@@ -238,6 +243,80 @@ func TestNearbyReadsOnlyNearbyCellsAtThePole(t *testing.T) {
 		t.Errorf("with 360 jobs: %d Queries, %d items read, %d found; want %d, %d and %d as with 90", queries2, read2, found2, queries, read, found)
 	}
 	t.Logf("two %v km queries at the poles: %d Queries, %d items read, %d jobs found, of %d jobs", env.radius, queries, read, found, len(env.jobs))
+}
+
+// TestReindexNearbyMovesOldPolarKeys: OPEN jobs indexed as before the
+// partitions widened toward the poles — under their own precision-4 cell —
+// are missed by a nearby query until ReindexNearby moves their keys. It
+// moves only theirs: a mid-latitude job keeps its keys, a cancelled job
+// stays out of the index, and a second run moves nothing.
+func TestReindexNearbyMovesOldPolarKeys(t *testing.T) {
+	t.Parallel()
+	env := newNearEnv(t, 1)
+	env.radius = 1
+	env.points = [][2]float64{{70, 13.8}, {89.9, 123}, {-80, -100}, {52.5, 13.4}} // runs of 2, the top row, 4; one cell
+	next := 0
+	env.seed(t, len(env.points)+1, func() (float64, float64) {
+		p := env.points[next%len(env.points)] // the last job: a second one at 70°, to be cancelled
+		next++
+		return p[0], p[1]
+	})
+	ctx := t.Context()
+	for _, j := range append(env.jobs[:3:3], env.jobs[4]) {
+		_, err := env.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(env.table),
+			Key:                       map[string]types.AttributeValue{"PK": sv("JOB#" + j.ID), "SK": sv("JOB#" + j.ID)},
+			UpdateExpression:          aws.String("SET GSI3PK = :old"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":old": sv("CELL#" + babysitter.Geohash(j.Latitude, j.Longitude, 4))},
+		})
+		must(t, "UpdateItem (the old keys)", err)
+	}
+	_, err := env.store.TransitionJob(ctx, admin, babysitter.JobTransition{JobID: env.jobs[4].ID, From: babysitter.JobOpen, To: babysitter.JobCancelled, At: timeNow()})
+	must(t, "TransitionJob", err)
+	cancelled := env.jobs[4]
+	env.jobs = env.jobs[:4]
+	// found is how many of the points' own jobs their queries find.
+	found := func() int {
+		n := 0
+		for i, p := range env.points {
+			page, err := env.svc.ListJobsNear(ctx, env.nanny, p[0], p[1], env.radius, babysitter.PageRequest{})
+			must(t, "ListJobsNear", err)
+			if len(page.Items) == 1 && page.Items[0].ID == env.jobs[i].ID {
+				n++
+			}
+		}
+		return n
+	}
+	for deadline := time.Now().Add(10 * time.Second); found() != 1; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("with the old keys, nearby queries find %d of their jobs, want 1 (the mid-latitude one)", found())
+		}
+	}
+	moved, err := env.store.ReindexNearby(ctx)
+	must(t, "ReindexNearby", err)
+	if moved != 3 {
+		t.Errorf("ReindexNearby moved %d jobs, want 3", moved)
+	}
+	env.settle(t) // every query finds its job again
+	if moved, err = env.store.ReindexNearby(ctx); err != nil || moved != 0 {
+		t.Errorf("ReindexNearby again: %d moved, %v; want 0 and no error", moved, err)
+	}
+	// gsi3pk is a job item's GSI3PK as stored ("" when it has none).
+	gsi3pk := func(id string) string {
+		out, err := env.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(env.table),
+			Key: map[string]types.AttributeValue{"PK": sv("JOB#" + id), "SK": sv("JOB#" + id)}, ConsistentRead: aws.Bool(true)})
+		must(t, "GetItem", err)
+		if v, ok := out.Item["GSI3PK"].(*types.AttributeValueMemberS); ok {
+			return v.Value
+		}
+		return ""
+	}
+	if got, want := gsi3pk(env.jobs[0].ID), "CELL#"+babysitter.GeoCell(70, 13.8); got != want {
+		t.Errorf("GSI3PK of the job at 70° = %q, want %q", got, want)
+	}
+	if got := gsi3pk(cancelled.ID); got != "" {
+		t.Errorf("the cancelled job is back in the index: GSI3PK = %q", got)
+	}
 }
 
 // BenchmarkNearbyItemsRead measures the index items one ListJobsNear (10 km)
