@@ -219,17 +219,21 @@ func TestCoveringRangesAreFew(t *testing.T) {
 	for lat := -90.0; lat <= 90; lat += 0.25 {
 		lats = append(lats, lat)
 	}
-	worst := 0
+	worst := map[int]int{} // by band (its shift)
+	g := newGeoGrid(GeoCellPrecision)
 	for _, lat := range lats {
 		for _, lon := range []float64{-180, r.Float64()*360 - 180} {
 			n := len(coveringRanges(lat, lon, MaxRadiusKm))
 			if n > MaxGeoRanges {
 				t.Errorf("(%v,%v) r=%v: %d ranges, want ≤ %d", lat, lon, MaxRadiusKm, n, MaxGeoRanges)
 			}
-			worst = max(worst, n)
+			shift := sectorShift(g.row(lat))
+			worst[shift] = max(worst[shift], n)
 		}
 	}
-	t.Logf("at most %d ranges at %v km", worst, MaxRadiusKm)
+	for _, b := range geoBands {
+		t.Logf("from %.4f°, partitions of %4d cells: at most %d ranges at %v km", float64(b.ring)*180/geoRows, 1<<b.shift, worst[b.shift], MaxRadiusKm)
+	}
 }
 
 // FuzzCoveringRanges checks the bound and the containment property on
