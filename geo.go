@@ -10,34 +10,45 @@ import (
 	"strings"
 )
 
-// Jobs near a point are found through a geohash index. Every OPEN job is
-// indexed under the precision-4 geohash cell of its location (the
-// partition: about 39 km × 19.5 km at the equator, narrower east–west
-// toward the poles) with its precision-9 geohash as the sort key. A query
-// reads, for each precision-4 cell the circle touches, one contiguous range
-// of the sort key: from the smallest to the largest precision-5 child cell
-// (about 4.9 km × 4.9 km) the circle touches — geohashes are a Z-order
-// curve, so a cell's children are ranges of its sort keys. The work is
-// therefore bounded by the jobs in the cells around the point, never by all
-// jobs. Exact distances are filtered with the haversine formula.
+// Jobs near a point are found through a geohash index. The Earth is cut
+// into the rows and columns of precision-4 geohash cells (1,024 × 1,024
+// cells of 0.35° × 0.18°: about 39 km × 19.5 km at the equator, narrower
+// east–west toward the poles). Every OPEN job is indexed under a partition
+// — a run of cells of its row, see GeoCell — with its precision-9 geohash
+// as the sort key. Inside a row the geohash order is the west–east order of
+// the cells (their latitude bits are the same), so the cells a circle
+// touches in one partition are one contiguous range of sort keys: from the
+// smallest precision-5 child (about 4.9 km × 4.9 km) the circle touches in
+// the first of them to the largest in the last. A query reads, for each
+// row the circle touches, one range per partition it touches there; the
+// work is therefore bounded by the jobs in the cells around the point,
+// never by all jobs. Exact distances are filtered with the haversine
+// formula.
 //
-// A range is one Query of one partition, so the cost of a query is the
-// number of precision-4 cells the circle touches. Those cells narrow with
-// the cosine of the latitude — about 13 km wide at 70°, 0.7 km at 89°, and
-// all 1,024 cells of the top row meet at the pole — so a fixed radius would
-// touch thousands of them near a pole. ListJobsNear therefore never reads
-// more than MaxGeoRanges ranges anywhere on Earth: a radius whose circle
-// touches more cells is refused as invalid input, naming the largest radius
-// that fits at that latitude: the full MaxRadiusKm up to about 63° (whatever
-// the longitude), about 44 km at 70°, 31 km at 80°, 7 km at 89° and 1 km at
-// 89.9° (TestMaxRadiusAt), and nothing at a pole itself, where every cell of
-// the top row meets. The cells are found exactly — a cell is read only if
-// its nearest point lies within the radius — so a 10 km query reads at most
-// 4 ranges, and a 50 km one at most 20 at the equator and 33 at 60°.
-// (Coarser partitions toward the poles would lift the limit there, but
-// they change the stored index keys of the DynamoDB store.)
+// A range is one Query of one partition, so the cost of a query is its
+// number of ranges. The cells narrow with the cosine of the latitude —
+// about 13 km wide at 70°, 0.7 km at 89°, and all 1,024 cells of a top row
+// meet at the pole — so a partition of one cell everywhere would make a
+// fixed radius touch thousands near a pole. Partitions therefore widen
+// toward the poles, by latitude band (geoBands): a partition is the
+// fewest cells of its row, a power of two, that are at least 20 km wide
+// at the row's poleward edge — one cell below 59.06°, then 2, 4, … up to
+// 256 at 89.65°, and the whole row, a disc of 19.5 km radius, at the top.
+// A circle of any radius up to MaxRadiusKm thus reads at most MaxGeoRanges
+// ranges anywhere on Earth, the poles and the antimeridian included (33
+// at most, measured over 90,000 latitudes; TestCoveringRangesAreFew), and
+// no more cells than with one cell a partition: a run is read whole
+// between the first and the last cell the circle touches in it, and those
+// between are touched too. (Coarser geohashes — precision 3 or 2 — would also bound the
+// count, but their cells are 156 km and 625 km tall: a circle near the
+// top of one is not one range of its Z-order keys, so it would read most
+// of the cell or need many ranges.) The cells are found exactly — a cell
+// is read only if its nearest point lies within the radius — so a 10 km
+// query reads 2 to 4 ranges (6 at most, when it straddles both a row and
+// a column boundary), and a 50 km one at most 24 at the equator.
 const (
-	// GeoCellPrecision is the geohash length of an index partition.
+	// GeoCellPrecision is the geohash length of the cells that make the
+	// index partitions, and of a partition's name (GeoCell).
 	GeoCellPrecision = 4
 	// GeoKeyPrecision is the geohash length of an index sort key (about 5 m).
 	GeoKeyPrecision = 9
@@ -47,7 +58,7 @@ const (
 	// MaxRadiusKm bounds ListJobsNear's radius.
 	MaxRadiusKm = 50
 	// MaxGeoRanges bounds the index ranges one ListJobsNear reads (one
-	// Query each on DynamoDB), at any latitude.
+	// Query each on DynamoDB), at any point and radius.
 	MaxGeoRanges  = 36
 	earthRadiusKm = 6371.0088
 )
@@ -107,8 +118,11 @@ func DistanceKm(lat1, lon1, lat2, lon2 float64) float64 {
 }
 
 // GeoRange is one contiguous range of the geohash index: the jobs whose
-// cell (GeoCellPrecision characters) is Cell and whose key
-// (GeoKeyPrecision characters) lies in [From, To].
+// partition (GeoCell) is Cell and whose key (their geohash of
+// GeoKeyPrecision characters) lies in [From, To]. From and To lie in the
+// row of Cell, not always in Cell itself: toward the poles a partition
+// holds a run of cells. A query may read two ranges of one partition, when
+// the circle wraps around the antimeridian inside it.
 type GeoRange struct {
 	Cell, From, To string
 }
@@ -117,12 +131,9 @@ type GeoRange struct {
 // [lonLo, lonHi).
 type geoBox struct{ latLo, latHi, lonLo, lonHi float64 }
 
-func (b geoBox) center() (lat, lon float64) { return (b.latLo + b.latHi) / 2, (b.lonLo + b.lonHi) / 2 }
-
 // geoGrid is the grid of geohash cells of one precision: rows × cols cells
 // of dLat × dLon degrees.
 type geoGrid struct {
-	precision  int
 	rows, cols int
 	dLat, dLon float64
 }
@@ -130,7 +141,7 @@ type geoGrid struct {
 func newGeoGrid(precision int) geoGrid {
 	bits := 5 * precision
 	dLat, dLon := geohashCellSize(precision)
-	return geoGrid{precision: precision, rows: 1 << (bits / 2), cols: 1 << ((bits + 1) / 2), dLat: dLat, dLon: dLon}
+	return geoGrid{rows: 1 << (bits / 2), cols: 1 << ((bits + 1) / 2), dLat: dLat, dLon: dLon}
 }
 
 // box is the cell at row (from the south) and col (from -180°, wrapped).
@@ -150,54 +161,246 @@ func (g geoGrid) row(lat float64) int {
 // between this test and DistanceKm can only add a cell, never lose a job.
 const geoSlackKm = 1e-6
 
-// coveringRanges returns the index ranges that contain every point within
-// radiusKm of (lat, lon): one per precision-4 cell that the circle touches.
-// ok is false, and no ranges are returned, when that is more than limit
-// ranges; the cells are counted before their ranges are built.
-func coveringRanges(lat, lon, radiusKm float64, limit int) (ranges []GeoRange, ok bool) {
-	cells, ok := coveringCells(lat, lon, radiusKm, limit)
-	if !ok {
-		return nil, false
-	}
-	ranges = make([]GeoRange, 0, len(cells))
-	for _, c := range cells {
-		ranges = append(ranges, cellRange(lat, lon, radiusKm, c))
-	}
-	slices.SortFunc(ranges, func(x, y GeoRange) int { return strings.Compare(x.Cell, y.Cell) })
-	return ranges, true
+// geoRows is the number of rows, and of columns, of the precision-4 grid
+// (10 latitude and 10 longitude bits).
+const geoRows = 1 << 10
+
+// geoBand is a band of rows of the precision-4 grid, in both hemispheres:
+// from ring (rows counted from the equator) on, an index partition is a
+// run of 1<<shift cells of one row.
+type geoBand struct{ ring, shift int }
+
+// geoBands is the partition of every row (see GeoCell): a partition is the
+// fewest cells of its row, a power of two, that are at least 20 km wide at
+// the row's poleward edge (TestGeoBandsFollowTheRule), so a circle of
+// MaxRadiusKm crosses few of them in any row. A band begins at a row
+// boundary, a multiple of 180°/1024, so a cell's band is exact. It is a
+// data contract: the DynamoDB store's index keys follow it, and a change
+// moves the keys of the jobs in the bands it changes.
+var geoBands = [...]geoBand{
+	{0, 0},    // |latitude| below 59.0625°: 1 cell, 0.35° of longitude
+	{336, 1},  // from 59.0625°: 2 cells, 0.70°
+	{427, 2},  // from 75.058594°: 4 cells, 1.41°
+	{470, 3},  // from 82.617188°: 8 cells, 2.81°
+	{491, 4},  // from 86.308594°: 16 cells, 5.63°
+	{501, 5},  // from 88.066406°: 32 cells, 11.25°
+	{506, 6},  // from 88.945312°: 64 cells, 22.5°
+	{509, 7},  // from 89.472656°: 128 cells, 45°
+	{510, 8},  // from 89.648438°: 256 cells, 90°
+	{511, 10}, // from 89.824219°: the whole row, 360°
 }
 
-// cellRange is the range of precision-4 cell c that holds every point of c
-// within radiusKm of (lat, lon): from its smallest to its largest
-// precision-5 child the circle touches. A precision-5 geohash adds one
-// character, 3 longitude and 2 latitude bits interleaved (lon, lat, lon,
-// lat, lon, since the 20 bits before it are an even count), so the child in
-// column j (of 8, from the west) and row i (of 4, from the south) is the
-// alphabet's character j₂i₁j₁i₀j₀.
-func cellRange(lat, lon, radiusKm float64, c geoBox) GeoRange {
-	clat, clon := c.center()
-	cell := Geohash(clat, clon, GeoCellPrecision)
-	pad := strings.Repeat("z", GeoKeyPrecision-geoRangePrecision)
-	lo, hi := byte(len(geohashAlphabet)), byte(0)
-	if !boxWithin(lat, lon, radiusKm, c) {
-		dLat, dLon := (c.latHi-c.latLo)/4, (c.lonHi-c.lonLo)/8
-		for i := range 4 {
-			for j := range 8 {
-				child := geoBox{c.latLo + float64(i)*dLat, c.latLo + float64(i+1)*dLat, c.lonLo + float64(j)*dLon, c.lonLo + float64(j+1)*dLon}
-				if minDistanceKm(lat, lon, child) > radiusKm+geoSlackKm {
-					continue
-				}
-				ch := byte(j>>2<<4 | i>>1<<3 | j>>1&1<<2 | i&1<<1 | j&1)
-				lo, hi = min(lo, ch), max(hi, ch)
+// geoRing is how many rows lie between row and the equator: 0 for the two
+// rows beside it, geoRows/2-1 for the two at the poles.
+func geoRing(row int) int {
+	if row >= geoRows/2 {
+		return row - geoRows/2
+	}
+	return geoRows/2 - 1 - row
+}
+
+// sectorShift is the band of row: a partition of row is a run of
+// 1<<sectorShift(row) cells.
+func sectorShift(row int) int {
+	shift, ring := 0, geoRing(row)
+	for _, b := range geoBands {
+		if ring >= b.ring {
+			shift = b.shift
+		}
+	}
+	return shift
+}
+
+// GeoCell returns the index partition of a point: the precision-4 geohash
+// of the first cell of its run (see GeoRange). In the rows of the mid
+// latitudes a run is one cell, so GeoCell is the point's own precision-4
+// geohash.
+func GeoCell(lat, lon float64) string {
+	return partitionOf(cellRowCol(Geohash(lat, lon, GeoCellPrecision)))
+}
+
+// partitionOf is the partition of the cell at row and col: the name of the
+// first cell of its run.
+func partitionOf(row, col int) string {
+	return cellName(row, col&^(1<<sectorShift(row)-1))
+}
+
+// cellRowCol is the row (from the south) and the column (from -180°) of a
+// precision-4 geohash: its odd bits are the latitude's, its even bits the
+// longitude's.
+func cellRowCol(cell string) (row, col int) {
+	for i := range len(cell) {
+		v := strings.IndexByte(geohashAlphabet, cell[i])
+		for b := 4; b >= 0; b-- {
+			if (5*i+4-b)%2 == 0 {
+				col = col<<1 | v>>b&1
+			} else {
+				row = row<<1 | v>>b&1
 			}
 		}
 	}
-	if lo > hi {
-		// The cell lies within the circle, or touches it while by rounding
-		// none of its children does: the whole cell, rather than risk a miss.
-		lo, hi = 0, byte(len(geohashAlphabet)-1)
+	return row, col
+}
+
+// cellName is the precision-4 geohash of the cell at row and col: the
+// inverse of cellRowCol.
+func cellName(row, col int) string {
+	v := 0
+	for i := 9; i >= 0; i-- {
+		v = v<<2 | col>>i&1<<1 | row>>i&1
 	}
-	return GeoRange{Cell: cell, From: cell + string(geohashAlphabet[lo]), To: cell + string(geohashAlphabet[hi]) + pad}
+	var b [GeoCellPrecision]byte
+	for i := range b {
+		b[i] = geohashAlphabet[v>>(5*(GeoCellPrecision-1-i))&31]
+	}
+	return string(b[:])
+}
+
+// circle is a ListJobsNear query: the points within radiusKm of (lat,
+// lon).
+type circle struct{ lat, lon, radiusKm float64 }
+
+// touches reports whether any point of box b lies within the circle.
+func (c circle) touches(b geoBox) bool {
+	return minDistanceKm(c.lat, c.lon, b) <= c.radiusKm+geoSlackKm
+}
+
+// coveringRanges returns the index ranges that contain every point within
+// radiusKm of (lat, lon): for each row of precision-4 cells the circle
+// touches, one range per partition of that row (see GeoCell) in which it
+// touches cells — two when the run wraps around the antimeridian inside
+// one partition. The ranges are sorted by partition, then From.
+func coveringRanges(lat, lon, radiusKm float64) []GeoRange {
+	c := circle{lat, lon, radiusKm}
+	g := newGeoGrid(GeoCellPrecision)
+	delta := radiusKm / earthRadiusKm // the circle's angular radius
+	deltaDeg := delta * 180 / math.Pi
+	// Rows: the circle's latitude extent, and one more each side so that a
+	// point on a row boundary is never lost to rounding.
+	south, north := lat-deltaDeg, lat+deltaDeg
+	col := int(math.Floor((lon + 180) / g.dLon))
+	const eps = 1e-9 // degrees
+	var ranges []GeoRange
+	for row := max(0, g.row(south)-1); row <= min(g.rows-1, g.row(north)+1); row++ {
+		b := g.box(row, col)
+		if b.latHi < south-eps || b.latLo > north+eps {
+			continue // the extra row did not touch the circle after all
+		}
+		if lo, hi, ok := c.rowSpan(g, row, col, reach(lat, delta, b, g.dLon)); ok {
+			ranges = c.appendRowRanges(ranges, g, row, lo, hi)
+		}
+	}
+	slices.SortFunc(ranges, func(x, y GeoRange) int {
+		return cmp.Or(strings.Compare(x.Cell, y.Cell), strings.Compare(x.From, y.From))
+	})
+	return ranges
+}
+
+// reach estimates how many columns either side of the point's own the
+// circle reaches in the row of box b: its half-width Δλ at the row's
+// latitude φ nearest to its widest, asin(sin φ₀ / cos δ), where cos Δλ =
+// (cos δ − sin φ₀ sin φ) / (cos φ₀ cos φ). Only a starting point for
+// rowSpan, which corrects it.
+func reach(lat, delta float64, b geoBox, dLon float64) int {
+	rad := math.Pi / 180
+	p0 := lat * rad
+	widest := math.Asin(math.Max(-1, math.Min(1, math.Sin(p0)/math.Cos(delta))))
+	phi := math.Max(b.latLo*rad, math.Min(b.latHi*rad, widest))
+	cosHalf := (math.Cos(delta) - math.Sin(p0)*math.Sin(phi)) / (math.Cos(p0) * math.Cos(phi))
+	if !(cosHalf > -1) {
+		return geoRows // the whole parallel, or a pole
+	}
+	return int(math.Acos(math.Min(1, cosHalf))/rad/dLon) + 1
+}
+
+// rowSpan returns the columns of row the circle touches, from lo to hi
+// (unwrapped: lo may be negative, hi beyond the last column; hi-lo < the
+// number of columns), or ok false when it touches none. They are
+// contiguous around the point's column col: along a parallel the distance
+// grows with the longitude difference (cos d = sin φ₀ sin φ + cos φ₀ cos φ
+// cos Δλ), so a cell is touched exactly when its nearest meridian is close
+// enough. The walk starts guess columns either side and moves to the last
+// touched column, so a poor guess costs steps, never a cell.
+func (c circle) rowSpan(g geoGrid, row, col, guess int) (lo, hi int, ok bool) {
+	touched := func(k int) bool { return c.touches(g.box(row, k)) }
+	if !touched(col) {
+		return 0, 0, false
+	}
+	hi = col + min(guess, g.cols/2-1)
+	for hi > col && !touched(hi) {
+		hi--
+	}
+	for hi < col+g.cols/2-1 && touched(hi+1) {
+		hi++
+	}
+	lo = col - min(guess, g.cols/2)
+	for lo < col && !touched(lo) {
+		lo++
+	}
+	for lo > hi-g.cols+1 && touched(lo-1) {
+		lo--
+	}
+	return lo, hi, true
+}
+
+// appendRowRanges appends the ranges of the touched columns lo..hi of row:
+// one per partition of the row they fall in. A whole parallel is read from
+// the antimeridian, as one run.
+func (c circle) appendRowRanges(ranges []GeoRange, g geoGrid, row, lo, hi int) []GeoRange {
+	if hi-lo+1 >= g.cols {
+		lo, hi = 0, g.cols-1
+	}
+	size := 1 << sectorShift(row)
+	wrap := func(k int) int { return (k%g.cols + g.cols) % g.cols }
+	for first := lo; first <= hi; {
+		start := first - (first%size+size)%size // the partition's first column
+		last := min(hi, start+size-1)
+		from, to := c.childSpan(g.box(row, first))
+		if last != first {
+			_, to = c.childSpan(g.box(row, last))
+		}
+		pad := strings.Repeat("z", GeoKeyPrecision-geoRangePrecision)
+		ranges = append(ranges, GeoRange{
+			Cell: partitionOf(row, wrap(first)),
+			From: cellName(row, wrap(first)) + string(geohashAlphabet[from]),
+			To:   cellName(row, wrap(last)) + string(geohashAlphabet[to]) + pad,
+		})
+		first = last + 1
+	}
+	return ranges
+}
+
+// childSpan returns the smallest and the largest precision-5 child of
+// precision-4 cell b that the circle touches, as indexes of the geohash
+// alphabet: the first touched in the alphabet's order, and the last. A
+// precision-5 geohash adds one character, 3 longitude and 2 latitude bits
+// interleaved (lon, lat, lon, lat, lon, since the 20 bits before it are an
+// even count), so character j₂i₁j₁i₀j₀ is the child in column j (of 8,
+// from the west) and row i (of 4, from the south).
+func (c circle) childSpan(b geoBox) (lo, hi int) {
+	n := len(geohashAlphabet)
+	if boxWithin(c.lat, c.lon, c.radiusKm, b) {
+		return 0, n - 1
+	}
+	dLat, dLon := (b.latHi-b.latLo)/4, (b.lonHi-b.lonLo)/8
+	touched := func(ch int) bool {
+		i, j := ch>>3&1<<1|ch>>1&1, ch>>4<<2|ch>>2&1<<1|ch&1
+		return c.touches(geoBox{b.latLo + float64(i)*dLat, b.latLo + float64(i+1)*dLat, b.lonLo + float64(j)*dLon, b.lonLo + float64(j+1)*dLon})
+	}
+	lo = 0
+	for lo < n && !touched(lo) {
+		lo++
+	}
+	if lo == n {
+		// The cell touches the circle while by rounding none of its
+		// children does: the whole cell, rather than risk a miss.
+		return 0, n - 1
+	}
+	hi = n - 1
+	for hi > lo && !touched(hi) {
+		hi--
+	}
+	return lo, hi
 }
 
 // boxWithin reports whether all of box b lies within radiusKm of (lat,
@@ -210,45 +413,6 @@ func boxWithin(lat, lon, radiusKm float64, b geoBox) bool {
 		}
 	}
 	return true
-}
-
-// coveringCells returns the precision-4 cells whose nearest point lies
-// within radiusKm of (lat, lon), or ok false as soon as there are more than
-// limit of them.
-func coveringCells(lat, lon, radiusKm float64, limit int) (cells []geoBox, ok bool) {
-	g := newGeoGrid(GeoCellPrecision)
-	delta := radiusKm / earthRadiusKm // the circle's angular radius
-	deltaDeg := delta * 180 / math.Pi
-	// Rows: the circle's latitude extent, and one more each side so that a
-	// point on a row boundary is never lost to rounding.
-	south, north := lat-deltaDeg, lat+deltaDeg
-	firstRow, lastRow := max(0, g.row(south)-1), min(g.rows-1, g.row(north)+1)
-	// Columns: the circle's longitude extent, asin(sin δ / cos φ) either
-	// side, unless it holds a pole (then every longitude). Also one more
-	// each side.
-	firstCol, nCols := 0, g.cols
-	if halfLon := math.Asin(math.Sin(delta)/math.Cos(lat*math.Pi/180)) * 180 / math.Pi; north < 90 && south > -90 && !math.IsNaN(halfLon) {
-		firstCol = int(math.Floor((lon-halfLon+180)/g.dLon)) - 1
-		lastCol := int(math.Floor((lon+halfLon+180)/g.dLon)) + 1
-		nCols = min(g.cols, lastCol-firstCol+1)
-	}
-	const eps = 1e-9 // degrees
-	for row := firstRow; row <= lastRow; row++ {
-		if b := g.box(row, 0); b.latHi < south-eps || b.latLo > north+eps {
-			continue // the extra row did not touch the circle after all
-		}
-		for k := range nCols {
-			b := g.box(row, firstCol+k)
-			if minDistanceKm(lat, lon, b) > radiusKm+geoSlackKm {
-				continue
-			}
-			if len(cells) == limit {
-				return nil, false
-			}
-			cells = append(cells, b)
-		}
-	}
-	return cells, true
 }
 
 // minDistanceKm is the great-circle distance from (lat, lon) to the nearest
@@ -286,36 +450,6 @@ func meridianDistanceKm(lat, lon, mlon, lo, hi float64) float64 {
 	return d
 }
 
-// maxRadiusAt returns the largest radius, in steps of 0.1 km and at most
-// MaxRadiusKm, whose circle around (lat, lon) needs at most MaxGeoRanges
-// ranges: 0 when none does (at a pole). The cell count only grows with the
-// radius, so a bisection finds it.
-func maxRadiusAt(lat, lon float64) float64 {
-	lo, hi := 0, MaxRadiusKm*10 // tenths of a kilometre
-	if _, ok := coveringCells(lat, lon, MaxRadiusKm, MaxGeoRanges); ok {
-		return MaxRadiusKm
-	}
-	for lo < hi-1 {
-		mid := (lo + hi) / 2
-		if _, ok := coveringCells(lat, lon, float64(mid)/10, MaxGeoRanges); ok {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return float64(lo) / 10
-}
-
-// tooWideNearPole is the invalid input of a radius whose circle touches more
-// than MaxGeoRanges index cells: it names the largest radius that fits.
-func tooWideNearPole(lat, lon float64) error {
-	if r := maxRadiusAt(lat, lon); r > 0 {
-		return invalid("radiusKm", "must be at most %.1f km at latitude %g: the index cells narrow toward the poles, and a query reads at most %d of them",
-			r, lat, MaxGeoRanges)
-	}
-	return invalid("latitude", "%g is too close to a pole: every radius there touches more than %d index cells", lat, MaxGeoRanges)
-}
-
 // NearbyJob is a job with its distance from the point of a ListJobsNear.
 type NearbyJob struct {
 	Job
@@ -345,10 +479,7 @@ func (s *Service) ListJobsNear(ctx context.Context, a Actor, latitude, longitude
 	if err := fe.err(); err != nil {
 		return Page[NearbyJob]{}, opErr(op, err)
 	}
-	ranges, ok := coveringRanges(latitude, longitude, radiusKm, MaxGeoRanges)
-	if !ok {
-		return Page[NearbyJob]{}, opErr(op, tooWideNearPole(latitude, longitude))
-	}
+	ranges := coveringRanges(latitude, longitude, radiusKm)
 	scope := "near:" + strconv.FormatFloat(latitude, 'g', -1, 64) + "," +
 		strconv.FormatFloat(longitude, 'g', -1, 64) + "," + strconv.FormatFloat(radiusKm, 'g', -1, 64)
 	afterDist, afterID := -1.0, ""

@@ -85,10 +85,10 @@ type JobStore interface {
 	// ErrNotFound when the parent does not exist.
 	ListJobsByParent(ctx context.Context, g Guard, parent string, p PageRequest) (User, Page[Job], error)
 	// ListOpenJobsInRanges returns the OPEN jobs whose location lies in any
-	// of the geohash ranges: cell Geohash(lat, lon, GeoCellPrecision) ==
-	// r.Cell and key Geohash(lat, lon, GeoKeyPrecision) within [r.From,
-	// r.To]. It reads an index of OPEN jobs by cell, never every job; a job
-	// leaves the index when it leaves OPEN. Order is unspecified.
+	// of the geohash ranges: partition GeoCell(lat, lon) == r.Cell and key
+	// Geohash(lat, lon, GeoKeyPrecision) within [r.From, r.To]. It reads an
+	// index of OPEN jobs by partition, never every job; a job leaves the
+	// index when it leaves OPEN. Order is unspecified.
 	ListOpenJobsInRanges(ctx context.Context, g Guard, ranges []GeoRange) ([]Job, error)
 }
 

@@ -35,7 +35,7 @@
 //	review marker               JOB#<jobId>        REVIEW#<direction>      –                                       –
 //	username tombstone          USER#<username>    TOMBSTONE               –                                       –
 //
-//	OPEN job only               GSI3PK = CELL#<geohash, 4 characters>   GSI3SK = <geohash, 9 characters>#<id>
+//	OPEN job only               GSI3PK = CELL#<partition: babysitter.GeoCell, 4 characters>   GSI3SK = <geohash, 9 characters>#<id>
 //
 // Indexes (all project ALL): GSI1 "byUser" (GSI1PK, GSI1SK), GSI2
 // "byStatus" (GSI2PK, GSI2SK) and GSI3 "byCell" (GSI3PK, GSI3SK). The
@@ -63,18 +63,32 @@
 // moves a job out of OPEN (BookNanny, TransitionJob to CANCELLED) removes
 // them, so the index holds the OPEN jobs and nothing else — a nearby
 // query reads the open jobs of a few cells, never the closed history. The
-// partition is the precision-4 geohash cell (about 39 km × 19.5 km at the
-// equator) and the sort key the precision-9 geohash (about 5 m) then the
-// job ID, so a range of geohashes is a range of sort keys: "<hash>#<id>"
-// lies in [From, To+"~"] exactly when From ≤ hash ≤ To ('#' sorts below
-// every geohash character, '~' above). It projects ALL because a nearby
-// query returns whole jobs: with KEYS_ONLY each range would need a second
-// round trip, a BatchGetItem of every hit (up to 100 keys a call), and read
+// partition is babysitter.GeoCell of the job's location: below 59.0625° of
+// latitude its precision-4 geohash cell (about 39 km × 19.5 km at the
+// equator); toward the poles, where those cells narrow to nothing, a run
+// of 2, 4, … 256 cells of one row and at the top the whole row, named
+// after its first cell, so a partition is at least 20 km wide (or a whole
+// row) and a query at most babysitter.MaxGeoRanges ranges anywhere. The sort key is
+// the precision-9 geohash (about 5 m) then the job ID; inside a row the
+// geohashes of the cells follow their west–east order, so a range of
+// geohashes in one partition is a range of sort keys: "<hash>#<id>" lies
+// in [From, To+"~"] exactly when From ≤ hash ≤ To ('#' sorts below every
+// geohash character, '~' above). It projects ALL because a nearby query
+// returns whole jobs: with KEYS_ONLY each range would need a second round
+// trip, a BatchGetItem of every hit (up to 100 keys a call), and read
 // capacity for every job read twice; ALL costs index storage for the OPEN
 // jobs only (a sparse index, about 1 KB a job) and keeps one Query per
-// range. Cells are small enough that one busy city is not one hot
-// partition for a whole region, large enough that a 10 km query is at most
-// a handful of ranges (babysitter.GeoRange).
+// range. Partitions are small enough that one busy city is not one hot
+// partition for a whole region, large enough that a 10 km query is a
+// handful of ranges (babysitter.GeoRange).
+//
+// The polar partitions came with a later version; before it every OPEN
+// job was under its own precision-4 cell. Jobs below 59.0625° keep exactly
+// those keys. An OPEN job at or beyond it written by an earlier version is
+// not found by a nearby query until its keys move: a table with no OPEN
+// job there needs nothing; otherwise run Store.ReindexNearby once every
+// writer runs the new version (it moves only the keys that differ,
+// conditionally, and a second run moves nothing).
 //
 // Access patterns (newest first = ScanIndexForward false; IDs are UUIDv7
 // and sort by creation time):
@@ -147,6 +161,8 @@
 //	ListReviews             1 Query
 //	ListOpenJobsInRanges    1 Query per range (and per 1 MB of it), concurrently (+ the actor's GetItem beside
 //	                        them); a 10 km ListJobsNear is 1–6 ranges (mostly 2–4), 50 km about 24 at the equator
+//	                        and at most babysitter.MaxGeoRanges (36) anywhere, the poles included
+//	ReindexNearby           1 Query a page of the OPEN jobs + 1 UpdateItem per job whose byCell keys moved
 //
 // "Beside" means concurrently: the page still takes one round trip. A
 // failed condition costs no extra request: its error comes from the item

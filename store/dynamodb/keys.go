@@ -131,11 +131,13 @@ func jobKeys(id, parent string, status babysitter.JobStatus) map[string]string {
 	return map[string]string{attrPK: k, attrSK: k, attrGSI1PK: userKey(parent), attrGSI1SK: k, attrGSI2PK: jobStatusKey(status), attrGSI2SK: k}
 }
 
-// geoKeys are the byCell index keys of an OPEN job at (lat, lon): the
-// precision-4 cell, and the precision-9 geohash followed by the job's ID.
+// geoKeys are the byCell index keys of an OPEN job at (lat, lon): its
+// partition (babysitter.GeoCell: the precision-4 cell, or toward the poles
+// the first cell of its run), and the precision-9 geohash followed by the
+// job's ID.
 func geoKeys(id string, lat, lon float64) map[string]string {
 	return map[string]string{
-		attrGSI3PK: cellKey(babysitter.Geohash(lat, lon, babysitter.GeoCellPrecision)),
+		attrGSI3PK: cellKey(babysitter.GeoCell(lat, lon)),
 		attrGSI3SK: babysitter.Geohash(lat, lon, babysitter.GeoKeyPrecision) + geoKeySep + id,
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/internal/testenv"
@@ -33,8 +35,11 @@ const (
 
 // nearEnv is a table with an item counter, its Store and a Service on it,
 // parents to own the seeded jobs, a VERIFIED nanny to ask, and the points
-// the nanny asks about (the query point unless set otherwise).
+// the nanny asks about and the radius (the query point and radiusKm unless
+// set otherwise).
 type nearEnv struct {
+	client  *dynamodb.Client
+	table   string
 	store   *ddbstore.Store
 	items   *ddbtest.ItemCounter
 	calls   *ddbtest.CallCounter
@@ -44,6 +49,7 @@ type nearEnv struct {
 	rnd     *rand.Rand
 	jobs    []babysitter.Job // every job seeded
 	points  [][2]float64
+	radius  float64
 }
 
 // grid is n × n points evenly spread over the square of half side half
@@ -64,11 +70,12 @@ func grid(lat, lon, half float64, n int) [][2]float64 {
 func newNearEnv(tb testing.TB, parents int) *nearEnv {
 	tb.Helper()
 	env := &nearEnv{items: &ddbtest.ItemCounter{}, calls: &ddbtest.CallCounter{}, rnd: rand.New(rand.NewPCG(7, 11)),
-		points: [][2]float64{{pointLat, pointLon}}}
+		points: [][2]float64{{pointLat, pointLon}}, radius: radiusKm}
 	client := testenv.DynamoDBClient(tb, func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, env.calls.Register, env.items.Register)
 	})
-	env.store = ddbstore.New(client, newTable(tb, client))
+	env.client, env.table = client, newTable(tb, client)
+	env.store = ddbstore.New(client, env.table)
 	q := qmemory.New(qmemory.Options{VisibilityTimeout: time.Minute, WaitTime: -1})
 	env.svc = babysitter.New(env.store, q, babysitter.Options{Logger: slog.New(slog.DiscardHandler)})
 	ctx := tb.Context()
@@ -136,7 +143,7 @@ func (env *nearEnv) seed(tb testing.TB, n int, where func() (float64, float64)) 
 func (env *nearEnv) hits(i int) int {
 	n := 0
 	for _, j := range env.jobs {
-		if babysitter.DistanceKm(env.points[i][0], env.points[i][1], j.Latitude, j.Longitude) <= radiusKm {
+		if babysitter.DistanceKm(env.points[i][0], env.points[i][1], j.Latitude, j.Longitude) <= env.radius {
 			n++
 		}
 	}
@@ -150,10 +157,10 @@ func (env *nearEnv) query(tb testing.TB, i int) (read, queries, found int) {
 	tb.Helper()
 	env.items.Reset()
 	p := env.points[i]
-	page, err := env.svc.ListJobsNear(tb.Context(), env.nanny, p[0], p[1], radiusKm, babysitter.PageRequest{Limit: babysitter.MaxLimit})
+	page, err := env.svc.ListJobsNear(tb.Context(), env.nanny, p[0], p[1], env.radius, babysitter.PageRequest{Limit: babysitter.MaxLimit})
 	must(tb, "ListJobsNear", err)
 	if page.NextCursor != "" {
-		tb.Fatalf("more than %d jobs within %v km: make the test sparser", babysitter.MaxLimit, radiusKm)
+		tb.Fatalf("more than %d jobs within %v km: make the test sparser", babysitter.MaxLimit, env.radius)
 	}
 	return env.items.Scanned(), env.items.Calls(), len(page.Items)
 }
@@ -184,7 +191,7 @@ func (env *nearEnv) settle(tb testing.TB) (read, queries, found int) {
 // TestNearbyReadsOnlyNearbyCells: the items one nearby query reads are the
 // OPEN jobs of the cells around the point — the same number after ten
 // times as many jobs are added elsewhere in the region — in one Query per
-// covering range (2 at this point; at most 4 for 10 km anywhere).
+// covering range (2 at this point; 2 to 6 for 10 km anywhere).
 func TestNearbyReadsOnlyNearbyCells(t *testing.T) {
 	t.Parallel()
 	env := newNearEnv(t, 8)
@@ -194,14 +201,122 @@ func TestNearbyReadsOnlyNearbyCells(t *testing.T) {
 	if found != 30 || read != 30 {
 		t.Errorf("with 60 jobs: read %d items, found %d; want 30 and 30", read, found)
 	}
-	if queries < 1 || queries > 4 {
-		t.Errorf("%d Queries, want one per covering range: 1 to 4 for a %v km radius", queries, radiusKm)
+	if queries < 1 || queries > 6 {
+		t.Errorf("%d Queries, want one per covering range: 1 to 6 for a %v km radius", queries, radiusKm)
 	}
 	env.seed(t, 570, env.outsideSquare)
 	if read2, _, found2 := env.settle(t); read2 != read || found2 != found {
 		t.Errorf("with 630 jobs: read %d items, found %d; want %d and %d as with 60", read2, found2, read, found)
 	}
 	t.Logf("one %v km query: %d Queries, %d items read, %d jobs found, of %d jobs", radiusKm, queries, read, found, len(env.jobs))
+}
+
+// TestNearbyReadsOnlyNearbyCellsAtThePole: 50 km queries at a pole and
+// near the other, where every longitude is within reach, find exactly the
+// brute-force jobs in at most babysitter.MaxGeoRanges Queries each, and
+// read only the OPEN jobs of the polar rows they touch: the same number
+// after ten times as many jobs are added at lower latitudes (within 1° of
+// the poles' rows, but in rows no query there touches).
+func TestNearbyReadsOnlyNearbyCellsAtThePole(t *testing.T) {
+	t.Parallel()
+	env := newNearEnv(t, 8)
+	env.radius = babysitter.MaxRadiusKm
+	env.points = [][2]float64{{89.9, 45}, {-90, 0}}
+	polar := func(lo, hi float64) func() (float64, float64) {
+		return func() (float64, float64) {
+			lat := lo + (hi-lo)*env.rnd.Float64()
+			if env.rnd.IntN(2) == 0 {
+				lat = -lat
+			}
+			return lat, env.rnd.Float64()*360 - 180
+		}
+	}
+	env.seed(t, 60, polar(89.6, 90)) // within 45 km of a pole
+	env.seed(t, 30, polar(88, 89))
+	read, queries, found := env.settle(t)
+	if queries > len(env.points)*babysitter.MaxGeoRanges || read < found || read > 60 {
+		t.Errorf("with 90 jobs: %d Queries, %d items read, %d found; want at most %d Queries and %d to 60 items",
+			queries, read, found, len(env.points)*babysitter.MaxGeoRanges, found)
+	}
+	env.seed(t, 270, polar(88, 89))
+	if read2, queries2, found2 := env.settle(t); read2 != read || queries2 != queries || found2 != found {
+		t.Errorf("with 360 jobs: %d Queries, %d items read, %d found; want %d, %d and %d as with 90", queries2, read2, found2, queries, read, found)
+	}
+	t.Logf("two %v km queries at the poles: %d Queries, %d items read, %d jobs found, of %d jobs", env.radius, queries, read, found, len(env.jobs))
+}
+
+// TestReindexNearbyMovesOldPolarKeys: OPEN jobs indexed as before the
+// partitions widened toward the poles — under their own precision-4 cell —
+// are missed by a nearby query until ReindexNearby moves their keys. It
+// moves only theirs: a mid-latitude job keeps its keys, a cancelled job
+// stays out of the index, and a second run moves nothing.
+func TestReindexNearbyMovesOldPolarKeys(t *testing.T) {
+	t.Parallel()
+	env := newNearEnv(t, 1)
+	env.radius = 1
+	env.points = [][2]float64{{70, 13.8}, {89.9, 123}, {-80, -100}, {52.5, 13.4}} // runs of 2, the top row, 4; one cell
+	next := 0
+	env.seed(t, len(env.points)+1, func() (float64, float64) {
+		p := env.points[next%len(env.points)] // the last job: a second one at 70°, to be cancelled
+		next++
+		return p[0], p[1]
+	})
+	ctx := t.Context()
+	for _, j := range append(env.jobs[:3:3], env.jobs[4]) {
+		_, err := env.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(env.table),
+			Key:                       map[string]types.AttributeValue{"PK": sv("JOB#" + j.ID), "SK": sv("JOB#" + j.ID)},
+			UpdateExpression:          aws.String("SET GSI3PK = :old"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":old": sv("CELL#" + babysitter.Geohash(j.Latitude, j.Longitude, 4))},
+		})
+		must(t, "UpdateItem (the old keys)", err)
+	}
+	_, err := env.store.TransitionJob(ctx, admin, babysitter.JobTransition{JobID: env.jobs[4].ID, From: babysitter.JobOpen, To: babysitter.JobCancelled, At: timeNow()})
+	must(t, "TransitionJob", err)
+	cancelled := env.jobs[4]
+	env.jobs = env.jobs[:4]
+	// found is how many of the points' own jobs their queries find.
+	found := func() int {
+		n := 0
+		for i, p := range env.points {
+			page, err := env.svc.ListJobsNear(ctx, env.nanny, p[0], p[1], env.radius, babysitter.PageRequest{})
+			must(t, "ListJobsNear", err)
+			if len(page.Items) == 1 && page.Items[0].ID == env.jobs[i].ID {
+				n++
+			}
+		}
+		return n
+	}
+	for deadline := time.Now().Add(10 * time.Second); found() != 1; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("with the old keys, nearby queries find %d of their jobs, want 1 (the mid-latitude one)", found())
+		}
+	}
+	moved, err := env.store.ReindexNearby(ctx)
+	must(t, "ReindexNearby", err)
+	if moved != 3 {
+		t.Errorf("ReindexNearby moved %d jobs, want 3", moved)
+	}
+	env.settle(t) // every query finds its job again
+	if moved, err = env.store.ReindexNearby(ctx); err != nil || moved != 0 {
+		t.Errorf("ReindexNearby again: %d moved, %v; want 0 and no error", moved, err)
+	}
+	// gsi3pk is a job item's GSI3PK as stored ("" when it has none).
+	gsi3pk := func(id string) string {
+		out, err := env.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(env.table),
+			Key: map[string]types.AttributeValue{"PK": sv("JOB#" + id), "SK": sv("JOB#" + id)}, ConsistentRead: aws.Bool(true)})
+		must(t, "GetItem", err)
+		if v, ok := out.Item["GSI3PK"].(*types.AttributeValueMemberS); ok {
+			return v.Value
+		}
+		return ""
+	}
+	if got, want := gsi3pk(env.jobs[0].ID), "CELL#"+babysitter.GeoCell(70, 13.8); got != want {
+		t.Errorf("GSI3PK of the job at 70° = %q, want %q", got, want)
+	}
+	if got := gsi3pk(cancelled.ID); got != "" {
+		t.Errorf("the cancelled job is back in the index: GSI3PK = %q", got)
+	}
 }
 
 // BenchmarkNearbyItemsRead measures the index items one ListJobsNear (10 km)

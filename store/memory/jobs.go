@@ -130,9 +130,10 @@ func (s *Store) setJobStatus(j *babysitter.Job, to babysitter.JobStatus, now tim
 	j.UpdatedOn = now
 }
 
-// index adds an OPEN job to the geohash index, or removes it.
+// index adds an OPEN job to the geohash index, under its partition
+// (babysitter.GeoCell), or removes it.
 func (s *Store) index(j *babysitter.Job, add bool) {
-	cell := babysitter.Geohash(j.Latitude, j.Longitude, babysitter.GeoCellPrecision)
+	cell := babysitter.GeoCell(j.Latitude, j.Longitude)
 	if !add {
 		delete(s.near[cell], j.ID)
 		return
