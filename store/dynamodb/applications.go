@@ -42,10 +42,7 @@ func (s *Store) ApplyToJob(ctx context.Context, g babysitter.Guard, a babysitter
 		c.eq(attrJobStatus, strValue(string(babysitter.JobOpen))),
 		c.ne(attrUsername, strValue(a.NannyUsername))))
 	t.put("application", item, pa, pa.notExists())
-	marker := applicantItemKey(a.JobID, a.NannyUsername)
-	marker[attrApplicationID] = strValue(a.ID)
-	marker[attrUsername] = strValue(a.NannyUsername)
-	t.put("applicant", marker, pm, pm.notExists())
+	t.put("applicant", applicantMarker(a), pm, pm.notExists())
 	var uo userOps
 	uo.exists(a.NannyUsername)
 	uo.guard(g)

@@ -42,9 +42,9 @@ func fullJob() babysitter.Job {
 	return babysitter.Job{
 		ID: "0190a1b2-0000-7000-8000-000000000002", ParentUsername: "grace",
 		JobDetails: babysitter.JobDetails{
-			JobType: babysitter.JobCleaning, Description: "d", NumberOfKids: 0,
+			JobType: babysitter.JobCleaning, Description: "d", NumberOfKids: 2,
 			StartDate: babysitter.Date{Year: 2030, Month: 1, Day: 31}, EndDate: babysitter.Date{Year: 2030, Month: 2, Day: 1},
-			StartTime: 23*60 + 59, EndTime: 0, Address: "a", City: "c", Latitude: -89.999999, Longitude: 179.123456789,
+			StartTime: 23*60 + 59, EndTime: 30, Address: "a", City: "c", Latitude: -89.999999, Longitude: 179.123456789,
 			Cost: babysitter.Money{Amount: 100_000_000_00, Currency: "JPY"},
 		},
 		Status: babysitter.JobClosed, AcceptedApplicationID: "x", AcceptedNanny: "ada",

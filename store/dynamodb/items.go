@@ -164,6 +164,15 @@ func reviewMarker(r babysitter.Review) map[string]types.AttributeValue {
 	return item
 }
 
+// applicantMarker is the item that says a.NannyUsername applied to
+// a.JobID: the application's ID and the nanny.
+func applicantMarker(a babysitter.Application) map[string]types.AttributeValue {
+	item := applicantItemKey(a.JobID, a.NannyUsername)
+	item[attrApplicationID] = strValue(a.ID)
+	item[attrUsername] = strValue(a.NannyUsername)
+	return item
+}
+
 func applicationItem(a babysitter.Application) (map[string]types.AttributeValue, error) {
 	item, err := marshal(a)
 	if err != nil {
