@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,37 +23,71 @@ import (
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/items/*.golden.json from the current encoding")
 
-// goldenCase is one item type (or one shape of it worth pinning) with a
-// fully populated value.
+// goldenCase is one item type (or one shape of it worth pinning): a value,
+// how it is stored, and how a stored item is read back.
 type goldenCase struct {
 	name   string
 	encode func() (map[string]types.AttributeValue, error)
+	decode func(map[string]types.AttributeValue) (any, error)
+	want   any
 }
 
+// golden is the goldenCase of want, stored by encode and read by decode.
+func golden[T any](name string, want T, encode func(T) (map[string]types.AttributeValue, error), decode func(map[string]types.AttributeValue) (T, error)) goldenCase {
+	return goldenCase{
+		name:   name,
+		encode: func() (map[string]types.AttributeValue, error) { return encode(want) },
+		decode: func(item map[string]types.AttributeValue) (any, error) { return decode(item) },
+		want:   want,
+	}
+}
+
+// decodeAs reads an item into the item struct T: the markers, the email
+// reservation and the tombstone are never read as domain values.
+func decodeAs[T any](what string) func(map[string]types.AttributeValue) (T, error) {
+	return func(item map[string]types.AttributeValue) (T, error) { return decodeItem[T](item, what) }
+}
+
+// goldenCases are every item type. An item type added to the table adds
+// its case here (and its golden file, with -update).
 func goldenCases() []goldenCase {
-	u, minU, j, a, r := fullUser(), minimalUser(), fullJob(), fullApplication(), fullReview()
+	u, r := fullUser(), fullReview()
 	// An OPEN job has the byCell keys; its zero values pin how an empty
 	// string, the number 0 and midnight are stored.
 	open := fullJob()
 	open.Status, open.AcceptedApplicationID, open.AcceptedNanny = babysitter.JobOpen, "", ""
 	open.Description, open.NumberOfKids, open.EndTime = "", 0, 0
-	minA := a
+	minA := fullApplication()
 	minA.Message, minA.Status = "", babysitter.ApplicationPending
-	minR := r
+	minR := fullReview()
 	minR.Text, minR.Answers = "", map[string]bool{}
 	return []goldenCase{
-		{"user", func() (map[string]types.AttributeValue, error) { return userItem(u) }},
-		{"user_minimal", func() (map[string]types.AttributeValue, error) { return userItem(minU) }},
-		{"job", func() (map[string]types.AttributeValue, error) { return jobItem(j) }},
-		{"job_open", func() (map[string]types.AttributeValue, error) { return jobItem(open) }},
-		{"application", func() (map[string]types.AttributeValue, error) { return applicationItem(a) }},
-		{"application_minimal", func() (map[string]types.AttributeValue, error) { return applicationItem(minA) }},
-		{"review", func() (map[string]types.AttributeValue, error) { return reviewItem(r) }},
-		{"review_minimal", func() (map[string]types.AttributeValue, error) { return reviewItem(minR) }},
-		{"email", func() (map[string]types.AttributeValue, error) { return emailItem(u.Email, u.Username), nil }},
-		{"applicant", func() (map[string]types.AttributeValue, error) { return applicantMarker(a), nil }},
-		{"review_marker", func() (map[string]types.AttributeValue, error) { return reviewMarker(r), nil }},
-		{"tombstone", func() (map[string]types.AttributeValue, error) { return tombstoneItem(u.Username, u.UpdatedOn), nil }},
+		golden("user", u, encodeUser, decodeUser),
+		golden("user_minimal", minimalUser(), encodeUser, decodeUser),
+		golden("job", fullJob(), encodeJob, decodeJob),
+		golden("job_open", open, encodeJob, decodeJob),
+		golden("application", fullApplication(), encodeApplication, decodeApplication),
+		golden("application_minimal", minA, encodeApplication, decodeApplication),
+		golden("review", r, encodeReview, decodeReview),
+		golden("review_minimal", minR, encodeReview, decodeReview),
+		golden("email", emailItem{Username: u.Username},
+			func(e emailItem) (map[string]types.AttributeValue, error) { return encodeEmail(u.Email, e.Username) },
+			decodeAs[emailItem]("email reservation")),
+		golden("applicant", applicantItem{ApplicationID: fullApplication().ID, Username: fullApplication().NannyUsername},
+			func(m applicantItem) (map[string]types.AttributeValue, error) {
+				return encodeApplicant(babysitter.Application{ID: m.ApplicationID, JobID: fullApplication().JobID, NannyUsername: m.Username})
+			},
+			decodeAs[applicantItem]("applicant marker")),
+		golden("review_marker", reviewMarkerItem{ReviewID: r.ID, Username: r.Reviewer},
+			func(m reviewMarkerItem) (map[string]types.AttributeValue, error) {
+				return encodeReviewMarker(babysitter.Review{ID: m.ReviewID, JobID: r.JobID, Direction: r.Direction, Reviewer: m.Username})
+			},
+			decodeAs[reviewMarkerItem]("review marker")),
+		golden("tombstone", tombstoneItem{Username: u.Username, DeletedOn: u.UpdatedOn},
+			func(ts tombstoneItem) (map[string]types.AttributeValue, error) {
+				return encodeTombstone(ts.Username, ts.DeletedOn)
+			},
+			decodeAs[tombstoneItem]("username tombstone")),
 	}
 }
 
@@ -78,12 +113,31 @@ func fullApplication() babysitter.Application {
 	}
 }
 
+// goldenOpts compares decoded values: times by instant and by offset (the
+// stored string keeps the offset, so a round trip must too).
+var goldenOpts = cmp.Options{cmp.Comparer(func(a, b time.Time) bool {
+	return a.Equal(b) && a.Format(time.RFC3339Nano) == b.Format(time.RFC3339Nano)
+})}
+
+func readItemFile(t *testing.T, path string) map[string]types.AttributeValue {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	item, err := parseItemJSON(b)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return item
+}
+
 // TestGoldenItems pins the stored shape of every item type: the
 // attribute map of a fully populated value, names, types and values,
-// against testdata/items/<name>.golden.json. The stored names are a
-// contract with every table already deployed: a change here is a data
-// migration, not a refactoring. go test -run TestGoldenItems -update
-// rewrites the files.
+// against testdata/items/<name>.golden.json, and reads the golden back as
+// the value. The stored names are a contract with every table already
+// deployed: a change here is a new schema version, not a refactoring.
+// go test -run TestGoldenItems -update rewrites the files.
 func TestGoldenItems(t *testing.T) {
 	t.Parallel()
 	for _, c := range goldenCases() {
@@ -109,8 +163,85 @@ func TestGoldenItems(t *testing.T) {
 			if d := cmp.Diff(string(want), string(got)); d != "" {
 				t.Errorf("item %s differs from %s (-golden +encoded):\n%s", c.name, path, d)
 			}
+			if n := num(item, attrSchema); n != schemaVersion {
+				t.Errorf("item %s has %s = %d, want %d", c.name, attrSchema, n, schemaVersion)
+			}
+
+			stored := readItemFile(t, path)
+			v, err := c.decode(stored)
+			if err != nil {
+				t.Fatalf("decode %s: %v", path, err)
+			}
+			if d := cmp.Diff(c.want, v, goldenOpts); d != "" {
+				t.Errorf("decode %s (-want +got):\n%s", path, d)
+			}
 		})
 	}
+}
+
+// TestDecodeStoredItems reads items as deployed tables hold them: each
+// golden without its schema version (version 0: written before items had
+// one), and the items captured in testdata/items/v0 from the encoders of
+// earlier commits. Each reads as the golden case's value. It also checks
+// that version 1 is version 0 plus the attribute v, which is what lets a
+// build from before versions read the items this one writes.
+func TestDecodeStoredItems(t *testing.T) {
+	t.Parallel()
+	cases := map[string]goldenCase{}
+	for _, c := range goldenCases() {
+		cases[c.name] = c
+		t.Run(c.name, func(t *testing.T) {
+			v0 := readItemFile(t, filepath.Join("testdata", "items", c.name+".golden.json"))
+			delete(v0, attrSchema)
+			captured := readItemFile(t, filepath.Join("testdata", "items", "v0", c.name+".json"))
+			if d := cmp.Diff(itemString(t, captured), itemString(t, v0)); d != "" {
+				t.Errorf("version 1 is not version 0 plus %s (-v0 +golden without %s):\n%s", attrSchema, attrSchema, d)
+			}
+			for what, item := range map[string]map[string]types.AttributeValue{"golden without v": v0, "captured v0": captured} {
+				v, err := c.decode(item)
+				if err != nil {
+					t.Fatalf("decode the %s: %v", what, err)
+				}
+				if d := cmp.Diff(c.want, v, goldenOpts); d != "" {
+					t.Errorf("decode the %s (-want +got):\n%s", what, d)
+				}
+			}
+		})
+	}
+	// A user item from before the rating was two top-level numbers: the
+	// map "rating" and the retired counter pendingApplications.
+	t.Run("user_before_reviews", func(t *testing.T) {
+		item := readItemFile(t, filepath.Join("testdata", "items", "v0", "user_before_reviews.json"))
+		got, err := decodeUser(item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(fullUser(), got, goldenOpts); d != "" {
+			t.Errorf("(-want +got):\n%s", d)
+		}
+	})
+	// Every file in testdata/items is some case's: none is left untested.
+	for _, glob := range []string{"*.golden.json", "v0/*.json"} {
+		files, err := filepath.Glob(filepath.Join("testdata", "items", glob))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			name := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(f), ".json"), ".golden")
+			if _, ok := cases[name]; !ok && name != "user_before_reviews" {
+				t.Errorf("%s belongs to no golden case", f)
+			}
+		}
+	}
+}
+
+func itemString(t *testing.T, item map[string]types.AttributeValue) string {
+	t.Helper()
+	b, err := itemJSON(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // itemJSON is an item in DynamoDB's JSON form ({"name": {"S": "…"}}),
