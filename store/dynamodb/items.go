@@ -15,31 +15,16 @@ import (
 )
 
 // The stored shape of every item type is defined here and nowhere else:
-// the item structs below, their dynamodbav tags naming the attributes.
-// They are a contract with every table already deployed, separate from
-// the root package's JSON names, which this package never reads: renaming
-// a field of the HTTP or GraphQL API renames no attribute. The names were
-// taken once from the JSON names items were stored under before (so
-// existing items keep reading); from then on they change only with a new
-// schema version. testdata/items pins each item type's shape (golden
-// files); the key attributes are in keys.go.
-//
-// Values: times are RFC 3339 strings with nanoseconds (exact round trip),
-// dates "2006-01-02", times of day "15:04", money a map {amount: N (minor
-// units), currency: S}.
+// the item structs below, their dynamodbav tags naming the attributes
+// (the key attributes are in keys.go). They are a contract with every
+// table already deployed, separate from the root package's JSON names,
+// which this package never reads. testdata/items pins each item type's
+// shape. See the package documentation's "Items" section.
 
 // schemaVersion is the version of the item format this build writes, in
-// every item's attribute v (attrSchema). Versions:
-//
-//	0  items written before items carried a version: no attribute v.
-//	   Their attributes are those of version 1. User items from before
-//	   ratingCount/ratingSum may hold the rating as a map {count, sum}
-//	   and the retired counter pendingApplications.
-//	1  the attributes of the item structs below, and v = 1.
-//
-// Decoding reads every version up to schemaVersion and refuses a newer
-// one (ErrNewerSchema): an older build never misreads an item written in a
-// format it does not know.
+// every item's attribute v (attrSchema). Version 0 is an item without v,
+// written before items had a version; it has the attributes of version 1.
+// The versions, and how to add one: the package documentation, "Items".
 const schemaVersion = 1
 
 // attrSchema is the attribute that holds an item's schema version.
