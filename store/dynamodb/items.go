@@ -374,52 +374,60 @@ func decodeItem[T any](item map[string]types.AttributeValue, what string) (v T, 
 	return v, nil
 }
 
-func decodeUser(item map[string]types.AttributeValue) (babysitter.User, error) {
-	const what = "babysitter.User"
-	i, err := decodeItem[userItem](item, what)
-	switch {
-	case err != nil:
-		return babysitter.User{}, err
-	case i.Username == "":
-		return babysitter.User{}, &DecodeError{Key: itemName(item), Type: what, Err: fmt.Errorf("no %s", attrUsername)}
+// domainItem is an item struct read as the domain value T.
+type domainItem[T any] interface {
+	// value is the domain value the item holds.
+	value() T
+	// missing names the required attributes the item lacks, "" for none.
+	missing() string
+}
+
+// decodeValue reads an item as the item struct I, then as I's domain
+// value T.
+func decodeValue[I domainItem[T], T any](item map[string]types.AttributeValue) (T, error) {
+	var zero T
+	what := fmt.Sprintf("%T", zero)
+	i, err := decodeItem[I](item, what)
+	if err != nil {
+		return zero, err
 	}
-	return i.user(), nil
+	if m := i.missing(); m != "" {
+		return zero, &DecodeError{Key: itemName(item), Type: what, Err: fmt.Errorf("no %s", m)}
+	}
+	return i.value(), nil
+}
+
+func decodeUser(item map[string]types.AttributeValue) (babysitter.User, error) {
+	return decodeValue[userItem](item)
 }
 
 func decodeJob(item map[string]types.AttributeValue) (babysitter.Job, error) {
-	const what = "babysitter.Job"
-	i, err := decodeItem[jobItem](item, what)
-	switch {
-	case err != nil:
-		return babysitter.Job{}, err
-	case i.ID == "":
-		return babysitter.Job{}, &DecodeError{Key: itemName(item), Type: what, Err: fmt.Errorf("no id")}
-	}
-	return i.job(), nil
+	return decodeValue[jobItem](item)
 }
 
 func decodeApplication(item map[string]types.AttributeValue) (babysitter.Application, error) {
-	const what = "babysitter.Application"
-	i, err := decodeItem[applicationItem](item, what)
-	switch {
-	case err != nil:
-		return babysitter.Application{}, err
-	case i.ID == "" || i.JobID == "":
-		return babysitter.Application{}, &DecodeError{Key: itemName(item), Type: what, Err: fmt.Errorf("no id or jobId")}
-	}
-	return i.application(), nil
+	return decodeValue[applicationItem](item)
 }
 
 func decodeReview(item map[string]types.AttributeValue) (babysitter.Review, error) {
-	const what = "babysitter.Review"
-	i, err := decodeItem[reviewItem](item, what)
-	switch {
-	case err != nil:
-		return babysitter.Review{}, err
-	case i.ID == "" || i.JobID == "":
-		return babysitter.Review{}, &DecodeError{Key: itemName(item), Type: what, Err: fmt.Errorf("no id or jobId")}
+	return decodeValue[reviewItem](item)
+}
+
+func (i userItem) missing() string { return missingIf(i.Username == "", attrUsername) }
+
+func (i jobItem) missing() string { return missingIf(i.ID == "", "id") }
+
+func (i applicationItem) missing() string {
+	return missingIf(i.ID == "" || i.JobID == "", "id or jobId")
+}
+
+func (i reviewItem) missing() string { return missingIf(i.ID == "" || i.JobID == "", "id or jobId") }
+
+func missingIf(missing bool, what string) string {
+	if missing {
+		return what
 	}
-	return i.review(), nil
+	return ""
 }
 
 // ---- domain values ↔ item structs: every field, by hand ----
@@ -473,7 +481,7 @@ func userItemOf(u babysitter.User) userItem {
 	}
 }
 
-func (i userItem) user() babysitter.User {
+func (i userItem) value() babysitter.User {
 	u := babysitter.User{
 		ID: i.ID, Username: i.Username, Email: i.Email, Type: i.Type, Status: i.Status,
 		Profile:   i.profileItem.profile(),
@@ -517,7 +525,7 @@ func jobItemOf(j babysitter.Job) jobItem {
 	}
 }
 
-func (i jobItem) job() babysitter.Job {
+func (i jobItem) value() babysitter.Job {
 	return babysitter.Job{
 		ID: i.ID, ParentUsername: i.ParentUsername, JobDetails: i.jobDetailsItem.details(),
 		Status: i.Status, AcceptedApplicationID: i.AcceptedApplicationID, AcceptedNanny: i.AcceptedNanny,
@@ -532,7 +540,7 @@ func applicationItemOf(a babysitter.Application) applicationItem {
 	}
 }
 
-func (i applicationItem) application() babysitter.Application {
+func (i applicationItem) value() babysitter.Application {
 	return babysitter.Application{
 		ID: i.ID, JobID: i.JobID, NannyUsername: i.NannyUsername, Message: i.Message, Status: i.Status,
 		CreatedOn: i.CreatedOn, UpdatedOn: i.UpdatedOn,
@@ -546,7 +554,7 @@ func reviewItemOf(r babysitter.Review) reviewItem {
 	}
 }
 
-func (i reviewItem) review() babysitter.Review {
+func (i reviewItem) value() babysitter.Review {
 	return babysitter.Review{
 		ID: i.ID, JobID: i.JobID, Direction: i.Direction, Reviewer: i.Reviewer, Reviewee: i.Reviewee,
 		Rating: i.Rating, Text: i.Text, Answers: i.Answers, CreatedOn: i.CreatedOn,
