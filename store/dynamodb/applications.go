@@ -32,7 +32,11 @@ func (s *Store) ApplyToJob(ctx context.Context, g babysitter.Guard, a babysitter
 		return err
 	}
 	a.Status = babysitter.ApplicationPending
-	item, err := applicationItem(a)
+	item, err := encodeApplication(a)
+	if err != nil {
+		return err
+	}
+	marker, err := encodeApplicant(a)
 	if err != nil {
 		return err
 	}
@@ -42,9 +46,6 @@ func (s *Store) ApplyToJob(ctx context.Context, g babysitter.Guard, a babysitter
 		c.eq(attrJobStatus, strValue(string(babysitter.JobOpen))),
 		c.ne(attrUsername, strValue(a.NannyUsername))))
 	t.put("application", item, pa, pa.notExists())
-	marker := applicantItemKey(a.JobID, a.NannyUsername)
-	marker[attrApplicationID] = strValue(a.ID)
-	marker[attrUsername] = strValue(a.NannyUsername)
 	t.put("applicant", marker, pm, pm.notExists())
 	var uo userOps
 	uo.exists(a.NannyUsername)
@@ -176,17 +177,17 @@ func (s *Store) ListApplicationsForJob(ctx context.Context, g babysitter.Guard, 
 		}
 	}
 	items := out.Items
-	var jobItem map[string]types.AttributeValue
+	var head map[string]types.AttributeValue
 	switch {
 	case start != nil:
-		jobItem = got[len(got)-1]
+		head = got[len(got)-1]
 	case len(items) > 0 && str(items[0], attrSK) == jobKey(jobID):
-		jobItem, items = items[0], items[1:]
+		head, items = items[0], items[1:]
 	}
-	if jobItem == nil {
+	if head == nil {
 		return fail(babysitter.JobNotFound(jobID))
 	}
-	j, err := decodeJob(jobItem)
+	j, err := decodeJob(head)
 	if err != nil {
 		return fail(err)
 	}

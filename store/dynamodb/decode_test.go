@@ -2,12 +2,15 @@ package dynamodb_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
 
 	"github.com/babysitter-go/babysitter"
 	ddbstore "github.com/babysitter-go/babysitter/store/dynamodb"
@@ -41,6 +44,13 @@ func TestCorruptItems(t *testing.T) {
 		"startTime": sv("25:99"), // not a time of day
 	})
 
+	// An item of a schema version newer than this build reads.
+	put(map[string]types.AttributeValue{
+		"PK": sv("USER#future"), "SK": sv("USER#future"), "username": sv("future"), "type": sv("NANNY"),
+		"GSI2PK": sv("USERTYPE#FUTURE"), "GSI2SK": sv("USER#future"),
+		"v": &types.AttributeValueMemberN{Value: "2"},
+	})
+
 	wantDecodeError := func(what string, err error) {
 		t.Helper()
 		var de *ddbstore.DecodeError
@@ -62,6 +72,76 @@ func TestCorruptItems(t *testing.T) {
 	wantDecodeError("GetJob (money)", err)
 	_, err = s.GetJob(ctx, admin, "corrupt2")
 	wantDecodeError("GetJob (time of day)", err)
+	for what, fn := range map[string]func() error{
+		"GetUser (newer schema)": func() error { _, err := s.GetUser(ctx, "future"); return err },
+		"ListUsers (newer schema)": func() error {
+			_, err := s.ListUsers(ctx, admin, "FUTURE", babysitter.PageRequest{Limit: 10})
+			return err
+		},
+	} {
+		err := fn()
+		wantDecodeError(what, err)
+		if !errors.Is(err, ddbstore.ErrNewerSchema) {
+			t.Errorf("%s: %v, want ErrNewerSchema", what, err)
+		}
+	}
+}
+
+// TestStoredItemsCarryVersion writes every item type through the Store —
+// users, email reservations (one moved by UpdateUser), a job, an
+// application and its marker, a review and its marker, a tombstone — and
+// reads the table raw: every item has the schema version v = 1.
+func TestStoredItemsCarryVersion(t *testing.T) {
+	t.Parallel()
+	s, _, client, table := countingStore(t)
+	ctx := t.Context()
+	now := timeNow()
+	p, n := newUser(babysitter.UserParent), newUser(babysitter.UserNanny)
+	must(t, "CreateUser", s.CreateUser(ctx, p))
+	must(t, "CreateUser", s.CreateUser(ctx, n))
+	next := n
+	next.Email, next.Version, next.UpdatedOn = "moved-"+n.Email, 2, now
+	must(t, "UpdateUser", s.UpdateUser(ctx, active(n), n.Email, next))
+	j := newJob(p.Username)
+	must(t, "CreateJob", s.CreateJob(ctx, active(p), j))
+	a := newApplication(j.ID, n.Username)
+	must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(n), a))
+	_, _, err := s.BookNanny(ctx, book(p, j.ID, a.ID, now))
+	must(t, "BookNanny", err)
+	_, err = s.TransitionJob(ctx, admin, babysitter.JobTransition{JobID: j.ID, From: babysitter.JobClosed, To: babysitter.JobCompleted, At: now})
+	must(t, "TransitionJob", err)
+	must(t, "CreateReview", s.CreateReview(ctx, active(p), babysitter.Review{ID: uuid.Must(uuid.NewV7()).String(), JobID: j.ID,
+		Direction: babysitter.ReviewOfNanny, Reviewer: p.Username, Reviewee: n.Username, Rating: 5,
+		Answers: map[string]bool{"punctual": true}, CreatedOn: now}))
+	must(t, "DeleteUser", s.DeleteUser(ctx, active(n), n.Username, now))
+
+	kinds := map[string]int{}
+	in := &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)}
+	for {
+		out, err := client.Scan(ctx, in)
+		must(t, "Scan", err)
+		for _, item := range out.Items {
+			pk, sk := item["PK"].(*types.AttributeValueMemberS).Value, item["SK"].(*types.AttributeValueMemberS).Value
+			kind, _, _ := strings.Cut(pk, "#")
+			k2, _, _ := strings.Cut(sk, "#")
+			kinds[kind+" / "+k2]++
+			if v, ok := item["v"].(*types.AttributeValueMemberN); !ok || v.Value != "1" {
+				t.Errorf("item %s / %s: v = %v, want the number 1", pk, sk, item["v"])
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	want := map[string]int{
+		"USER / USER": 1, "USEREMAIL / USEREMAIL": 1, // the parent's; the nanny's are deleted
+		"JOB / JOB": 1, "JOB / APPLICATION": 1, "JOB / APPLICANT": 1, "JOB / REVIEW": 1,
+		"USER / REVIEW": 1, "USER / TOMBSTONE": 1,
+	}
+	if d := cmp.Diff(want, kinds); d != "" {
+		t.Errorf("items by PK / SK prefix (-want +got):\n%s", d)
+	}
 }
 
 // TestMissingTable checks that a missing table is a clear backend error,

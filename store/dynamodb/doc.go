@@ -193,11 +193,51 @@
 //
 // # Items
 //
-// Items hold the domain types' fields under their JSON names: times as RFC
-// 3339 strings with nanoseconds, dates as "2006-01-02", times of day as
-// "15:04", money as a map {amount: N (minor units), currency: S} — except
-// User.Rating, stored as the top-level numbers ratingCount and ratingSum
-// (not a map "rating"), so that CreateReview's ADD needs neither an
-// existing attribute nor a nested path. An item that does not decode is a
-// *DecodeError, never a panic.
+// Stored attribute names are a contract with every table already
+// deployed, separate from the API's JSON names. Each item type has its own
+// unexported struct in items.go (userItem, jobItem, applicationItem,
+// reviewItem, emailItem, applicantItem, reviewMarkerItem, tombstoneItem)
+// whose dynamodbav tags are the only place its attribute names are defined;
+// the key attributes are in keys.go. The root package's json tags are
+// never read: renaming a field of the HTTP or GraphQL API renames no
+// attribute (TestJSONNamesNotStored renames them all in a copy of the
+// module and checks the goldens still hold). The names were copied once
+// from the JSON names items were stored under before, so no item already
+// in a table changed. testdata/items/<type>.golden.json pins each item
+// type's stored shape — names, types and values (TestGoldenItems; go test
+// -run TestGoldenItems -update rewrites them): a diff there is a change of
+// the stored format, which needs a new schema version.
+//
+// Values: times as RFC 3339 strings with nanoseconds, dates as
+// "2006-01-02", times of day as "15:04", money as a map {amount: N (minor
+// units), currency: S} — except User.Rating, stored as the top-level
+// numbers ratingCount and ratingSum (not a map "rating"), so that
+// CreateReview's ADD needs neither an existing attribute nor a nested path.
+//
+// Every item carries its schema version, the number attribute v:
+//
+//	0  (no attribute v) items written before items had a version. Same
+//	   attributes as 1. A user item from before ratingCount/ratingSum may
+//	   hold the rating as a map rating {count, sum} and the retired counter
+//	   pendingApplications: both read.
+//	1  the current format: version 0 plus v = 1. A build from before
+//	   versions reads these items as it read its own.
+//
+// Decoding reads every version up to the current one; an item of a newer
+// version is a *DecodeError wrapping ErrNewerSchema, so a build never
+// misreads an item written in a format it does not know. testdata/items/v0
+// holds items captured from the encoders of earlier commits, and each is
+// decoded (TestDecodeStoredItems). An UpdateItem leaves v as it is: it
+// writes attributes that mean the same in every version it can meet.
+//
+// Changing the format: add version N+1 to decodeItem's switch and to the
+// goldens, and ship it in two deploys — first a build that reads N+1 but
+// still writes N, then, once no older build runs, one that writes N+1. The
+// attributes that condition expressions name (username, type, status,
+// jobStatus, jobApplicationStatus, version, email, acceptedNanny,
+// openJobs, ratingCount, ratingSum, the keys) are also read by every older
+// build's conditions on the server, not only by its decoding: while such a
+// build runs, a new version must keep them, with their meaning.
+//
+// An item that does not decode is a *DecodeError, never a panic.
 package dynamodb

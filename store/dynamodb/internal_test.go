@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -42,9 +43,9 @@ func fullJob() babysitter.Job {
 	return babysitter.Job{
 		ID: "0190a1b2-0000-7000-8000-000000000002", ParentUsername: "grace",
 		JobDetails: babysitter.JobDetails{
-			JobType: babysitter.JobCleaning, Description: "d", NumberOfKids: 0,
+			JobType: babysitter.JobCleaning, Description: "d", NumberOfKids: 2,
 			StartDate: babysitter.Date{Year: 2030, Month: 1, Day: 31}, EndDate: babysitter.Date{Year: 2030, Month: 2, Day: 1},
-			StartTime: 23*60 + 59, EndTime: 0, Address: "a", City: "c", Latitude: -89.999999, Longitude: 179.123456789,
+			StartTime: 23*60 + 59, EndTime: 30, Address: "a", City: "c", Latitude: -89.999999, Longitude: 179.123456789,
 			Cost: babysitter.Money{Amount: 100_000_000_00, Currency: "JPY"},
 		},
 		Status: babysitter.JobClosed, AcceptedApplicationID: "x", AcceptedNanny: "ada",
@@ -56,7 +57,7 @@ func fullJob() babysitter.Job {
 func TestItemRoundTrip(t *testing.T) {
 	t.Parallel()
 	u := fullUser()
-	item, err := userItem(u)
+	item, err := encodeUser(u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestItemRoundTrip(t *testing.T) {
 	}
 
 	j := fullJob()
-	item, err = jobItem(j)
+	item, err = encodeJob(j)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestItemRoundTrip(t *testing.T) {
 
 	a := babysitter.Application{ID: "a1", JobID: j.ID, NannyUsername: "ada", Message: "m", Status: babysitter.ApplicationDeclined,
 		CreatedOn: time.Unix(1, 2).UTC(), UpdatedOn: time.Unix(3, 4).UTC()}
-	item, err = applicationItem(a)
+	item, err = encodeApplication(a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +111,7 @@ func TestItemRoundTrip(t *testing.T) {
 	}
 
 	r := fullReview()
-	item, err = reviewItem(r)
+	item, err = encodeReview(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,12 +135,13 @@ func fullReview() babysitter.Review {
 }
 
 // TestRatingAttributes checks that a user's Rating is stored as the
-// top-level numbers CreateReview ADDs to (not the map the encoder would
-// write, nor the JSON with the average), and read back from them.
+// top-level numbers CreateReview ADDs to (not a map, nor the JSON with the
+// average), and read back from them.
 func TestRatingAttributes(t *testing.T) {
 	t.Parallel()
+	const attrRating = "rating" // version-0 user items from before ratingCount/ratingSum
 	u := fullUser()
-	item, err := userItem(u)
+	item, err := encodeUser(u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +180,7 @@ func TestCellIndexKeys(t *testing.T) {
 	j := fullJob()
 	j.Status = babysitter.JobOpen
 	j.Latitude, j.Longitude = 52.520008, 13.404954
-	item, err := jobItem(j)
+	item, err := encodeJob(j)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +204,7 @@ func TestCellIndexKeys(t *testing.T) {
 	}
 	for _, st := range []babysitter.JobStatus{babysitter.JobClosed, babysitter.JobCompleted, babysitter.JobCancelled} {
 		j.Status = st
-		item, _ := jobItem(j)
+		item, _ := encodeJob(j)
 		if _, ok := item[attrGSI3PK]; ok {
 			t.Errorf("a %s job has %s", st, attrGSI3PK)
 		}
@@ -213,20 +215,28 @@ func TestCellIndexKeys(t *testing.T) {
 }
 
 // TestAttributeNames checks that the attribute names used in expressions
-// are the ones the encoder writes (the domain types' json names), and that
-// timeValue writes times as the encoder does.
+// are attributes of the items they are used on (the item structs' names),
+// and that timeValue writes times as the encoder does.
 func TestAttributeNames(t *testing.T) {
 	t.Parallel()
-	u, _ := userItem(fullUser())
-	j, _ := jobItem(fullJob())
-	a, _ := applicationItem(babysitter.Application{ID: "a", JobID: "j", NannyUsername: "n", Status: babysitter.ApplicationPending})
+	u, _ := encodeUser(fullUser())
+	j, _ := encodeJob(fullJob())
+	a, _ := encodeApplication(babysitter.Application{ID: "a", JobID: "j", NannyUsername: "n", Status: babysitter.ApplicationPending})
+	e, _ := encodeEmail("e@example.com", "n")
+	am, _ := encodeApplicant(babysitter.Application{ID: "a", JobID: "j", NannyUsername: "n"})
+	rm, _ := encodeReviewMarker(fullReview())
+	ts, _ := encodeTombstone("n", time.Now())
 	for _, c := range []struct {
 		item  map[string]types.AttributeValue
 		names []string
 	}{
-		{u, []string{attrUsername, attrEmail, attrUserStatus, attrUserType, attrUpdatedOn, attrVersion, attrOpenJobs, attrRatingCount, attrRatingSum}},
-		{j, []string{attrUsername, attrJobStatus, attrAccepted, attrAcceptedNanny, attrUpdatedOn, attrVersion}},
-		{a, []string{attrUsername, attrAppStatus, attrUpdatedOn}},
+		{u, []string{attrUsername, attrEmail, attrUserStatus, attrUserType, attrUpdatedOn, attrVersion, attrOpenJobs, attrRatingCount, attrRatingSum, attrSchema}},
+		{j, []string{attrUsername, attrJobStatus, attrAccepted, attrAcceptedNanny, attrUpdatedOn, attrVersion, attrSchema}},
+		{a, []string{attrUsername, attrAppStatus, attrUpdatedOn, attrSchema}},
+		{e, []string{attrUsername, attrSchema}},
+		{am, []string{attrUsername, attrSchema}},
+		{rm, []string{attrUsername, attrSchema}},
+		{ts, []string{attrUsername, attrSchema}},
 	} {
 		for _, n := range c.names {
 			if _, ok := c.item[n]; !ok {
@@ -237,9 +247,12 @@ func TestAttributeNames(t *testing.T) {
 	for _, n := range slices.Concat(profileAttrs, jobDetailsAttrs) {
 		if _, ok := u[n]; !ok {
 			if _, ok := j[n]; !ok {
-				t.Errorf("attribute %q of Profile/JobDetails is on no item", n)
+				t.Errorf("attribute %q of profileItem/jobDetailsItem is on no item", n)
 			}
 		}
+	}
+	if len(profileAttrs) != reflect.TypeFor[babysitter.Profile]().NumField() || len(jobDetailsAttrs) != reflect.TypeFor[babysitter.JobDetails]().NumField() {
+		t.Errorf("profileAttrs %q, jobDetailsAttrs %q: not one a field of Profile, JobDetails", profileAttrs, jobDetailsAttrs)
 	}
 	usr := fullUser()
 	if got := str(u, attrUpdatedOn); got != timeValue(usr.UpdatedOn).(*types.AttributeValueMemberS).Value {
@@ -471,7 +484,7 @@ func TestRetry(t *testing.T) {
 func TestLegacyPendingApplications(t *testing.T) {
 	t.Parallel()
 	u := fullUser()
-	item, err := userItem(u)
+	item, err := encodeUser(u)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ func (s *Store) CreateJob(ctx context.Context, g babysitter.Guard, j babysitter.
 		return err
 	}
 	j.Status = babysitter.JobOpen
-	item, err := jobItem(j)
+	item, err := encodeJob(j)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (s *Store) UpdateJob(ctx context.Context, g babysitter.Guard, next babysitt
 	if err := guardable(g); err != nil {
 		return err
 	}
-	details, err := marshal(next.JobDetails)
+	details, err := marshal(jobDetailsItemOf(next.JobDetails))
 	if err != nil {
 		return err
 	}
@@ -322,22 +322,22 @@ func (s *Store) listWithUser(ctx context.Context, g babysitter.Guard, l list, us
 		return babysitter.User{}, nil, false, 0, err
 	}
 	items := out.Items
-	var userItem map[string]types.AttributeValue
+	var head map[string]types.AttributeValue
 	if start == nil {
 		if len(items) > 0 && str(items[0], l.skAttr) == userKey(username) {
-			userItem, items = items[0], items[1:]
+			head, items = items[0], items[1:]
 		} else {
 			// Not in the index (yet: indexes are eventually consistent) or
 			// no such user: ask the table.
-			if userItem, err = s.getItem(ctx, userItemKey(username)); err != nil {
+			if head, err = s.getItem(ctx, userItemKey(username)); err != nil {
 				return babysitter.User{}, nil, false, 0, err
 			}
 		}
 	} else {
-		userItem = got[userAt]
+		head = got[userAt]
 	}
 	if !g.Admin() {
-		actor := userItem
+		actor := head
 		if actorAt != userAt {
 			actor = got[actorAt]
 		}
@@ -345,10 +345,10 @@ func (s *Store) listWithUser(ctx context.Context, g babysitter.Guard, l list, us
 			return babysitter.User{}, nil, false, 0, err
 		}
 	}
-	if userItem == nil {
+	if head == nil {
 		return babysitter.User{}, nil, false, 0, babysitter.UserNotFound(username)
 	}
-	u, err := decodeUser(userItem)
+	u, err := decodeUser(head)
 	if err != nil {
 		return babysitter.User{}, nil, false, 0, err
 	}

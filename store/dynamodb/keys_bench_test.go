@@ -96,7 +96,7 @@ func BenchmarkMarshal(b *testing.B) {
 	b.Run("user", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			item, err := userItem(u)
+			item, err := encodeUser(u)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -106,7 +106,7 @@ func BenchmarkMarshal(b *testing.B) {
 	b.Run("job", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			item, err := jobItem(j)
+			item, err := encodeJob(j)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -116,7 +116,7 @@ func BenchmarkMarshal(b *testing.B) {
 	b.Run("application", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			item, err := applicationItem(a)
+			item, err := encodeApplication(a)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -127,15 +127,15 @@ func BenchmarkMarshal(b *testing.B) {
 
 // BenchmarkUnmarshal decodes each entity from its item, as every read does.
 func BenchmarkUnmarshal(b *testing.B) {
-	ui, err := userItem(benchUserValue())
+	ui, err := encodeUser(benchUserValue())
 	if err != nil {
 		b.Fatal(err)
 	}
-	ji, err := jobItem(benchJobValue())
+	ji, err := encodeJob(benchJobValue())
 	if err != nil {
 		b.Fatal(err)
 	}
-	ai, err := applicationItem(benchApplicationValue())
+	ai, err := encodeApplication(benchApplicationValue())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func BenchmarkListPage(b *testing.B) {
 		pk: jobStatusKey(babysitter.JobOpen), lo: prefixJob, prefix: prefixJob,
 		valid: func(k map[string]string) bool { return k[attrPK] == k[attrSK] && k[attrPK] == k[attrGSI2SK] },
 	}
-	item, err := jobItem(benchJobValue())
+	item, err := encodeJob(benchJobValue())
 	if err != nil {
 		b.Fatal(err)
 	}

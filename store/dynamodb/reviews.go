@@ -38,13 +38,17 @@ func (s *Store) CreateReview(ctx context.Context, g babysitter.Guard, r babysitt
 	if r.Direction == babysitter.ReviewOfParent {
 		parent, nanny = r.Reviewee, r.Reviewer
 	}
-	item, err := reviewItem(r)
+	item, err := encodeReview(r)
+	if err != nil {
+		return err
+	}
+	marker, err := encodeReviewMarker(r)
 	if err != nil {
 		return err
 	}
 	t := newTxn(s.table)
 	pm, pr, c := newExpr(), newExpr(), newExpr()
-	t.put("marker", reviewMarker(r), pm, pm.notExists())
+	t.put("marker", marker, pm, pm.notExists())
 	t.put("review", item, pr, pr.notExists())
 	t.check("job", jobItemKey(r.JobID), c, and(c.exists(),
 		c.eq(attrJobStatus, strValue(string(babysitter.JobCompleted))),

@@ -17,14 +17,18 @@ import (
 // the failed condition says which value is taken.
 func (s *Store) CreateUser(ctx context.Context, u babysitter.User) error {
 	const op = "CreateUser"
-	item, err := userItem(u)
+	item, err := encodeUser(u)
+	if err != nil {
+		return err
+	}
+	email, err := encodeEmail(u.Email, u.Username)
 	if err != nil {
 		return err
 	}
 	t := newTxn(s.table)
 	eu, ee, et := newExpr(), newExpr(), newExpr()
 	t.put("user", item, eu, eu.notExists())
-	t.put("email", emailItem(u.Email, u.Username), ee, ee.notExists())
+	t.put("email", email, ee, ee.notExists())
 	t.check("tombstone", tombstoneItemKey(u.Username), et, et.notExists())
 	return retry(ctx, op, func() error {
 		c, err := s.run(ctx, op, t)
@@ -38,13 +42,6 @@ func (s *Store) CreateUser(ctx context.Context, u babysitter.User) error {
 		}
 		return s.undecided(op, c)
 	})
-}
-
-// emailItem is the reservation of a (normalized) email by a user.
-func emailItem(email, username string) map[string]types.AttributeValue {
-	item := emailItemKey(email)
-	item[attrUsername] = strValue(username)
-	return item
 }
 
 // GetUser is one strongly consistent GetItem.
@@ -81,7 +78,7 @@ func (s *Store) UpdateUser(ctx context.Context, g babysitter.Guard, prevEmail st
 	if err := guardable(g); err != nil {
 		return err
 	}
-	profile, err := marshal(next.Profile)
+	profile, err := marshal(profileItemOf(next.Profile))
 	if err != nil {
 		return err
 	}
@@ -132,7 +129,11 @@ func (s *Store) UpdateUser(ctx context.Context, g babysitter.Guard, prevEmail st
 	if moveEmail {
 		d, p := newExpr(), newExpr()
 		t.delete("oldEmail", emailItemKey(prevEmail), d, d.notExists()+" OR "+d.eq(attrUsername, strValue(next.Username)))
-		t.put("newEmail", emailItem(next.Email, next.Username), p, p.notExists())
+		newEmail, err := encodeEmail(next.Email, next.Username)
+		if err != nil {
+			return err
+		}
+		t.put("newEmail", newEmail, p, p.notExists())
 	}
 	if !self {
 		var uo userOps
@@ -185,6 +186,10 @@ func (s *Store) SetUserStatus(ctx context.Context, username string, status babys
 func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) error {
 	const op = "DeleteUser"
 	self := !g.Admin() && g.Actor.Username == username
+	tombstone, err := encodeTombstone(username, now)
+	if err != nil {
+		return err
+	}
 	return retry(ctx, op, func() error {
 		items, err := s.read(ctx, g, userItemKey(username))
 		if err != nil {
@@ -207,7 +212,7 @@ func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username str
 		t.delete("user", userItemKey(username), e, cond)
 		d := newExpr()
 		t.delete("email", emailItemKey(cur.Email), d, d.notExists()+" OR "+d.eq(attrUsername, strValue(username)))
-		t.put("tombstone", tombstoneItem(username, now), nil, "")
+		t.put("tombstone", tombstone, nil, "")
 		if !self {
 			var uo userOps
 			uo.guard(g)
