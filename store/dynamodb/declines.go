@@ -1,0 +1,230 @@
+package dynamodb
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/babysitter-go/babysitter"
+)
+
+// The outbox of due declines: BookNanny and a TransitionJob that cancels
+// put an item DECLINES#<shard> / JOB#<id> in the same transaction that
+// moves the job out of OPEN, and DeclinePending deletes it once no
+// application of the job is PENDING. DueDeclines reads the shards, so
+// whatever a lost message or a crashed process left behind is found.
+// The shards spread the puts and deletes of many bookings over several
+// partitions; the outbox holds only the jobs whose declines are in flight,
+// so a sweep reads few items.
+const (
+	prefixDue   = "DECLINES#"
+	dueShards   = 4
+	attrDueJob  = "jobId"
+	attrDueTime = "due"
+)
+
+// dueItemKey is the outbox item of a job.
+func dueItemKey(jobID string) map[string]types.AttributeValue {
+	h := fnv.New32a()
+	h.Write([]byte(jobID))
+	return tableKey(prefixDue+strconv.Itoa(int(h.Sum32()%dueShards)), jobKey(jobID))
+}
+
+// dueItem records that the declines of job jobID are due since at.
+func dueItem(jobID string, at time.Time) map[string]types.AttributeValue {
+	item := dueItemKey(jobID)
+	item[attrDueJob] = strValue(jobID)
+	item[attrDueTime] = dueTime(at)
+	return item
+}
+
+// dueTime is a time as the outbox stores it: UTC with nine fractional
+// digits, fixed width, so that comparing the strings (DueDeclines's
+// filter, its sort) compares the times. RFC 3339 with trimmed fractions
+// would not: "…:05Z" sorts after "…:05.1Z".
+func dueTime(t time.Time) types.AttributeValue {
+	return strValue(t.UTC().Format("2006-01-02T15:04:05.000000000Z"))
+}
+
+// conditionFailed reports whether err is a failed condition of a single
+// write (not a transaction).
+func conditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+// declineConcurrency bounds the conditional UpdateItems of one
+// DeclinePending in flight.
+const declineConcurrency = 16
+
+// DeclinePending reads the job's partition with a strongly consistent
+// Query — PK = JOB#<id>, SK from "APPLICATION#" to "JOB#<id>", descending,
+// filtered to the job's own item and the PENDING applications, page by
+// page — decides babysitter.CheckDecline on the job (the first item),
+// then declines each PENDING application of the page with its own
+// conditional UpdateItem (PENDING → DECLINED, condition: still PENDING),
+// up to declineConcurrency at a time, before reading the next page; last,
+// it deletes the job's outbox item. A decline writes only the application.
+//
+// Each decline is independent: one whose condition fails (withdrawn or
+// declined since the read) is skipped and blocks nothing. Why UpdateItems
+// and not TransactWriteItems of up to 100: a transactional write costs
+// twice the write units of a plain one, and on DynamoDB Local the plain
+// ones in parallel drained no slower (BENCHMARKS.md, "Declines").
+//
+// Once the job is not OPEN no application can be added to it, so the read
+// sees every application left to decline; a redelivered message finds
+// none PENDING and writes nothing but the outbox delete.
+func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time) (babysitter.DeclineResult, error) {
+	const op = "DeclinePending"
+	e := newExpr()
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(s.table),
+		KeyConditionExpression: aws.String(e.eq(attrPK, strValue(jobKey(jobID))) + " AND " +
+			e.n(attrSK) + " BETWEEN " + e.sv(prefixApplication) + " AND " + e.sv(jobKey(jobID))),
+		FilterExpression: aws.String("(" + e.eq(attrSK, strValue(jobKey(jobID))) + " OR " +
+			e.eq(attrAppStatus, strValue(string(babysitter.ApplicationPending))) + ")"),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+		ScanIndexForward:          aws.Bool(false),
+		ConsistentRead:            aws.Bool(true),
+	}
+	var res babysitter.DeclineResult
+	for first := true; ; first = false {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return res, s.mapError(op, err)
+		}
+		items := out.Items
+		if first {
+			var j *babysitter.Job
+			if len(items) > 0 && str(items[0], attrSK) == jobKey(jobID) {
+				if j, err = decodeOrNil(items[0], decodeJob); err != nil {
+					return res, s.mapError(op, err)
+				}
+				items = items[1:]
+			}
+			if err := babysitter.CheckDecline(jobID, j); err != nil {
+				return res, err
+			}
+		}
+		var pending []babysitter.Application
+		for _, item := range items {
+			a, err := decodeApplication(item)
+			if err != nil {
+				return res, s.mapError(op, err)
+			}
+			if babysitter.Declinable(jobID, &a) {
+				pending = append(pending, a)
+			}
+		}
+		if err := s.declineEach(ctx, pending, now, &res); err != nil {
+			return res, s.mapError(op, err)
+		}
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey // internal paging: not a cursor
+	}
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: dueItemKey(jobID)})
+	return res, s.mapError(op, err)
+}
+
+// declineEach declines apps (PENDING when read) with one conditional
+// UpdateItem each, concurrently, and adds each to res.Declined or, when
+// its condition failed, res.Skipped.
+func (s *Store) declineEach(ctx context.Context, apps []babysitter.Application, now time.Time, res *babysitter.DeclineResult) error {
+	var mu sync.Mutex
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(declineConcurrency)
+	for _, a := range apps {
+		g.Go(func() error {
+			e := newExpr()
+			up := (&update{e: e}).
+				Set(attrAppStatus, strValue(string(babysitter.ApplicationDeclined))).
+				Set(attrUpdatedOn, timeValue(now))
+			_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName:                 aws.String(s.table),
+				Key:                       applicationItemKey(a.JobID, a.ID),
+				UpdateExpression:          aws.String(up.String()),
+				ConditionExpression:       aws.String(e.eq(attrAppStatus, strValue(string(babysitter.ApplicationPending)))),
+				ExpressionAttributeNames:  e.Names(),
+				ExpressionAttributeValues: e.Values(),
+			})
+			if err != nil && !conditionFailed(err) {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				res.Skipped = append(res.Skipped, a.ID)
+			} else {
+				res.Declined = append(res.Declined, a.ID)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// DueDeclines reads every outbox shard (strongly consistent Queries, run
+// concurrently) and returns up to limit jobs whose declines have been due
+// since before the given time, oldest first.
+func (s *Store) DueDeclines(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	const op = "DueDeclines"
+	type due struct {
+		job string
+		at  string
+	}
+	var (
+		mu  sync.Mutex
+		all []due
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	for shard := range dueShards {
+		g.Go(func() error {
+			e := newExpr()
+			in := &dynamodb.QueryInput{
+				TableName:                 aws.String(s.table),
+				KeyConditionExpression:    aws.String(e.eq(attrPK, strValue(prefixDue+strconv.Itoa(shard)))),
+				FilterExpression:          aws.String(e.n(attrDueTime) + " < " + e.v(dueTime(before))),
+				ExpressionAttributeNames:  e.Names(),
+				ExpressionAttributeValues: e.Values(),
+				ConsistentRead:            aws.Bool(true),
+			}
+			p := dynamodb.NewQueryPaginator(s.client, in)
+			for p.HasMorePages() {
+				out, err := p.NextPage(gctx)
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				for _, item := range out.Items {
+					all = append(all, due{str(item, attrDueJob), str(item, attrDueTime)})
+				}
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, s.mapError(op, err)
+	}
+	// dueTime strings sort as the times do.
+	slices.SortFunc(all, func(a, b due) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.job, b.job)) })
+	ids := make([]string, 0, min(limit, len(all)))
+	for _, d := range all[:min(limit, len(all))] {
+		ids = append(ids, d.job)
+	}
+	return ids, nil
+}
