@@ -3,7 +3,6 @@ package dynamodb
 import (
 	"cmp"
 	"context"
-	"errors"
 	"hash/fnv"
 	"slices"
 	"strconv"
@@ -56,31 +55,31 @@ func dueTime(t time.Time) types.AttributeValue {
 	return strValue(t.UTC().Format("2006-01-02T15:04:05.000000000Z"))
 }
 
-// conditionFailed reports whether err is a failed condition of a single
-// write (not a transaction).
-func conditionFailed(err error) bool {
-	var ccf *types.ConditionalCheckFailedException
-	return errors.As(err, &ccf)
-}
-
-// declineConcurrency bounds the conditional UpdateItems of one
-// DeclinePending in flight.
-const declineConcurrency = 16
+// declineBatch is how many declines one transaction holds (DynamoDB's
+// limit of 100 actions), declineConcurrency how many such transactions
+// of one DeclinePending are in flight.
+const (
+	declineBatch       = 100
+	declineConcurrency = 4
+)
 
 // DeclinePending reads the job's partition with a strongly consistent
 // Query — PK = JOB#<id>, SK from "APPLICATION#" to "JOB#<id>", descending,
 // filtered to the job's own item and the PENDING applications, page by
 // page — decides babysitter.CheckDecline on the job (the first item),
-// then declines each PENDING application of the page with its own
-// conditional UpdateItem (PENDING → DECLINED, condition: still PENDING),
-// up to declineConcurrency at a time, before reading the next page; last,
-// it deletes the job's outbox item. A decline writes only the application.
+// then declines the page's PENDING applications in TransactWriteItems of
+// up to 100 conditional Updates (PENDING → DECLINED, condition: still
+// PENDING), up to declineConcurrency transactions at a time, before
+// reading the next page; last, it deletes the job's outbox item. A
+// decline writes only the application.
 //
-// Each decline is independent: one whose condition fails (withdrawn or
-// declined since the read) is skipped and blocks nothing. Why UpdateItems
-// and not TransactWriteItems of up to 100: a transactional write costs
-// twice the write units of a plain one, and on DynamoDB Local the plain
-// ones in parallel drained no slower (BENCHMARKS.md, "Declines").
+// Each decline is independent: when a transaction is canceled, its
+// reasons say by name which applications are no longer PENDING (withdrawn
+// or declined since the read); those are skipped and the rest go again,
+// so one changed application blocks nothing. Why transactions of 100 and
+// not one conditional UpdateItem each: on DynamoDB Local they drained the
+// same declines five to seven times faster and for less of its CPU, at
+// the tutorial's write units per decline (BENCHMARKS.md, "Declines").
 //
 // Once the job is not OPEN no application can be added to it, so the read
 // sees every application left to decline; a redelivered message finds
@@ -118,17 +117,17 @@ func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time)
 				return res, err
 			}
 		}
-		var pending []babysitter.Application
+		var pending []string
 		for _, item := range items {
 			a, err := decodeApplication(item)
 			if err != nil {
 				return res, s.mapError(op, err)
 			}
 			if babysitter.Declinable(jobID, &a) {
-				pending = append(pending, a)
+				pending = append(pending, a.ID)
 			}
 		}
-		if err := s.declineEach(ctx, pending, now, &res); err != nil {
+		if err := s.declineAll(ctx, jobID, pending, now, &res); err != nil {
 			return res, s.mapError(op, err)
 		}
 		if out.LastEvaluatedKey == nil {
@@ -140,41 +139,75 @@ func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time)
 	return res, s.mapError(op, err)
 }
 
-// declineEach declines apps (PENDING when read) with one conditional
-// UpdateItem each, concurrently, and adds each to res.Declined or, when
-// its condition failed, res.Skipped.
-func (s *Store) declineEach(ctx context.Context, apps []babysitter.Application, now time.Time, res *babysitter.DeclineResult) error {
+// declineAll declines the applications ids of the job (PENDING when read)
+// in transactions of up to declineBatch, declineConcurrency at a time,
+// adding each to res.Declined or, when it had changed, res.Skipped.
+func (s *Store) declineAll(ctx context.Context, jobID string, ids []string, now time.Time, res *babysitter.DeclineResult) error {
 	var mu sync.Mutex
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(declineConcurrency)
-	for _, a := range apps {
+	for start := 0; start < len(ids); start += declineBatch {
+		batch := ids[start:min(start+declineBatch, len(ids))]
 		g.Go(func() error {
+			declined, err := s.declineBatch(ctx, jobID, batch, now)
+			mu.Lock()
+			defer mu.Unlock()
+			res.Declined = append(res.Declined, declined...)
+			if err == nil {
+				for _, id := range batch {
+					if !slices.Contains(declined, id) {
+						res.Skipped = append(res.Skipped, id)
+					}
+				}
+			}
+			return err
+		})
+	}
+	return g.Wait()
+}
+
+// applicationAction is the name of an application's action in a decline
+// transaction.
+func applicationAction(id string) string { return "application:" + id }
+
+// declineBatch declines the applications ids of the job (all PENDING when
+// read) in one transaction, dropping those whose condition fails and
+// trying the rest again (retry). It returns the IDs declined.
+func (s *Store) declineBatch(ctx context.Context, jobID string, ids []string, now time.Time) ([]string, error) {
+	var declined []string
+	err := retry(ctx, "DeclinePending", func() error {
+		t := newTxn(s.table)
+		for _, id := range ids {
 			e := newExpr()
 			up := (&update{e: e}).
 				Set(attrAppStatus, strValue(string(babysitter.ApplicationDeclined))).
 				Set(attrUpdatedOn, timeValue(now))
-			_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName:                 aws.String(s.table),
-				Key:                       applicationItemKey(a.JobID, a.ID),
-				UpdateExpression:          aws.String(up.String()),
-				ConditionExpression:       aws.String(e.eq(attrAppStatus, strValue(string(babysitter.ApplicationPending)))),
-				ExpressionAttributeNames:  e.Names(),
-				ExpressionAttributeValues: e.Values(),
-			})
-			if err != nil && !conditionFailed(err) {
-				return err
+			t.update(applicationAction(id), applicationItemKey(jobID, id), up, e.eq(attrAppStatus, strValue(string(babysitter.ApplicationPending))))
+		}
+		err := s.write(ctx, t)
+		c := canceled(err)
+		if c == nil {
+			if err == nil {
+				declined = ids
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				res.Skipped = append(res.Skipped, a.ID)
-			} else {
-				res.Declined = append(res.Declined, a.ID)
+			return err
+		}
+		var keep []string
+		for _, id := range ids {
+			if !c.failed(applicationAction(id)) {
+				keep = append(keep, id) // still PENDING, or not known to have changed
 			}
-			return nil
-		})
-	}
-	return g.Wait()
+		}
+		switch {
+		case len(keep) == 0:
+			return nil // none is PENDING any more
+		case len(keep) == len(ids) && !c.contended():
+			return err // canceled for a reason that is none of the above
+		}
+		ids = keep
+		return again(c)
+	})
+	return declined, err
 }
 
 // DueDeclines reads every outbox shard (strongly consistent Queries, run

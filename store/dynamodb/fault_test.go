@@ -136,7 +136,7 @@ func TestFaults(t *testing.T) {
 			must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(other), a3))
 			_, _, err = s.BookNanny(ctx, book(parent, j2.ID, a2.ID, now))
 			must(t, "BookNanny", err)
-			fail("DeclinePending", "UpdateItem", 2, func() error {
+			fail("DeclinePending", "TransactWriteItems", 2, func() error {
 				res, err := s.DeclinePending(ctx, j2.ID, now)
 				if err == nil && (len(res.Declined) != 1 || res.Declined[0] != a3.ID) {
 					t.Errorf("DeclinePending: %+v, want %s declined", res, a3.ID)

@@ -161,7 +161,7 @@ func TestRoundTrips(t *testing.T) {
 	})
 	// 10 other applications: 1 withdrawn, 9 PENDING, of which one nanny
 	// is deactivated (inert, declined all the same).
-	expect("DeclinePending of 9", map[string]int{"Query": 1, "UpdateItem": 9, "DeleteItem": 1}, func() error {
+	expect("DeclinePending of 9", map[string]int{"Query": 1, "TransactWriteItems": 1, "DeleteItem": 1}, func() error {
 		res, err := s.DeclinePending(ctx, j.ID, now)
 		if err == nil && (len(res.Declined) != 9 || len(res.Skipped) != 0) {
 			err = fmt.Errorf("declined %d, skipped %d; want 9 declined", len(res.Declined), len(res.Skipped))
