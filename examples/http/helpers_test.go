@@ -108,8 +108,8 @@ func (c *countingStore) BookNanny(ctx context.Context, r babysitter.BookRequest)
 	return j, a, c.count(err)
 }
 
-func (c *countingStore) DeclineApplications(ctx context.Context, jobID string, ids []string, now time.Time) (babysitter.DeclineResult, error) {
-	r, err := c.Store.DeclineApplications(ctx, jobID, ids, now)
+func (c *countingStore) DeclinePending(ctx context.Context, jobID string, now time.Time) (babysitter.DeclineResult, error) {
+	r, err := c.Store.DeclinePending(ctx, jobID, now)
 	return r, c.count(err)
 }
 
@@ -165,8 +165,16 @@ func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, so
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	// The sweeper takes a job whose declines have been due for 200 ms:
+	// far longer than the in-process queue takes, short for the tests.
+	decliner := babysitter.NewDecliner(cs, babysitter.DeclinerOptions{Logger: log, SweepAfter: 200 * time.Millisecond})
 	go func() {
-		done <- (&babysitter.Poller{Source: source, Handler: babysitter.NewDecliner(cs, babysitter.DeclinerOptions{Logger: log}).HandleBatch, VisibilityTimeout: 5 * time.Second, Logger: log}).Run(ctx)
+		done <- (&babysitter.Poller{Source: source, Handler: decliner.HandleBatch, VisibilityTimeout: 5 * time.Second, Logger: log}).Run(ctx)
+	}()
+	sweeping := make(chan struct{})
+	go func() {
+		defer close(sweeping)
+		_ = decliner.RunSweeper(ctx, 100*time.Millisecond)
 	}()
 	t.Cleanup(func() {
 		ts.Close()
@@ -174,6 +182,7 @@ func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, so
 		if err := <-done; err != nil {
 			t.Errorf("poller: %v", err)
 		}
+		<-sweeping
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
