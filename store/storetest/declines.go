@@ -108,6 +108,14 @@ func (f *fixture) withdraw(a babysitter.Application) babysitter.Application {
 	return w
 }
 
+// jobWithApplications creates an OPEN job of a new parent and n
+// applications to it, of n new nannies.
+func (f *fixture) jobWithApplications(n int) (babysitter.Job, []babysitter.Application) {
+	f.t.Helper()
+	j := f.job(f.parent().Username)
+	return j, f.applyAll(j.ID, f.nannies(n))
+}
+
 // declined returns as DECLINED at at.
 func declined(as []babysitter.Application, at time.Time) []babysitter.Application {
 	out := make([]babysitter.Application, len(as))
@@ -156,9 +164,7 @@ func testDeclinePending(t *testing.T, s babysitter.Store) {
 // one is declined exactly once.
 func testDeclineMany(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
-	p := f.parent()
-	j := f.job(p.Username)
-	as := f.applyAll(j.ID, f.nannies(scale(150, 30)))
+	j, as := f.jobWithApplications(scale(150, 30))
 	var pending []babysitter.Application
 	for i, a := range as[1:] {
 		if i%7 == 3 {
@@ -178,9 +184,7 @@ func testDeclineMany(t *testing.T, s babysitter.Store) {
 
 func testDeclineRefused(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
-	p := f.parent()
-	j := f.job(p.Username)
-	as := f.applyAll(j.ID, f.nannies(2))
+	j, as := f.jobWithApplications(2)
 	_, err := s.DeclinePending(f.ctx, j.ID, now())
 	wantErr(t, "DeclinePending of an OPEN job", err, babysitter.ErrConflict)
 	f.wantApps(j.ID, as...)
@@ -197,9 +201,7 @@ func testDeclineRefused(t *testing.T, s babysitter.Store) {
 
 func testDeclineCancelled(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
-	p := f.parent()
-	j := f.job(p.Username)
-	as := f.applyAll(j.ID, f.nannies(2))
+	j, as := f.jobWithApplications(2)
 	f.cancel(j)
 	at := now()
 	res := f.declinePending(j.ID, at)
@@ -213,9 +215,7 @@ func testDeclineCancelled(t *testing.T, s babysitter.Store) {
 // PENDING applications are declined.
 func testDeclineCompleted(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
-	p := f.parent()
-	j := f.job(p.Username)
-	as := f.applyAll(j.ID, f.nannies(3))
+	j, as := f.jobWithApplications(3)
 	at := dueAt(slotOutboxComplete)
 	r := booking(j, as[0].ID)
 	r.At = at
@@ -303,13 +303,11 @@ func testOutboxBook(t *testing.T, s babysitter.Store) {
 // as due at the time of its write, and DeclinePending clears them.
 func testOutboxCancel(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
-	p := f.parent()
-	j := f.job(p.Username)
-	as := f.applyAll(j.ID, f.nannies(3))
+	j, as := f.jobWithApplications(3)
 	at := dueAt(slotOutboxCancel)
 	c := cancelling(j.ID)
 	c.At = at
-	if _, err := s.TransitionJob(f.ctx, asParent(p.Username), c); err != nil {
+	if _, err := s.TransitionJob(f.ctx, asParent(j.ParentUsername), c); err != nil {
 		t.Fatalf("TransitionJob to CANCELLED: %v", err)
 	}
 	f.wantDue(j.ID, at)

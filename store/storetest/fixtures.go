@@ -570,19 +570,11 @@ func sizes[T any](pages [][]T) []int {
 	return n
 }
 
-// jobIDs and appIDs project lists on their IDs.
+// jobIDs projects a list of jobs on their IDs.
 func jobIDs(js []babysitter.Job) []string {
 	ids := make([]string, len(js))
 	for i, j := range js {
 		ids[i] = j.ID
-	}
-	return ids
-}
-
-func appIDs(as []babysitter.Application) []string {
-	ids := make([]string, len(as))
-	for i, a := range as {
-		ids[i] = a.ID
 	}
 	return ids
 }

@@ -530,9 +530,7 @@ func (f *fixture) cancelIfOpen(j babysitter.Job) {
 // withdrawn, and nothing is left PENDING.
 func testRaceDeclineVersusWithdraw(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
-	p := f.parent()
-	j := f.job(p.Username)
-	as := f.applyAll(j.ID, f.nannies(scale(40, 10)+1))
+	j, as := f.jobWithApplications(scale(40, 10) + 1)
 	f.book(j, as[0])
 	rest := as[1:]
 
@@ -582,9 +580,7 @@ func testRaceDeclineVersusWithdraw(t *testing.T, s babysitter.Store) {
 // another declined.
 func testRaceDeclines(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
-	p := f.parent()
-	j := f.job(p.Username)
-	as := f.applyAll(j.ID, f.nannies(scale(60, 15)+1))
+	j, as := f.jobWithApplications(scale(60, 15) + 1)
 	f.book(j, as[0])
 
 	results := make([]babysitter.DeclineResult, 4)
