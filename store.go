@@ -139,7 +139,8 @@ type DeclineStore interface {
 	// DECLINED, each conditionally and independently (Declinable): one
 	// that changed since it was read is skipped and does not block the
 	// others. It reads them with a strongly consistent read of the job's
-	// applications — none can be added once the job is not OPEN — after
+	// applications (all of them, returned in the result with their status
+	// after the declines) — none can be added once the job is not OPEN — after
 	// CheckDecline allows declines on the job, and then clears the job's
 	// outbox entry. Running it again declines nothing more.
 	DeclinePending(ctx context.Context, jobID string, now time.Time) (DeclineResult, error)
@@ -187,6 +188,12 @@ type BookRequest struct {
 
 // DeclineResult says what DeclinePending did.
 type DeclineResult struct {
+	// Job is the job as read.
+	Job Job
+	// Applications are the job's applications as they are after the
+	// declines (read in the same pass, so it costs no extra read): what a
+	// consumer needs to tell each applicant what happened to them.
+	Applications []Application
 	// Declined are the IDs of the applications it moved PENDING → DECLINED.
 	Declined []string
 	// Skipped are the IDs of applications it read PENDING that had changed

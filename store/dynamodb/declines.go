@@ -65,8 +65,9 @@ const (
 
 // DeclinePending reads the job's partition with a strongly consistent
 // Query — PK = JOB#<id>, SK from "APPLICATION#" to "JOB#<id>", descending,
-// filtered to the job's own item and the PENDING applications, page by
-// page — decides babysitter.CheckDecline on the job (the first item),
+// the job's item then every application, page by page (a filter would
+// save no read units: DynamoDB counts what it reads before filtering) —
+// decides babysitter.CheckDecline on the job (the first item),
 // then declines the page's PENDING applications in TransactWriteItems of
 // up to 100 conditional Updates (PENDING → DECLINED, condition: still
 // PENDING), up to declineConcurrency transactions at a time, before
@@ -91,8 +92,6 @@ func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time)
 		TableName: aws.String(s.table),
 		KeyConditionExpression: aws.String(e.eq(attrPK, strValue(jobKey(jobID))) + " AND " +
 			e.n(attrSK) + " BETWEEN " + e.sv(prefixApplication) + " AND " + e.sv(jobKey(jobID))),
-		FilterExpression: aws.String("(" + e.eq(attrSK, strValue(jobKey(jobID))) + " OR " +
-			e.eq(attrAppStatus, strValue(string(babysitter.ApplicationPending))) + ")"),
 		ExpressionAttributeNames:  e.Names(),
 		ExpressionAttributeValues: e.Values(),
 		ScanIndexForward:          aws.Bool(false),
@@ -116,7 +115,9 @@ func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time)
 			if err := babysitter.CheckDecline(jobID, j); err != nil {
 				return res, err
 			}
+			res.Job = *j
 		}
+		apps := make([]babysitter.Application, 0, len(items))
 		var pending []string
 		for _, item := range items {
 			a, err := decodeApplication(item)
@@ -126,10 +127,21 @@ func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time)
 			if babysitter.Declinable(jobID, &a) {
 				pending = append(pending, a.ID)
 			}
+			apps = append(apps, a)
 		}
 		if err := s.declineAll(ctx, jobID, pending, now, &res); err != nil {
 			return res, s.mapError(op, err)
 		}
+		declined := make(map[string]bool, len(res.Declined))
+		for _, id := range res.Declined {
+			declined[id] = true
+		}
+		for i, a := range apps {
+			if declined[a.ID] { // as written
+				apps[i].Status, apps[i].UpdatedOn = babysitter.ApplicationDeclined, now
+			}
+		}
+		res.Applications = append(res.Applications, apps...)
 		if out.LastEvaluatedKey == nil {
 			break
 		}

@@ -49,15 +49,19 @@ func (s *Store) BookNanny(ctx context.Context, r babysitter.BookRequest) (babysi
 func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time) (babysitter.DeclineResult, error) {
 	var res babysitter.DeclineResult
 	err := s.write(ctx, nil, func() error {
-		if err := babysitter.CheckDecline(jobID, s.job(jobID)); err != nil {
+		j := s.job(jobID)
+		if err := babysitter.CheckDecline(jobID, j); err != nil {
 			return err
 		}
+		res.Job = *j
 		for _, id := range s.appsByJob[jobID] {
-			if a := s.apps[id]; babysitter.Declinable(jobID, a) {
+			a := s.apps[id]
+			if babysitter.Declinable(jobID, a) {
 				a.Status = babysitter.ApplicationDeclined
 				a.UpdatedOn = now
 				res.Declined = append(res.Declined, id)
 			}
+			res.Applications = append(res.Applications, *a)
 		}
 		delete(s.due, jobID)
 		return nil
