@@ -372,9 +372,9 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 			}),
 		},
 		{
-			op: "Decliner.HandleBatch (10 messages, 1 job)", actor: "consumer",
-			ddb: map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, store: one("DeclineApplications"),
-			basis: basisDesign + ": 1 BatchGetItem per 100 keys + 1 TransactWriteItems per 50 PENDING",
+			op: "Decliner.HandleBatch (1 job, 10 other applications)", actor: "consumer",
+			ddb: map[string]int{"Query": 1, "TransactWriteItems": 1, "DeleteItem": 1}, store: one("DeclinePending"),
+			basis: basisDesign + ": 1 consistent Query per 1 MB of the job's partition + 1 TransactWriteItems per 100 PENDING + the outbox DeleteItem",
 			prepare: func(ctx context.Context, i int) (func(context.Context) error, error) {
 				j, apps, err := bookable(ctx, 10)
 				if err != nil {
@@ -383,11 +383,8 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 				if _, err := w.svc.BookNanny(ctx, parent, j.ID, apps[0].ID); err != nil {
 					return nil, err
 				}
-				msgs := make([]babysitter.Message, 10)
-				for k, a := range apps[1:] {
-					msgs[k] = babysitter.DeclineMessage(j.ID, a.ID)
-					msgs[k].ID = fmt.Sprintf("m%d-%d", i, k)
-				}
+				msgs := []babysitter.Message{babysitter.DeclineMessage(j.ID)}
+				msgs[0].ID = fmt.Sprintf("m%d", i)
 				return func(ctx context.Context) error {
 					if failed := w.decliner.HandleBatch(ctx, msgs); len(failed) > 0 {
 						return fmt.Errorf("%d declines failed", len(failed))
