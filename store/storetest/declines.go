@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +118,28 @@ func (f *fixture) jobWithApplications(n int) (babysitter.Job, []babysitter.Appli
 	return j, f.applyAll(j.ID, f.nannies(n))
 }
 
+// byID returns as sorted by ID, for comparing DeclineResult.Applications,
+// whose order is the store's.
+func byID(as []babysitter.Application) []babysitter.Application {
+	out := slices.Clone(as)
+	slices.SortFunc(out, func(a, b babysitter.Application) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// resultStatuses returns the status of each application a DeclineResult
+// lists, failing the test for one listed twice or of another job.
+func resultStatuses(t *testing.T, what, jobID string, res babysitter.DeclineResult) map[string]babysitter.ApplicationStatus {
+	t.Helper()
+	out := map[string]babysitter.ApplicationStatus{}
+	for _, a := range res.Applications {
+		if _, dup := out[a.ID]; dup || a.JobID != jobID {
+			t.Errorf("%s: application %s of job %s listed (again) for job %s", what, a.ID, a.JobID, jobID)
+		}
+		out[a.ID] = a.Status
+	}
+	return out
+}
+
 // declined returns as DECLINED at at.
 func declined(as []babysitter.Application, at time.Time) []babysitter.Application {
 	out := make([]babysitter.Application, len(as))
@@ -145,6 +169,8 @@ func testDeclinePending(t *testing.T, s babysitter.Store) {
 	check(t, "declined", sortedIDs(as[2:]), sorted(res.Declined...))
 	check(t, "skipped", []string{}, res.Skipped)
 	want := append([]babysitter.Application{accepted, withdrawn}, declined(as[2:], at)...)
+	check(t, "the result's job", bookedJ, res.Job)
+	check(t, "the result's applications", byID(want), byID(res.Applications))
 	f.wantApps(j.ID, want...)
 	f.wantApps(other.ID, foreign)
 	check(t, "PENDING after declining", []string{}, f.pendingIDs(j.ID))
@@ -155,6 +181,8 @@ func testDeclinePending(t *testing.T, s babysitter.Store) {
 	res = f.declinePending(j.ID, at.Add(time.Hour))
 	check(t, "declined again", []string{}, res.Declined)
 	check(t, "skipped again", []string{}, res.Skipped)
+	check(t, "the result's job again", bookedJ, res.Job)
+	check(t, "the result's applications again", byID(want), byID(res.Applications))
 	f.wantApps(j.ID, want...)
 	check(t, "job after declining again", bookedJ, f.getJob(j.ID))
 }
@@ -179,6 +207,11 @@ func testDeclineMany(t *testing.T, s babysitter.Store) {
 	check(t, "declined", sortedIDs(pending), sorted(res.Declined...))
 	check(t, "skipped", []string{}, res.Skipped)
 	check(t, "PENDING after declining", []string{}, f.pendingIDs(j.ID))
+	got, err := f.applications(j.ID)
+	if err != nil {
+		t.Fatalf("applications: %v", err)
+	}
+	check(t, "the result's applications", byID(slices.Collect(maps.Values(got))), byID(res.Applications))
 	check(t, "declined again", []string{}, f.declinePending(j.ID, now()).Declined)
 }
 
@@ -207,6 +240,8 @@ func testDeclineCancelled(t *testing.T, s babysitter.Store) {
 	res := f.declinePending(j.ID, at)
 	check(t, "declined", sortedIDs(as), sorted(res.Declined...))
 	check(t, "skipped", []string{}, res.Skipped)
+	check(t, "the result's job", f.getJob(j.ID), res.Job)
+	check(t, "the result's applications", byID(declined(as, at)), byID(res.Applications))
 	f.wantApps(j.ID, declined(as, at)...)
 }
 
@@ -253,10 +288,13 @@ func testDeclineNothingPending(t *testing.T, s babysitter.Store) {
 	if _, err := s.TransitionJob(f.ctx, asAdmin, c); err != nil {
 		t.Fatalf("TransitionJob to CANCELLED: %v", err)
 	}
-	for _, id := range []string{booked.ID, cancelled.ID} {
+	for id, apps := range map[string]int{booked.ID: 1, cancelled.ID: 0} {
 		res := f.declinePending(id, now())
 		check(t, "declined of job "+id, []string{}, res.Declined)
 		check(t, "skipped of job "+id, []string{}, res.Skipped)
+		if res.Job.ID != id || len(res.Applications) != apps {
+			t.Errorf("DeclinePending of job %s: result of job %q with %d applications, want %d", id, res.Job.ID, len(res.Applications), apps)
+		}
 		f.wantNotDue(id, at.Add(time.Hour))
 	}
 }

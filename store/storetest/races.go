@@ -204,6 +204,7 @@ func testRaceApplyVersusBook(t *testing.T, s babysitter.Store) {
 		}
 		check(t, fmt.Sprintf("trial %d: declined right after the booking", trial), sortedIDs(in), sorted(res.Declined...))
 		check(t, fmt.Sprintf("trial %d: skipped", trial), []string{}, res.Skipped)
+		check(t, fmt.Sprintf("trial %d: the result's applications", trial), byID(append(declined(in, at), accepted)), byID(res.Applications))
 		check(t, fmt.Sprintf("trial %d: PENDING after the race", trial), []string{}, f.pendingIDs(j.ID))
 		f.wantApps(j.ID, append(declined(in, at), accepted)...)
 	}
@@ -562,13 +563,22 @@ func testRaceDeclineVersusWithdraw(t *testing.T, s babysitter.Store) {
 	if err != nil {
 		t.Fatalf("applications: %v", err)
 	}
-	for _, a := range rest {
+	// The result lists every application as it is after the declines,
+	// the withdrawn ones as withdrawn, skipped or not.
+	listed := resultStatuses(t, "DeclinePending's result", j.ID, res)
+	for _, a := range as {
 		want := babysitter.ApplicationDeclined
-		if slices.Contains(withdrawn, a.ID) {
+		switch {
+		case a.ID == as[0].ID:
+			want = babysitter.ApplicationAccepted
+		case slices.Contains(withdrawn, a.ID):
 			want = babysitter.ApplicationWithdrawn
 		}
 		if got[a.ID].Status != want {
 			t.Errorf("application %s is %s, want %s", a.ID, got[a.ID].Status, want)
+		}
+		if listed[a.ID] != want {
+			t.Errorf("DeclinePending's result lists application %s as %q, want %s (skipped: %t)", a.ID, listed[a.ID], want, slices.Contains(res.Skipped, a.ID))
 		}
 	}
 	t.Logf("%d declined (%d skipped), %d withdrawn", len(res.Declined), len(res.Skipped), len(withdrawn))
@@ -601,6 +611,17 @@ func testRaceDeclines(t *testing.T, s babysitter.Store) {
 		for _, id := range r.Skipped {
 			if slices.Contains(r.Declined, id) || !slices.Contains(all, id) {
 				t.Errorf("DeclinePending %d skipped %s: declined by itself or by no one", i, id)
+			}
+		}
+		// Each lists every application as it is after the declines —
+		// its own and the others' — none PENDING.
+		listed := resultStatuses(t, fmt.Sprintf("DeclinePending %d's result", i), j.ID, r)
+		if len(listed) != len(as) {
+			t.Errorf("DeclinePending %d lists %d applications, want %d", i, len(listed), len(as))
+		}
+		for id, st := range listed {
+			if st == babysitter.ApplicationPending {
+				t.Errorf("DeclinePending %d lists application %s as PENDING (skipped: %t)", i, id, slices.Contains(r.Skipped, id))
 			}
 		}
 	}
