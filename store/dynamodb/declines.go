@@ -129,16 +129,15 @@ func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time)
 			}
 			apps = append(apps, a)
 		}
-		if err := s.declineAll(ctx, jobID, pending, now, &res); err != nil {
+		changed, err := s.declineAll(ctx, jobID, pending, now, &res)
+		if err != nil {
 			return res, s.mapError(op, err)
 		}
-		declined := make(map[string]bool, len(res.Declined))
-		for _, id := range res.Declined {
-			declined[id] = true
-		}
 		for i, a := range apps {
-			if declined[a.ID] { // as written
-				apps[i].Status, apps[i].UpdatedOn = babysitter.ApplicationDeclined, now
+			if c, ok := changed[a.ID]; ok {
+				apps[i] = c // as it is now
+			} else if babysitter.Declinable(jobID, &a) {
+				apps[i].Status, apps[i].UpdatedOn = babysitter.ApplicationDeclined, now // as written
 			}
 		}
 		res.Applications = append(res.Applications, apps...)
@@ -153,29 +152,29 @@ func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time)
 
 // declineAll declines the applications ids of the job (PENDING when read)
 // in transactions of up to declineBatch, declineConcurrency at a time,
-// adding each to res.Declined or, when it had changed, res.Skipped.
-func (s *Store) declineAll(ctx context.Context, jobID string, ids []string, now time.Time, res *babysitter.DeclineResult) error {
+// adding each to res.Declined or, when it had changed, res.Skipped. It
+// returns the skipped applications as their failed conditions returned
+// them: as they are now.
+func (s *Store) declineAll(ctx context.Context, jobID string, ids []string, now time.Time, res *babysitter.DeclineResult) (map[string]babysitter.Application, error) {
 	var mu sync.Mutex
+	changed := map[string]babysitter.Application{}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(declineConcurrency)
 	for start := 0; start < len(ids); start += declineBatch {
 		batch := ids[start:min(start+declineBatch, len(ids))]
 		g.Go(func() error {
-			declined, err := s.declineBatch(ctx, jobID, batch, now)
+			declined, skipped, err := s.declineBatch(ctx, jobID, batch, now)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Declined = append(res.Declined, declined...)
-			if err == nil {
-				for _, id := range batch {
-					if !slices.Contains(declined, id) {
-						res.Skipped = append(res.Skipped, id)
-					}
-				}
+			for _, a := range skipped {
+				res.Skipped = append(res.Skipped, a.ID)
+				changed[a.ID] = a
 			}
 			return err
 		})
 	}
-	return g.Wait()
+	return changed, g.Wait()
 }
 
 // applicationAction is the name of an application's action in a decline
@@ -184,10 +183,10 @@ func applicationAction(id string) string { return "application:" + id }
 
 // declineBatch declines the applications ids of the job (all PENDING when
 // read) in one transaction, dropping those whose condition fails and
-// trying the rest again (retry). It returns the IDs declined.
-func (s *Store) declineBatch(ctx context.Context, jobID string, ids []string, now time.Time) ([]string, error) {
-	var declined []string
-	err := retry(ctx, "DeclinePending", func() error {
+// trying the rest again (retry). It returns the IDs declined and the
+// applications skipped, as the failure returned them (ALL_OLD).
+func (s *Store) declineBatch(ctx context.Context, jobID string, ids []string, now time.Time) (declined []string, skipped []babysitter.Application, err error) {
+	err = retry(ctx, "DeclinePending", func() error {
 		t := newTxn(s.table)
 		for _, id := range ids {
 			e := newExpr()
@@ -208,7 +207,14 @@ func (s *Store) declineBatch(ctx context.Context, jobID string, ids []string, no
 		for _, id := range ids {
 			if !c.failed(applicationAction(id)) {
 				keep = append(keep, id) // still PENDING, or not known to have changed
+				continue
 			}
+			// An application is never deleted, so the failure returns it.
+			a, err := decodeApplication(c.item(applicationAction(id)))
+			if err != nil {
+				return err
+			}
+			skipped = append(skipped, a)
 		}
 		switch {
 		case len(keep) == 0:
@@ -219,7 +225,7 @@ func (s *Store) declineBatch(ctx context.Context, jobID string, ids []string, no
 		ids = keep
 		return again(c)
 	})
-	return declined, err
+	return declined, skipped, err
 }
 
 // DueDeclines reads every outbox shard (strongly consistent Queries, run

@@ -49,7 +49,8 @@ func BenchmarkDeclineWrites(b *testing.B) {
 			{"tx100/c1", 2 + 1, func(ctx context.Context, apps []babysitter.Application) error { return s.declineTx(ctx, apps, 1) }},
 			{"tx100/c4", 2 + 1, func(ctx context.Context, apps []babysitter.Application) error {
 				var res babysitter.DeclineResult
-				return s.declineAll(ctx, apps[0].JobID, ids(apps), time.Now(), &res) // what DeclinePending does
+				_, err := s.declineAll(ctx, apps[0].JobID, ids(apps), time.Now(), &res) // what DeclinePending does
+				return err
 			}},
 			{"tx100/c10", 2 + 1, func(ctx context.Context, apps []babysitter.Application) error { return s.declineTx(ctx, apps, 10) }},
 		} {
