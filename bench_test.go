@@ -134,16 +134,16 @@ func BenchmarkCursor(b *testing.B) {
 }
 
 // BenchmarkDeclineMessage builds a decline message (BookNanny, once per
-// application) and parses it (HandleDeclines, once per message).
+// job) and parses it (Decliner.HandleBatch, once per message).
 func BenchmarkDeclineMessage(b *testing.B) {
-	const job, app = "0190a1b2-0000-7000-8000-000000000002", "0190a1b2-0000-7000-8000-000000000003"
+	const job = "0190a1b2-0000-7000-8000-000000000002"
 	b.Run("build", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			benchResult = DeclineMessage(job, app)
+			benchResult = DeclineMessage(job)
 		}
 	})
-	m := DeclineMessage(job, app)
+	m := DeclineMessage(job)
 	b.Run("parse", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

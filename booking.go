@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 )
 
@@ -12,68 +11,98 @@ import (
 type Booking struct {
 	Job         Job         `json:"job"`
 	Application Application `json:"application"`
-	// DeclinesQueued is how many decline messages this call sent for the
-	// job's other PENDING applications.
+	// DeclinesQueued is how many decline messages this call sent: 1, the
+	// job's message, or 0 when it could not be sent — the declines then
+	// follow from the booking's outbox entry (Decliner.Sweep).
 	DeclinesQueued int `json:"declinesQueued"`
 }
 
-// The decline message: one per application to decline, with its type and
-// version as message attributes so a consumer can refuse what it does not
-// understand.
+// The decline message: one per job that has left OPEN, "decline the
+// PENDING applications of job J", with its type and version as message
+// attributes so a consumer can refuse what it does not understand.
 const (
 	// DeclineMessageType is the "type" attribute of a decline message.
-	DeclineMessageType = "babysitter.DeclineApplication"
+	DeclineMessageType = "babysitter.DeclineJob"
 	// DeclineMessageVersion is the "version" attribute of a decline message.
 	DeclineMessageVersion = "1"
 )
 
+// legacyDeclineType is the message of releases before the per-job one: one
+// message per application, body {"jobId", "applicationId"}, version "1".
+// Messages of that kind still on a deployed queue during an upgrade are
+// handled as their job's message: the applications they name are among
+// the job's PENDING ones.
+const legacyDeclineType = "babysitter.DeclineApplication"
+
 // declineBody is the JSON body of a decline message.
 type declineBody struct {
+	JobID string `json:"jobId"`
+}
+
+// legacyDeclineBody is the body of a legacyDeclineType message.
+type legacyDeclineBody struct {
 	JobID         string `json:"jobId"`
 	ApplicationID string `json:"applicationId"`
 }
 
-// DeclineMessage returns the message that asks the consumer to decline one
-// application of a job that is no longer OPEN.
-func DeclineMessage(jobID, applicationID string) Message {
-	body, _ := json.Marshal(declineBody{JobID: jobID, ApplicationID: applicationID}) // two strings always marshal
+// DeclineMessage returns the message that asks the consumer to decline the
+// PENDING applications of a job that is no longer OPEN.
+func DeclineMessage(jobID string) Message {
+	body, _ := json.Marshal(declineBody{JobID: jobID}) // a string always marshals
 	return Message{
 		Body:       body,
 		Attributes: map[string]string{"type": DeclineMessageType, "version": DeclineMessageVersion},
 	}
 }
 
-// parseDecline validates a received decline message.
-func parseDecline(m Message) (declineBody, error) {
-	if t := m.Attributes["type"]; t != DeclineMessageType {
-		return declineBody{}, fmt.Errorf("unknown message type %q", t)
+// parseDecline validates a received decline message, of this release or
+// the per-application one before it, and returns the job it is about.
+func parseDecline(m Message) (jobID string, err error) {
+	t, v := m.Attributes["type"], m.Attributes["version"]
+	switch {
+	case t == DeclineMessageType && v == DeclineMessageVersion:
+		var b declineBody
+		if err := decodeStrict(m.Body, &b); err != nil {
+			return "", err
+		}
+		return b.JobID, validID("jobId", b.JobID)
+	case t == legacyDeclineType && v == "1":
+		var b legacyDeclineBody
+		if err := decodeStrict(m.Body, &b); err != nil {
+			return "", err
+		}
+		return b.JobID, validIDs("jobId", b.JobID, "applicationId", b.ApplicationID)
+	case t == DeclineMessageType || t == legacyDeclineType:
+		return "", fmt.Errorf("unsupported %s version %q", t, v)
 	}
-	if v := m.Attributes["version"]; v != DeclineMessageVersion {
-		return declineBody{}, fmt.Errorf("unsupported %s version %q", DeclineMessageType, v)
-	}
-	var b declineBody
-	dec := json.NewDecoder(bytes.NewReader(m.Body))
+	return "", fmt.Errorf("unknown message type %q", t)
+}
+
+// decodeStrict decodes one JSON object with no unknown fields.
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		return declineBody{}, fmt.Errorf("bad body: %w", err)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("bad body: %w", err)
 	}
-	if err := validIDs("jobId", b.JobID, "applicationId", b.ApplicationID); err != nil {
-		return declineBody{}, err
-	}
-	return b, nil
+	return nil
 }
 
 // BookNanny accepts one PENDING application of the calling parent's OPEN
-// job and closes the job, in one atomic write, then queues the decline of
-// every other PENDING application. By default the parent's account must be
-// VERIFIED (Options.AllowUnverified), checked in the same write.
+// job and closes the job, in one atomic write, then sends the job's
+// decline message: the other applications are declined asynchronously.
+// By default the parent's account must be VERIFIED (Options.AllowUnverified)
+// and the applicant's NANNY account too, both checked in the same write.
 //
 // Of concurrent bookings of one job exactly one succeeds; the others get
-// ErrConflict. Retrying a booking that succeeded succeeds again and changes
-// nothing — except that it queues the declines again for applications that
-// are still PENDING. That is the recovery when queueing failed after the
-// write committed (the error then says so): retry BookNanny, or call
-// ReconcileJob.
+// ErrConflict. Retrying a booking that succeeded succeeds again and
+// changes nothing (it sends the job's message again, which is harmless).
+//
+// A committed booking is reported as booked: the write also records that
+// the job's declines are due (an outbox entry the store keeps), so when
+// the message cannot be sent — or the process dies right after the
+// commit — a Decliner's Sweep declines them without any client action.
+// DeclinesQueued is 0 then.
 func (s *Service) BookNanny(ctx context.Context, a Actor, jobID, applicationID string) (Booking, error) {
 	const op = "BookNanny"
 	if err := authorize(a, RoleParent); err != nil {
@@ -91,15 +120,15 @@ func (s *Service) BookNanny(ctx context.Context, a Actor, jobID, applicationID s
 	if err != nil {
 		return Booking{}, opErr(op, err)
 	}
-	b := Booking{Job: j, Application: app}
-	b.DeclinesQueued, err = s.queueDeclines(ctx, jobID)
-	return b, opErr(op, err)
+	return Booking{Job: j, Application: app, DeclinesQueued: s.queueDeclines(ctx, op, jobID)}, nil
 }
 
-// ReconcileJob queues the decline of every PENDING application of a job
-// that is no longer OPEN, for the job's parent or an admin, and returns how
-// many it queued. It finishes what a BookNanny or CancelJob left undone when
-// queueing failed after their write; running it again is harmless.
+// ReconcileJob sends the decline message of a job that is no longer OPEN,
+// for the job's parent or an admin, and returns how many messages it sent
+// (1). Nothing needs it — a Decliner's Sweep finishes the declines of
+// every closed or cancelled job whose message was lost — but it lets an
+// operator hurry one job along, and it declines the PENDING applications
+// of jobs closed before the outbox existed. Running it again is harmless.
 func (s *Service) ReconcileJob(ctx context.Context, a Actor, jobID string) (int, error) {
 	const op = "ReconcileJob"
 	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
@@ -119,35 +148,21 @@ func (s *Service) ReconcileJob(ctx context.Context, a Actor, jobID string) (int,
 	if err := CheckDecline(jobID, &j); err != nil {
 		return 0, opErr(op, err)
 	}
-	n, err := s.queueDeclines(ctx, jobID)
-	return n, opErr(op, err)
+	if err := s.queue.Send(ctx, []Message{DeclineMessage(jobID)}); err != nil {
+		return 0, opErr(op, fmt.Errorf("sending the decline message of job %s: %w", jobID, err))
+	}
+	return 1, nil
 }
 
-// ErrDeclinesNotQueued marks a BookNanny or CancelJob whose write committed
-// but whose decline messages could not all be sent. It matches none of the
-// domain kinds: the operation succeeded; retry it (or ReconcileJob) to
-// finish the declines.
-var ErrDeclinesNotQueued = errors.New("the write committed but the declines were not queued; retry to finish them")
-
-// queueDeclines sends one decline message per PENDING application of a job
-// that has left OPEN. The read is strongly consistent and comes after the
-// job left OPEN, so it sees every application that can ever be PENDING:
-// none can be added to a job that is not OPEN.
-func (s *Service) queueDeclines(ctx context.Context, jobID string) (int, error) {
-	pending, err := s.store.PendingApplications(ctx, jobID)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrDeclinesNotQueued, err)
+// queueDeclines sends the decline message of a job that has just left
+// OPEN and returns how many it sent. A failure is logged, not returned:
+// the write that closed the job committed and recorded the declines as
+// due, so they follow without the message (Decliner.Sweep).
+func (s *Service) queueDeclines(ctx context.Context, op, jobID string) int {
+	if err := s.queue.Send(ctx, []Message{DeclineMessage(jobID)}); err != nil {
+		s.log.WarnContext(ctx, "the decline message was not sent; the sweeper will decline the job's applications",
+			"op", op, "jobId", jobID, "err", err)
+		return 0
 	}
-	if len(pending) == 0 {
-		return 0, nil
-	}
-	msgs := make([]Message, len(pending))
-	for i, app := range pending {
-		msgs[i] = DeclineMessage(jobID, app.ID)
-	}
-	if err := s.queue.Send(ctx, msgs); err != nil {
-		s.log.ErrorContext(ctx, "queueing declines failed", "jobId", jobID, "applications", len(msgs), "err", err)
-		return 0, fmt.Errorf("%w: %w", ErrDeclinesNotQueued, err)
-	}
-	return len(msgs), nil
+	return 1
 }

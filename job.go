@@ -216,7 +216,9 @@ func (s *Service) UpdateJob(ctx context.Context, a Actor, id string, p JobPatch)
 }
 
 // CancelJob moves an OPEN job to CANCELLED, for its parent or an admin, and
-// queues the decline of its PENDING applications.
+// sends the job's decline message; as for BookNanny, the cancellation's
+// write records the declines as due, so they follow even if the message
+// is lost.
 func (s *Service) CancelJob(ctx context.Context, a Actor, id string) (Job, error) {
 	const op = "CancelJob"
 	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
@@ -229,9 +231,7 @@ func (s *Service) CancelJob(ctx context.Context, a Actor, id string) (Job, error
 	if err != nil {
 		return Job{}, opErr(op, err)
 	}
-	if _, err := s.queueDeclines(ctx, id); err != nil {
-		return j, opErr(op, err)
-	}
+	s.queueDeclines(ctx, op, id)
 	return j, nil
 }
 

@@ -77,7 +77,8 @@ type JobStore interface {
 	// CheckJobUpdate allows.
 	UpdateJob(ctx context.Context, g Guard, next Job) error
 	// TransitionJob moves a job between statuses as CheckJobTransition
-	// allows and returns the updated job.
+	// allows and returns the updated job. A job leaving OPEN (CANCELLED)
+	// has its declines recorded as due in the same write (DeclineStore).
 	TransitionJob(ctx context.Context, g Guard, t JobTransition) (Job, error)
 	// ListJobsByStatus lists jobs in one status, newest first.
 	ListJobsByStatus(ctx context.Context, g Guard, status JobStatus, p PageRequest) (Page[Job], error)
@@ -115,26 +116,38 @@ type BookingStore interface {
 	// BookNanny, in one atomic write, moves the job OPEN → CLOSED with
 	// AcceptedApplicationID and AcceptedNanny set and the application
 	// PENDING → ACCEPTED, as CheckBooking allows — the applicant's account
-	// is checked in that same write. When CheckBooking reports the booking
-	// already made, it returns the job and the application as stored and
-	// a nil error, changing nothing.
+	// is checked in that same write — and records the job's declines as
+	// due (see DueDeclines). When CheckBooking reports the booking already
+	// made, it returns the job and the application as stored and a nil
+	// error, changing nothing.
 	BookNanny(ctx context.Context, r BookRequest) (Job, Application, error)
 	DeclineStore
 }
 
-// DeclineStore is what the decline consumer needs: the PENDING
-// applications of a job that has left OPEN, and their decline.
+// DeclineStore is what the decline consumer needs: the declines of a job
+// that has left OPEN, and the jobs whose declines are due.
+//
+// The write that moves a job out of OPEN with PENDING applications left
+// (BookNanny; TransitionJob to CANCELLED) also records that its declines
+// are due — an outbox entry in the same atomic write — and DeclinePending
+// clears it once no application of the job is PENDING. So the declines
+// follow from the committed write itself: a lost message, a crashed
+// process or a client that gives up leaves an entry that DueDeclines
+// finds.
 type DeclineStore interface {
-	// PendingApplications returns every PENDING application of the job,
-	// strongly consistent: once the job is not OPEN no application can be
-	// added, so a read after BookNanny sees every one left to decline.
-	PendingApplications(ctx context.Context, jobID string) ([]Application, error)
-	// DeclineApplications moves each listed application of the job PENDING →
-	// DECLINED, each conditionally and independently (Declinable): one that
-	// is not PENDING (accepted, withdrawn, already declined) or does not
-	// exist is skipped and does not block the others. The job must allow
-	// declines (CheckDecline).
-	DeclineApplications(ctx context.Context, jobID string, applicationIDs []string, now time.Time) (DeclineResult, error)
+	// DeclinePending moves every PENDING application of the job to
+	// DECLINED, each conditionally and independently (Declinable): one
+	// that changed since it was read is skipped and does not block the
+	// others. It reads them with a strongly consistent read of the job's
+	// applications (all of them, returned in the result with their status
+	// after the declines) — none can be added once the job is not OPEN — after
+	// CheckDecline allows declines on the job, and then clears the job's
+	// outbox entry. Running it again declines nothing more.
+	DeclinePending(ctx context.Context, jobID string, now time.Time) (DeclineResult, error)
+	// DueDeclines returns up to limit IDs of jobs whose declines have been
+	// due since before the given time (outbox entries not yet cleared),
+	// oldest first where the store can tell.
+	DueDeclines(ctx context.Context, before time.Time, limit int) ([]string, error)
 }
 
 // ReviewStore holds the reviews and the rating aggregates.
@@ -173,10 +186,18 @@ type BookRequest struct {
 	At        time.Time
 }
 
-// DeclineResult says what DeclineApplications did with each application.
+// DeclineResult says what DeclinePending did.
 type DeclineResult struct {
-	// Declined were PENDING and are now DECLINED.
+	// Job is the job as read.
+	Job Job
+	// Applications are the job's applications as they are after the
+	// declines (read in the same pass, so it costs no extra read): what a
+	// consumer needs to tell each applicant what happened to them.
+	Applications []Application
+	// Declined are the IDs of the applications it moved PENDING → DECLINED.
 	Declined []string
-	// Skipped were not PENDING or do not exist; nothing was changed.
+	// Skipped are the IDs of applications it read PENDING that had changed
+	// (withdrawn, declined by a concurrent consumer) by the time of their
+	// write; nothing was changed.
 	Skipped []string
 }

@@ -99,14 +99,14 @@ func (s *countingStore) BookNanny(ctx context.Context, r babysitter.BookRequest)
 	return s.Store.BookNanny(ctx, r)
 }
 
-func (s *countingStore) PendingApplications(ctx context.Context, jobID string) ([]babysitter.Application, error) {
-	s.m.inc("PendingApplications")
-	return s.Store.PendingApplications(ctx, jobID)
+func (s *countingStore) DeclinePending(ctx context.Context, jobID string, now time.Time) (babysitter.DeclineResult, error) {
+	s.m.inc("DeclinePending")
+	return s.Store.DeclinePending(ctx, jobID, now)
 }
 
-func (s *countingStore) DeclineApplications(ctx context.Context, jobID string, applicationIDs []string, now time.Time) (babysitter.DeclineResult, error) {
-	s.m.inc("DeclineApplications")
-	return s.Store.DeclineApplications(ctx, jobID, applicationIDs, now)
+func (s *countingStore) DueDeclines(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	s.m.inc("DueDeclines")
+	return s.Store.DueDeclines(ctx, before, limit)
 }
 
 func (s *countingStore) CreateReview(ctx context.Context, g babysitter.Guard, r babysitter.Review) error {

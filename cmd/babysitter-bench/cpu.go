@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -156,6 +157,10 @@ func listenerPID(endpoint string) (int, bool) {
 	}
 	return 0, false
 }
+
+// index is the position of the named process in the meter's samples, -1
+// when it is not measured.
+func (m *cpuMeter) index(name string) int { return slices.Index(m.names, name) }
 
 // cpuCells formats a CPU sample divided by n (per run, per message) for
 // each process, e.g. "Go 3.1 ms, DynamoDB 40 ms, SQS 9 ms".

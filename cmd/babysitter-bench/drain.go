@@ -3,28 +3,44 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
 
 	"github.com/babysitter-go/babysitter"
 )
 
-// drain fills the decline queue with M messages (a booking with M other
-// applications, made while no consumer runs), then times a Poller with 1,
-// 4, 16 workers draining it, beside DynamoDB's own write rate at the same
-// concurrency: M bare UpdateItem calls, and M/10 TransactWriteItems of 20
-// updates (the library's grouping).
+// drainWriter is one way of writing a job's declines that the drain
+// scenario times: the library's, or DynamoDB's bare writes.
+type drainWriter struct {
+	name     string
+	inFlight int
+	// flip moves the applications from one status to the other with the
+	// decline's conditional update (aws only; nil for the library).
+	flip  func(ctx context.Context, e *env, table string, apps []babysitter.Application, from, to string, conc int) error
+	lat   []time.Duration
+	calls counts
+	cpu   cpuSample
+}
+
+// drain times the declines of one job of N PENDING applications through a
+// Poller — one message, Decliner.HandleBatch, DeclinePending — from the
+// Poller's start to the last decline applied, beside DynamoDB's bare write
+// rate for the same N conditional updates of the same items: one
+// UpdateItem each, and TransactWriteItems of 100, at the library's
+// concurrency (4 transactions in flight) and around it. The bare writers
+// flip the applications PENDING ↔ DECLINED (the decline's update and
+// condition, both ways), so one seeded job serves them all and is PENDING
+// again when the library declines it.
 func drain(ctx context.Context, e *env, rep *report) error {
-	m := e.sz.drainMsgs
-	// levels[0] is an unrecorded warm-up drain (DynamoDB Local's JIT above
-	// all), so the first recorded level is not the slow one.
-	levels := append([]int{4}, e.sz.drainConc...)
+	n := e.sz.drainApps
 	e.prog.phase("5 drain: fixtures")
-	nannies, err := e.nannies(ctx, m+1)
+	nannies, err := e.nannies(ctx, n+1)
 	if err != nil {
 		return err
 	}
@@ -32,83 +48,76 @@ func drain(ctx context.Context, e *env, rep *report) error {
 	if err != nil {
 		return err
 	}
-	w, err := main.on(ctx, "drain")
+	parent, err := main.user(ctx, babysitter.RoleParent)
 	if err != nil {
 		return err
 	}
-	parent, err := w.user(ctx, babysitter.RoleParent)
-	if err != nil {
-		return err
+	library := &drainWriter{name: "library: Poller → Decliner.HandleBatch → DeclinePending (TransactWriteItems of ≤ 100)", inFlight: 4}
+	var bare []*drainWriter
+	if e.backend == backendAWS {
+		bare = []*drainWriter{
+			{name: "bare TransactWriteItems of 100 conditional Updates", inFlight: 4, flip: flipTransact},
+			{name: "bare TransactWriteItems of 100 conditional Updates", inFlight: 1, flip: flipTransact},
+			{name: "bare conditional UpdateItem, one per application", inFlight: 4, flip: flipUpdate},
+			{name: "bare conditional UpdateItem, one per application", inFlight: 16, flip: flipUpdate},
+		}
 	}
-	jobs := make([]babysitter.Job, len(levels))
-	apps := make([][]babysitter.Application, len(levels))
-	var seeded atomic.Int64
-	e.prog.phase("5 drain: seeding %d jobs × %d applications", len(levels), m+1)
-	err = parallel(ctx, len(levels), len(levels), func(ctx context.Context, k int) error {
+	const pending, declined = string(babysitter.ApplicationPending), string(babysitter.ApplicationDeclined)
+
+	for r := range e.sz.drainReps {
+		// A fresh queue per run: a stopped Poller leaves long polls pending,
+		// and fauxqs still hands new messages to those abandoned polls,
+		// hiding them for a visibility timeout.
+		w, err := main.on(ctx, "drain"+strconv.Itoa(r))
+		if err != nil {
+			return err
+		}
+		e.prog.phase("5 drain run %d/%d: seeding %d applications", r+1, e.sz.drainReps, n+1)
 		j, err := w.job(ctx, parent)
 		if err != nil {
 			return err
 		}
-		jobs[k] = j
-		apps[k] = make([]babysitter.Application, m+1)
-		return parallel(ctx, m+1, 2, func(ctx context.Context, i int) error {
-			var err error
-			apps[k][i], err = w.svc.ApplyToJob(ctx, nannies[i], j.ID, babysitter.NewApplication{})
-			e.prog.step("%d/%d", seeded.Add(1), len(levels)*(m+1))
-			return err
-		})
-	})
-	if err != nil {
-		return err
-	}
-	var scratch []map[string]types.AttributeValue
-	if e.backend == backendAWS {
-		if scratch, err = seedScratch(ctx, e, main.table, 2*m); err != nil {
-			return err
-		}
-	}
-
-	t := &table{head: []string{"consumers", "messages", "drain time", "messages/s", "bare UpdateItem/s", "item writes/s in 20-update transactions",
-		"messages/s ÷ UpdateItem/s", "per message: DynamoDB", "per message: SQS", "batch p50"}}
-	if e.backend == backendMemory {
-		t.head[7], t.head[8] = "per message: Store", "per message: Queue"
-	}
-	cpuT := &table{head: []string{"consumers", "CPU per message"}}
-	for k, c := range levels {
-		warm := k == 0
-		e.prog.phase("5 drain: %d consumers", c)
-		if warm {
-			e.prog.phase("5 drain: warm-up")
-		}
-		e.prog.step("queueing %d declines", m)
-		// A fresh queue per level: the previous level's Poller was stopped
-		// with long polls pending, and fauxqs still hands new messages to
-		// those abandoned polls, hiding them for a visibility timeout.
-		w, err := main.on(ctx, fmt.Sprintf("drain%d", c))
+		apps, err := w.applyAll(ctx, j.ID, nannies[:n+1], 4)
 		if err != nil {
 			return err
 		}
-		if _, err := w.svc.BookNanny(ctx, parent, jobs[k].ID, apps[k][0].ID); err != nil {
+		others := apps[1:] // apps[0] is the one booked
+		if r == 0 && len(bare) > 0 {
+			// Warm-up, unrecorded: DynamoDB Local's JIT above all.
+			e.prog.phase("5 drain: warm-up")
+			if err := flipTransact(ctx, e, w.table, others, pending, declined, 4); err != nil {
+				return err
+			}
+			if err := flipUpdate(ctx, e, w.table, others, declined, pending, 4); err != nil {
+				return err
+			}
+		}
+		state := pending
+		for _, bw := range bare {
+			e.prog.phase("5 drain run %d/%d: %s, %d in flight", r+1, e.sz.drainReps, bw.name, bw.inFlight)
+			to := map[string]string{pending: declined, declined: pending}[state]
+			before, cpu0 := e.snapshot(), e.cpu.sample()
+			t0 := time.Now()
+			if err := bw.flip(ctx, e, w.table, others, state, to, bw.inFlight); err != nil {
+				return fmt.Errorf("%s: %w", bw.name, err)
+			}
+			elapsed := time.Since(t0)
+			bw.record(e, n, elapsed, e.snapshot().sub(before), e.cpu.sample().since(cpu0))
+			state = to
+		}
+		if state != pending {
+			return fmt.Errorf("drain: the bare writers left the applications %s", state) // an odd number of them
+		}
+
+		e.prog.phase("5 drain run %d/%d: library", r+1, e.sz.drainReps)
+		// Booked while no consumer runs: the job's message waits in the queue.
+		if _, err := w.svc.BookNanny(ctx, parent, j.ID, apps[0].ID); err != nil {
 			return err
 		}
-		name := fmt.Sprintf("drain: %d messages, Poller with %d workers", m, c)
-		if warm {
-			name = "drain: warm-up"
-		}
-		done, at := w.store.arm(m)
+		done, at := w.store.arm(n)
 		before, cpu0 := e.snapshot(), e.cpu.sample()
 		t0 := time.Now()
-		stop := w.startPoller(ctx, c, func(h babysitter.BatchHandler) babysitter.BatchHandler {
-			return func(ctx context.Context, msgs []babysitter.Message) []string {
-				t := time.Now()
-				failed := h(ctx, msgs)
-				if !warm {
-					e.rec.addLatency(name, time.Since(t))
-				}
-				return failed
-			}
-		})
-		e.prog.step("draining")
+		stop := w.startPoller(ctx, 1, nil)
 		werr := w.store.waitFor(ctx, done, 5*time.Minute)
 		elapsed := at().Sub(t0)
 		serr := w.settle(ctx)
@@ -119,154 +128,113 @@ func drain(ctx context.Context, e *env, rep *report) error {
 		if serr != nil {
 			return serr
 		}
-		d := withoutLen(e.snapshot().sub(before))
-		cpu := e.cpu.sample().since(cpu0)
-		if warm {
-			continue
-		}
-		e.rec.addCalls(name, m, d)
-		rate := float64(m) / elapsed.Seconds()
+		library.record(e, n, elapsed, withoutLen(e.snapshot().sub(before)), e.cpu.sample().since(cpu0))
+	}
 
-		ceiling, twi, cratio := "–", "–", "–"
-		if e.backend == backendAWS {
-			e.prog.step("bare UpdateItem ceiling")
-			r, err := updateCeiling(ctx, e, main.table, scratch[:m], c, k)
-			if err != nil {
-				return err
-			}
-			e.prog.step("TransactWriteItems ceiling")
-			tw, err := transactCeiling(ctx, e, main.table, scratch, c, k)
-			if err != nil {
-				return err
-			}
-			ceiling, twi, cratio = fmt.Sprintf("%.0f", r), fmt.Sprintf("%.0f", tw), ratio(rate/r)
+	libRate := float64(n) / percentile(library.lat, 0.5).Seconds()
+	t := &table{head: []string{"writer", "in flight", "runs", "declines/run", "time p50", "declines/s", "library ÷ this",
+		"DynamoDB requests/run", "DynamoDB CPU per decline"}}
+	if e.backend == backendMemory {
+		t.head[7], t.head[8] = "Store calls/run", "CPU per decline"
+	}
+	for _, dw := range append([]*drainWriter{library}, bare...) {
+		rate := float64(n) / percentile(dw.lat, 0.5).Seconds()
+		cpu := "–"
+		if i := e.cpu.index("DynamoDB"); i >= 0 && dw.cpu.ok {
+			cpu = dur(dw.cpu.t[i] / time.Duration(n*len(dw.lat)))
+		} else if e.backend == backendMemory && dw.cpu.ok {
+			cpu = dur(dw.cpu.t[0] / time.Duration(n*len(dw.lat)))
 		}
-		batch := e.rec.get(name)
-		t.add(fmt.Sprint(c), fmt.Sprint(m), dur(elapsed), fmt.Sprintf("%.0f", rate), ceiling, twi, cratio,
-			perOp(int64(total(d.store)), m), perOp(int64(total(d.queue)), m), dur(percentile(batch.lat, 0.5)))
-		cpuT.add(fmt.Sprint(c), e.cpu.format(cpu, m))
+		t.add(dw.name, fmt.Sprint(dw.inFlight), fmt.Sprint(len(dw.lat)), fmt.Sprint(n), dur(percentile(dw.lat, 0.5)),
+			fmt.Sprintf("%.0f", rate), ratio(libRate/rate), formatPer(dw.calls.store, len(dw.lat)), cpu)
 	}
 	rep.add(section{
-		title: "5. Decline drain",
+		title: "5. Decline drain: one job's declines against DynamoDB's bare writes",
 		text: []string{
-			fmt.Sprintf("%d decline messages already in the queue (one booking of a job with %d applications, made "+
-				"while no consumer ran); a Poller running Decliner.HandleBatch with 1, 4, 16 workers (batches of up to 10) "+
-				"drains them; timed from the Poller's start to the last decline applied. The ceiling is %d bare "+
-				"UpdateItem calls (one item each, no condition) made by as many goroutines on the same DynamoDB: "+
-				"what any consumer declining one application per request could at best reach.", m, m+1, m),
-			"Each handled batch costs 1 BatchGetItem (job + applications), 1 TransactWriteItems (per application: the " +
-				"conditional decline and the nanny's pendingApplications counter, two item writes) and 1 DeleteMessageBatch. " +
-				"The second ceiling is DynamoDB's write rate when the writes come grouped as the library groups them: " +
-				"TransactWriteItems of 20 unconditional updates, at the same concurrency; a decline costs two of those item writes.",
+			fmt.Sprintf("One job with %d PENDING applications besides the one booked. Library: the job booked while no "+
+				"consumer runs (its one message waits), then a Poller started; timed from the Poller's start until "+
+				"DeclinePending returns with all %d declined — 1 ReceiveMessage, 1 consistent Query of the job's "+
+				"partition, ⌈N/100⌉ TransactWriteItems of up to 100 conditional Updates (4 in flight), 1 DeleteItem of "+
+				"the outbox item — plus the DeleteMessageBatch. Bare writers: the same %d applications flipped "+
+				"PENDING ↔ DECLINED with the decline's own update and condition (SET jobApplicationStatus, updatedOn "+
+				"IF jobApplicationStatus = the other), as one UpdateItem each or as TransactWriteItems of 100, at the "+
+				"concurrency shown, built outside the timing. Medians of %d runs, the writers interleaved within each "+
+				"run on that run's job; CPU from /proc (10 ms resolution).", n, n, n, e.sz.drainReps),
 		},
-		tables: []*table{t, cpuT},
+		tables: []*table{t},
 	})
 	return nil
 }
 
-// transactCeiling makes len(keys)/20 TransactWriteItems of 20 updates
-// each, with conc goroutines, and returns the rate in item writes per
-// second. No two transactions of one call share an item.
-func transactCeiling(ctx context.Context, e *env, table string, keys []map[string]types.AttributeValue, conc, round int) (float64, error) {
-	const per = 20
-	value := &types.AttributeValueMemberS{Value: fmt.Sprintf("TX-%d", round)}
-	name := fmt.Sprintf("drain ceiling: TransactWriteItems of %d updates, %d goroutines", per, conc)
-	n := len(keys) / per
+func (dw *drainWriter) record(e *env, n int, elapsed time.Duration, d counts, cpu cpuSample) {
+	dw.lat = append(dw.lat, elapsed)
+	dw.calls = dw.calls.add(d)
+	dw.cpu = dw.cpu.add(cpu)
+	e.rec.add(fmt.Sprintf("drain: %s, %d in flight (%d declines)", dw.name, dw.inFlight, n), 1, elapsed, d)
+}
+
+// declineUpdate is the decline's update of one application, from one
+// status to the other, as store/dynamodb writes it.
+func declineUpdate(table string, a babysitter.Application, from, to string, now string) *types.Update {
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	return &types.Update{
+		TableName:                           aws.String(table),
+		Key:                                 applicationItemKey(a.JobID, a.ID),
+		UpdateExpression:                    aws.String("SET #st = :to, #up = :now"),
+		ConditionExpression:                 aws.String("#st = :from"),
+		ExpressionAttributeNames:            map[string]string{"#st": "jobApplicationStatus", "#up": "updatedOn"},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":to": s(to), ":now": s(now), ":from": s(from)},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+}
+
+// flipTransact writes the updates in TransactWriteItems of 100, conc at a
+// time.
+func flipTransact(ctx context.Context, e *env, table string, apps []babysitter.Application, from, to string, conc int) error {
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	var ins []*awsddb.TransactWriteItemsInput
+	for start := 0; start < len(apps); start += 100 {
+		in := &awsddb.TransactWriteItemsInput{ClientRequestToken: aws.String(uuid.NewString())}
+		for _, a := range apps[start:min(start+100, len(apps))] {
+			in.TransactItems = append(in.TransactItems, types.TransactWriteItem{Update: declineUpdate(table, a, from, to, now)})
+		}
+		ins = append(ins, in)
+	}
+	return parallelQueue(ctx, len(ins), conc, func(ctx context.Context, i int) error {
+		_, err := e.ddb.TransactWriteItems(ctx, ins[i])
+		return err
+	})
+}
+
+// flipUpdate writes the updates as one UpdateItem each, conc at a time.
+func flipUpdate(ctx context.Context, e *env, table string, apps []babysitter.Application, from, to string, conc int) error {
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	ins := make([]*awsddb.UpdateItemInput, len(apps))
+	for i, a := range apps {
+		u := declineUpdate(table, a, from, to, now)
+		ins[i] = &awsddb.UpdateItemInput{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
+			ConditionExpression: u.ConditionExpression, ExpressionAttributeNames: u.ExpressionAttributeNames,
+			ExpressionAttributeValues: u.ExpressionAttributeValues}
+	}
+	return parallelQueue(ctx, len(ins), conc, func(ctx context.Context, i int) error {
+		_, err := e.ddb.UpdateItem(ctx, ins[i])
+		return err
+	})
+}
+
+// parallelQueue runs fn(0…n-1) on conc goroutines taking the next index
+// as they go: no goroutine is started per item inside the timing.
+func parallelQueue(ctx context.Context, n, conc int, fn func(ctx context.Context, i int) error) error {
 	var next atomic.Int64
-	before := e.snapshot()
-	t0 := time.Now()
-	err := parallel(ctx, conc, conc, func(ctx context.Context, _ int) error {
+	return parallel(ctx, conc, conc, func(ctx context.Context, _ int) error {
 		for {
 			i := int(next.Add(1)) - 1
 			if i >= n {
 				return nil
 			}
-			items := make([]types.TransactWriteItem, per)
-			for k := range items {
-				items[k] = types.TransactWriteItem{Update: &types.Update{
-					TableName:                 aws.String(table),
-					Key:                       keys[i*per+k],
-					UpdateExpression:          aws.String("SET #s = :s"),
-					ExpressionAttributeNames:  map[string]string{"#s": "status"},
-					ExpressionAttributeValues: map[string]types.AttributeValue{":s": value},
-				}}
-			}
-			t := time.Now()
-			if _, err := e.ddb.TransactWriteItems(ctx, &awsddb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+			if err := fn(ctx, i); err != nil {
 				return err
 			}
-			e.rec.addLatency(name, time.Since(t))
 		}
 	})
-	elapsed := time.Since(t0)
-	if err != nil {
-		return 0, err
-	}
-	e.rec.addCalls(name, n, e.snapshot().sub(before))
-	return float64(n*per) / elapsed.Seconds(), nil
-}
-
-// seedScratch writes m plain items (no index attributes) for the
-// UpdateItem ceiling and returns their keys.
-func seedScratch(ctx context.Context, e *env, table string, m int) ([]map[string]types.AttributeValue, error) {
-	keys := make([]map[string]types.AttributeValue, m)
-	for i := range keys {
-		k := fmt.Sprintf("BENCH#%s#%d", e.runID, i)
-		keys[i] = tableKey(k, k)
-	}
-	err := parallel(ctx, (m+24)/25, 4, func(ctx context.Context, b int) error {
-		var reqs []types.WriteRequest
-		for _, k := range keys[b*25 : min((b+1)*25, m)] {
-			item := map[string]types.AttributeValue{"PK": k["PK"], "SK": k["SK"],
-				"status": &types.AttributeValueMemberS{Value: "PENDING"}}
-			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
-		}
-		for attempt := 0; len(reqs) > 0; attempt++ {
-			if attempt > 10 {
-				return fmt.Errorf("BatchWriteItem: %d items unprocessed", len(reqs))
-			}
-			out, err := e.ddb.BatchWriteItem(ctx, &awsddb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: reqs}})
-			if err != nil {
-				return err
-			}
-			reqs = out.UnprocessedItems[table]
-		}
-		return nil
-	})
-	return keys, err
-}
-
-// updateCeiling makes one UpdateItem per key with conc goroutines and
-// returns the rate in updates per second.
-func updateCeiling(ctx context.Context, e *env, table string, keys []map[string]types.AttributeValue, conc, round int) (float64, error) {
-	value := &types.AttributeValueMemberS{Value: fmt.Sprintf("DECLINED-%d", round)}
-	name := fmt.Sprintf("drain ceiling: bare UpdateItem, %d goroutines", conc)
-	var next atomic.Int64
-	before := e.snapshot()
-	t0 := time.Now()
-	err := parallel(ctx, conc, conc, func(ctx context.Context, _ int) error {
-		for {
-			i := int(next.Add(1)) - 1
-			if i >= len(keys) {
-				return nil
-			}
-			t := time.Now()
-			if _, err := e.ddb.UpdateItem(ctx, &awsddb.UpdateItemInput{
-				TableName:                 aws.String(table),
-				Key:                       keys[i],
-				UpdateExpression:          aws.String("SET #s = :s"),
-				ExpressionAttributeNames:  map[string]string{"#s": "status"},
-				ExpressionAttributeValues: map[string]types.AttributeValue{":s": value},
-			}); err != nil {
-				return err
-			}
-			e.rec.addLatency(name, time.Since(t))
-		}
-	})
-	elapsed := time.Since(t0)
-	if err != nil {
-		return 0, err
-	}
-	e.rec.addCalls(name, len(keys), e.snapshot().sub(before))
-	return float64(len(keys)) / elapsed.Seconds(), nil
 }

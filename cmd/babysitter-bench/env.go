@@ -579,7 +579,7 @@ func (t *tally) waitFor(ctx context.Context, done <-chan struct{}, timeout time.
 	}
 }
 
-// tallyStore counts the applications DeclineApplications moved to
+// tallyStore counts the applications DeclinePending moved to
 // DECLINED, and remembers how many geohash ranges the last
 // ListOpenJobsInRanges was given (one Query each on DynamoDB).
 type tallyStore struct {
@@ -593,8 +593,8 @@ func (s *tallyStore) ListOpenJobsInRanges(ctx context.Context, g babysitter.Guar
 	return s.Store.ListOpenJobsInRanges(ctx, g, ranges)
 }
 
-func (s *tallyStore) DeclineApplications(ctx context.Context, jobID string, ids []string, now time.Time) (babysitter.DeclineResult, error) {
-	res, err := s.Store.DeclineApplications(ctx, jobID, ids, now)
+func (s *tallyStore) DeclinePending(ctx context.Context, jobID string, now time.Time) (babysitter.DeclineResult, error) {
+	res, err := s.Store.DeclinePending(ctx, jobID, now)
 	s.add(len(res.Declined))
 	return res, err
 }

@@ -10,11 +10,17 @@
 //     to every decline applied, against the reference tutorial's algorithm
 //     (GSI read, transaction, one SendMessage per application, a consumer
 //     handling one message at a time) implemented here as the baseline;
+//     the BookNanny call against the floor of its own requests sent bare;
+//     the servers' CPU per booking on both sides;
 //  4. listing: the first page of ListJobsByStatus with 100 and with 10,000
 //     jobs in the table;
-//  5. drain: 1,000 decline messages consumed by a Poller with 1, 4 and 16
-//     workers, beside the rate of bare UpdateItem calls at the same
-//     concurrency.
+//  5. drain: the declines of one job of 1,000 applications through a
+//     Poller (one message, DeclinePending), beside DynamoDB's bare write
+//     rate for the same conditional updates as UpdateItem calls and as
+//     TransactWriteItems of 100;
+//  6. cost: DynamoDB read and write units (computed from the items' sizes
+//     by DynamoDB's rules) and SQS requests per booking, N = 10, 100,
+//     1,000, library against tutorial (aws only).
 //
 // Usage:
 //
@@ -74,26 +80,27 @@ type sizes struct {
 	listIters int
 	listJobs  [2]int
 	// bookNs are the booking scenario's N (other applications) and
-	// bookReps the runs per N.
+	// bookReps the runs per N; floorPairs the pairs of a BookNanny and its
+	// floor timed after each run. The cost scenario takes the same N.
 	bookNs, bookReps []int
+	floorPairs       int
 	// pollerConc is the booking scenario's Poller concurrency.
 	pollerConc int
-	// drainMsgs is the drain scenario's messages per level; drainConc its
-	// consumer concurrencies.
-	drainMsgs int
-	drainConc []int
+	// drainApps is the drain scenario's applications to decline (one
+	// job), drainReps its runs.
+	drainApps, drainReps int
 }
 
 var sizeTable = map[string]sizes{
 	"small": {
 		name: "small", iters: 2, pairs: 30, warm: 5, listIters: 20, listJobs: [2]int{100, 1000},
-		bookNs: []int{10, 100}, bookReps: []int{1, 1}, pollerConc: 8,
-		drainMsgs: 50, drainConc: []int{1, 4, 16},
+		bookNs: []int{10, 100}, bookReps: []int{1, 1}, floorPairs: 2, pollerConc: 8,
+		drainApps: 150, drainReps: 1,
 	},
 	"full": {
 		name: "full", iters: 30, pairs: 1000, warm: 100, listIters: 300, listJobs: [2]int{100, 10000},
-		bookNs: []int{10, 100, 1000}, bookReps: []int{5, 5, 2}, pollerConc: 8,
-		drainMsgs: 1000, drainConc: []int{1, 4, 16},
+		bookNs: []int{10, 100, 1000}, bookReps: []int{5, 5, 3}, floorPairs: 4, pollerConc: 8,
+		drainApps: 1000, drainReps: 3,
 	},
 }
 
@@ -109,6 +116,7 @@ var scenarios = []scenario{
 	{"booking", booking},
 	{"listing", listing},
 	{"drain", drain},
+	{"cost", cost},
 }
 
 // run is the program: parse args, run the scenarios, print the summary.
@@ -117,9 +125,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	fs.SetOutput(stderr)
 	backend := fs.String("backend", backendMemory, "memory, or aws (DynamoDB Local + fauxqs; started unless "+
 		"AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS are set)")
-	which := fs.String("scenario", "all", "all, or a comma-separated list of roundtrips, overhead, booking, listing, drain")
+	which := fs.String("scenario", "all", "all, or a comma-separated list of roundtrips, overhead, booking, listing, drain, cost")
 	size := fs.String("size", "full", "small (seconds, for CI) or full")
-	n := fs.Int("n", 0, "iterations per measured operation (round trips, overhead pairs, listing pages, booking runs); 0: the size's default")
+	n := fs.Int("n", 0, "iterations per measured operation (round trips, overhead pairs, listing pages, booking and drain runs); 0: the size's default")
 	out := fs.String("o", "", "also write the summary (markdown) to this file")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	rtt := fs.Duration("rtt", 0, "aws: add this delay to every DynamoDB and SQS request attempt, to model a network round trip (loopback has none)")
@@ -153,6 +161,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		for i := range sz.bookReps {
 			sz.bookReps[i] = *n
 		}
+		sz.drainReps = *n
 	}
 	if *pollerConc > 0 {
 		sz.pollerConc = *pollerConc

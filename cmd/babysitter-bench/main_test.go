@@ -58,6 +58,7 @@ func checkSummary(t *testing.T, backend, summary string) {
 		"## 3. BookNanny through every decline, against the tutorial",
 		"## 4. Listing: first page of ListJobsByStatus(OPEN)",
 		"## 5. Decline drain",
+		"## 6. Cost per booking",
 		"## All operations",
 	} {
 		if !strings.Contains(summary, want) {
@@ -86,15 +87,63 @@ func checkSummary(t *testing.T, backend, summary string) {
 		}
 	}
 
-	// Each scenario's table has its rows.
-	for heading, n := range map[string]int{"## 2. ": 2, "## 3. ": 2, "## 4. ": 2, "## 5. ": 3} {
+	// Each scenario's table has its rows: drain and cost have the bare
+	// writers and the tutorial on aws only.
+	drainRows, costRows := 1, 0
+	if backend == backendAWS {
+		drainRows, costRows = 5, 4
+	}
+	for heading, n := range map[string]int{"## 2. ": 2, "## 3. ": 2, "## 4. ": 2, "## 5. ": drainRows, "## 6. ": costRows} {
 		if got := len(tableRows(sectionText(summary, heading))); got != n {
 			t.Errorf("%s… table has %d rows, want %d", heading, got, n)
+		}
+	}
+
+	// BookNanny and its floor send the same requests, whatever N: on
+	// DynamoDB 1 BatchGetItem + 1 TransactWriteItems and 1 SendMessageBatch;
+	// on memory 1 Store call and 1 Queue call.
+	for _, op := range []string{"booking: BookNanny, 1 application (pairs)", "booking: BookNanny's floor, its requests bare (pairs)"} {
+		r := summaryRow(summary, op)
+		if len(r) < 6 || r[4] != "2" && backend == backendAWS || r[4] != "1" && backend == backendMemory || r[5] != "1" {
+			t.Errorf("%s: want 2 DynamoDB requests (1 Store call) and 1 SQS request per call, got %q", op, r)
+		}
+	}
+	// The drain: one job of 150 applications is declined with one Query,
+	// ⌈150/100⌉ transactions and the outbox delete.
+	if backend == backendAWS {
+		rows := tableRows(sectionText(summary, "## 5. "))
+		if got, want := rows[0][7], "DeleteItem=1 Query=1 TransactWriteItems=2"; got != want {
+			t.Errorf("drain: the library sent %q per run, want %q", got, want)
+		}
+	}
+
+	// The cost scenario counted the requests it priced; each is the design's.
+	for _, r := range tableRows(sectionText(summary, "## 6. ")) {
+		// N | side | DynamoDB requests | … | SQS requests | $ | as designed
+		if len(r) < 10 || r[9] != "yes" {
+			t.Errorf("cost: requests not as designed: %s", strings.Join(r, " | "))
+			continue
+		}
+		if r[1] == "library" {
+			want := "BatchGetItem=1 DeleteItem=1 Query=1 TransactWriteItems=2"
+			if r[2] != want || r[7] != "DeleteMessageBatch=1 ReceiveMessage=1 SendMessageBatch=1" {
+				t.Errorf("cost: library, N=%s: DynamoDB %q, SQS %q; want %q and one send, receive and delete", r[0], r[2], r[7], want)
+			}
 		}
 	}
 	if t.Failed() {
 		t.Logf("summary:\n%s", summary)
 	}
+}
+
+// summaryRow returns the cells of the "All operations" row of op.
+func summaryRow(summary, op string) []string {
+	for _, r := range tableRows(sectionText(summary, "## All operations")) {
+		if r[0] == op {
+			return r
+		}
+	}
+	return nil
 }
 
 // sectionText returns the text from the heading to the next "## ".

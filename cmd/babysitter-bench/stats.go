@@ -143,15 +143,6 @@ func (r *recorder) add(name string, n int, lat time.Duration, c counts) {
 	s.calls = s.calls.add(c)
 }
 
-// addCalls records n operations' requests without a latency sample.
-func (r *recorder) addCalls(name string, n int, c counts) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := r.row(name)
-	s.count += n
-	s.calls = s.calls.add(c)
-}
-
 // addUncounted records one operation that took lat, whose requests are
 // not attributed to it.
 func (r *recorder) addUncounted(name string, lat time.Duration) {
@@ -161,14 +152,6 @@ func (r *recorder) addUncounted(name string, lat time.Duration) {
 	s.count++
 	s.lat = append(s.lat, lat)
 	s.uncounted = true
-}
-
-// addLatency records one latency sample without operations or requests.
-func (r *recorder) addLatency(name string, lat time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := r.row(name)
-	s.lat = append(s.lat, lat)
 }
 
 func (r *recorder) get(name string) *opStats {

@@ -53,6 +53,10 @@ type config struct {
 	// in-memory queue is created with it and the poller extends a slow
 	// batch's visibility by it (it must match the SQS queue's setting).
 	VisibilityTimeout time.Duration
+	// SweepEvery is how often the sweeper looks for jobs whose declines
+	// have been due for longer than SweepAfter — whose decline message was
+	// lost — and declines them itself.
+	SweepEvery, SweepAfter time.Duration
 	// ShutdownTimeout bounds the graceful stop of the HTTP server.
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
@@ -137,6 +141,8 @@ Flags (environment variable in brackets):
 	}
 	fs.IntVar(&c.WriteBurst, "write-burst", burst, "how many writes a caller may send at once before the rate applies [BABYSITTER_WRITE_BURST]")
 	fs.DurationVar(&c.VisibilityTimeout, "visibility-timeout", 30*time.Second, "the decline queue's visibility `timeout`")
+	fs.DurationVar(&c.SweepEvery, "sweep-every", 30*time.Second, "how often the sweeper declines the applications of jobs whose decline message was lost (`interval`)")
+	fs.DurationVar(&c.SweepAfter, "sweep-after", time.Minute, "how long a job's declines may stay due before the sweeper takes them (`duration`)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long a graceful stop waits for requests in flight")
 	c.LogLevel = slog.LevelInfo
 	if v := getenv("BABYSITTER_LOG_LEVEL"); v != "" {
@@ -192,6 +198,9 @@ func (c *config) validate() error {
 	}
 	if c.VisibilityTimeout <= 0 {
 		errs = append(errs, errors.New("-visibility-timeout must be positive"))
+	}
+	if c.SweepEvery <= 0 || c.SweepAfter <= 0 {
+		errs = append(errs, errors.New("-sweep-every and -sweep-after must be positive"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("-shutdown-timeout must be positive"))

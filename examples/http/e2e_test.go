@@ -155,19 +155,25 @@ func tutorialStory(t *testing.T, e *testEnv) story {
 		return nil
 	})
 
-	// Retrying the booking succeeds and changes nothing; nothing is left
-	// to reconcile.
+	// Retrying the booking succeeds and changes nothing: it sends the
+	// job's decline message again, as reconcile does, and the consumer
+	// finds nothing left to decline.
 	before := e.snapshot()
 	b2 := want[babysitter.Booking](t, e.do("POST", "/v1/jobs/"+st.job.ID+"/booking", st.alice, map[string]string{"applicationId": st.bobApp.ID}), http.StatusOK)
-	if b2.Job.Status != babysitter.JobClosed || b2.DeclinesQueued != 0 {
+	if b2.Job.Status != babysitter.JobClosed || b2.Job.AcceptedApplicationID != st.bobApp.ID || b2.DeclinesQueued != 1 {
 		t.Errorf("retried booking %+v", b2)
 	}
 	rr := want[reconcileResponse](t, e.do("POST", "/v1/jobs/"+st.job.ID+"/reconcile", st.alice, nil), http.StatusOK)
-	if rr.DeclinesQueued != 0 {
-		t.Errorf("reconcile queued %d", rr.DeclinesQueued)
+	if rr.DeclinesQueued != 1 {
+		t.Errorf("reconcile queued %d messages, want 1", rr.DeclinesQueued)
 	}
-	if after := e.snapshot(); after.sent != before.sent {
-		t.Errorf("retry and reconcile sent %d messages", after.sent-before.sent)
+	if after := e.snapshot(); after.sent != before.sent+2 {
+		t.Errorf("retry and reconcile sent %d messages, want 2", after.sent-before.sent)
+	}
+	if err := wantStatuses(t, e, st.alice, st.job.ID, map[string]babysitter.ApplicationStatus{
+		st.bobApp.ID: babysitter.ApplicationAccepted, st.carolApp.ID: babysitter.ApplicationDeclined,
+	}); err != nil {
+		t.Error(err)
 	}
 
 	// The booked job has left the jobs near the point.

@@ -24,11 +24,8 @@ type problem struct {
 	// Field names the unique value taken (code already_exists).
 	Field babysitter.Field `json:"field,omitempty"`
 	// Errors lists every offending input field (code invalid_input).
-	Errors []babysitter.FieldError `json:"errors,omitempty"`
-	// Result is what a write committed before the error (code
-	// declines_not_queued): the booking or the cancelled job.
-	Result    any    `json:"result,omitempty"`
-	RequestID string `json:"requestId,omitempty"`
+	Errors    []babysitter.FieldError `json:"errors,omitempty"`
+	RequestID string                  `json:"requestId,omitempty"`
 	// retryAfter is the Retry-After of a 429 or 503.
 	retryAfter time.Duration
 }
@@ -56,17 +53,6 @@ func (e *rateLimitedError) Error() string {
 	return fmt.Sprintf("too many writes; retry in %v", e.retryAfter.Round(time.Second))
 }
 
-// committedError carries what a write committed when the follow-up step
-// failed (babysitter.ErrDeclinesNotQueued), so the client gets both the
-// error and the committed state.
-type committedError struct {
-	err    error
-	result any
-}
-
-func (e *committedError) Error() string { return e.err.Error() }
-func (e *committedError) Unwrap() error { return e.err }
-
 // kindType is the problem type of a domain error kind: the documentation of
 // the kind, so the type URI says precisely what happened.
 func kindType(name string) string {
@@ -78,11 +64,10 @@ func kindType(name string) string {
 // generic detail: the real error goes to the log, never to the client.
 func problemFor(err error) problem {
 	var (
-		exists    *babysitter.AlreadyExistsError
-		invalid   *babysitter.InvalidInputError
-		tooBig    *http.MaxBytesError
-		committed *committedError
-		limited   *rateLimitedError
+		exists  *babysitter.AlreadyExistsError
+		invalid *babysitter.InvalidInputError
+		tooBig  *http.MaxBytesError
+		limited *rateLimitedError
 	)
 	p := problem{Type: "about:blank"}
 	switch {
@@ -95,16 +80,6 @@ func problemFor(err error) problem {
 		p.Status, p.Code = http.StatusMethodNotAllowed, "method_not_allowed"
 	case errors.Is(err, errNoRoute):
 		p.Status, p.Code = http.StatusNotFound, "not_found"
-	// Before the kinds: the write committed, and the error may wrap a
-	// backend failure that matches one of them.
-	case errors.Is(err, babysitter.ErrDeclinesNotQueued):
-		p.Type, p.Title = kindType("ErrDeclinesNotQueued"), "Declines not queued"
-		p.Status, p.Code = http.StatusServiceUnavailable, "declines_not_queued"
-		p.Detail = "the write committed, but declining the other applications could not be queued; " +
-			"retry the same request (it is idempotent) or POST /v1/jobs/{jobId}/reconcile"
-		if errors.As(err, &committed) {
-			p.Result = committed.result
-		}
 	case errors.As(err, &limited):
 		p.Status, p.Code, p.retryAfter = http.StatusTooManyRequests, "rate_limited", limited.retryAfter
 		p.Detail = fmt.Sprintf("too many writes from this caller; retry after %d s", retryAfterSeconds(limited.retryAfter))

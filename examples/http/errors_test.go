@@ -31,7 +31,6 @@ func TestProblemFor(t *testing.T) {
 		{babysitter.ErrUnauthenticated, 401, "unauthenticated"},
 		{babysitter.Errorf(babysitter.ErrForbidden, "no"), 403, "forbidden"},
 		{babysitter.Errorf(babysitter.ErrConflict, "job is CLOSED: %w", sdkErr), 409, "conflict"},
-		{fmt.Errorf("%w: %w", babysitter.ErrDeclinesNotQueued, babysitter.Errorf(babysitter.ErrNotFound, "x")), 503, "declines_not_queued"},
 		{&http.MaxBytesError{Limit: 10}, 413, "body_too_large"},
 		{errUnsupportedMediaType, 415, "unsupported_media_type"},
 		{errMethodNotAllowed, 405, "method_not_allowed"},
@@ -62,10 +61,11 @@ func TestProblemFor(t *testing.T) {
 	}
 }
 
-// TestDeclinesNotQueued: when the queue fails after the booking committed,
-// the client gets a 503 with the committed booking; retrying once the
-// queue is back finishes the declines.
-func TestDeclinesNotQueued(t *testing.T) {
+// TestBookingWhenTheQueueFails: when the decline message cannot be sent,
+// the committed booking is still answered as booked (200, declinesQueued
+// 0), and the other application is declined with no client action — by
+// the sweeper, from the booking's outbox entry.
+func TestBookingWhenTheQueueFails(t *testing.T) {
 	store, queue, source := memoryBackend.open(t)
 	e := newTestEnv(t, store, queue, source)
 	alice, bob, carol, admin := token(t, "alice", "parent"), token(t, "bob", "nanny"), token(t, "carol", "nanny"), token(t, "admin", "admin")
@@ -80,33 +80,19 @@ func TestDeclinesNotQueued(t *testing.T) {
 	bobApp := want[babysitter.Application](t, e.do("POST", "/v1/jobs/"+job.ID+"/applications", bob, nil), http.StatusCreated)
 	carolApp := want[babysitter.Application](t, e.do("POST", "/v1/jobs/"+job.ID+"/applications", carol, nil), http.StatusCreated)
 
-	e.queue.fail.Store(true)
-	booking := map[string]string{"applicationId": bobApp.ID}
-	r := e.do("POST", "/v1/jobs/"+job.ID+"/booking", alice, booking)
-	p := wantProblem(t, r, http.StatusServiceUnavailable, "declines_not_queued")
-	if r.header.Get("Retry-After") == "" {
-		t.Error("no Retry-After")
-	}
-	var body struct {
-		Result babysitter.Booking `json:"result"`
-	}
-	if err := json.Unmarshal(r.body, &body); err != nil {
-		t.Fatal(err)
-	}
-	if body.Result.Job.Status != babysitter.JobClosed || body.Result.Application.Status != babysitter.ApplicationAccepted {
-		t.Errorf("503 result %+v; want the committed booking (detail %q)", body.Result, p.Detail)
-	}
-
-	e.queue.fail.Store(false)
-	b := want[babysitter.Booking](t, e.do("POST", "/v1/jobs/"+job.ID+"/booking", alice, booking), http.StatusOK)
-	if b.DeclinesQueued != 1 {
-		t.Errorf("the retry queued %d declines, want 1", b.DeclinesQueued)
+	e.queue.fail.Store(true) // and it stays down
+	b := want[babysitter.Booking](t, e.do("POST", "/v1/jobs/"+job.ID+"/booking", alice, map[string]string{"applicationId": bobApp.ID}), http.StatusOK)
+	if b.Job.Status != babysitter.JobClosed || b.Application.Status != babysitter.ApplicationAccepted || b.DeclinesQueued != 0 {
+		t.Errorf("booking with the queue down: %+v; want the committed booking, 0 queued", b)
 	}
 	eventually(t, declineDeadline, func() error {
 		return wantStatuses(t, e, alice, job.ID, map[string]babysitter.ApplicationStatus{
 			bobApp.ID: babysitter.ApplicationAccepted, carolApp.ID: babysitter.ApplicationDeclined,
 		})
 	})
+	if sent := e.snapshot().sent; sent != 0 {
+		t.Errorf("%d messages sent with the queue down", sent)
+	}
 }
 
 // TestPanicRecovery: a panicking handler yields a generic 500 problem and

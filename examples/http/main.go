@@ -155,10 +155,9 @@
 // message}]), unauthenticated 401, forbidden 403, not_found 404,
 // already_exists 409 (with "field"), conflict 409, body_too_large 413,
 // unsupported_media_type 415, rate_limited 429 (with Retry-After),
-// internal 500. When BookNanny or CancelJob
-// committed but queueing the declines failed, the answer is 503
-// declines_not_queued with the committed booking or job as "result": retry
-// the same request (it is idempotent) or POST …/reconcile.
+// internal 500. A committed booking or cancellation is always answered as
+// such: if its decline message cannot be sent ("declinesQueued": 0), the
+// in-process sweeper declines the other applications within -sweep-after.
 package main
 
 import (
@@ -330,16 +329,24 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 
 	// The poller's context is not ctx: it must outlive the HTTP server's
 	// shutdown so that declines queued by the last requests are consumed.
+	// The sweeper shares it: it declines the jobs whose message was lost
+	// (a failed send, a process that died right after a booking).
 	pollCtx, stopPolling := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPolling()
+	decliner := babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log, SweepAfter: cfg.SweepAfter})
 	poller := &babysitter.Poller{
 		Source:            source,
-		Handler:           babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log}).HandleBatch,
+		Handler:           decliner.HandleBatch,
 		VisibilityTimeout: cfg.VisibilityTimeout,
 		Logger:            log,
 	}
 	pollDone := make(chan error, 1)
 	go func() { pollDone <- poller.Run(pollCtx) }()
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		_ = decliner.RunSweeper(pollCtx, cfg.SweepEvery) // returns pollCtx's error when stopped
+	}()
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()
 
@@ -375,6 +382,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 			runErr = errors.Join(runErr, fmt.Errorf("decline poller: %w", err))
 		}
 	}
+	<-sweepDone
 	log.Info("stopped")
 	return runErr
 }

@@ -334,9 +334,6 @@ func (s *server) updateJob(w http.ResponseWriter, r *http.Request, a babysitter.
 func (s *server) cancelJob(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
 	j, err := s.svc.CancelJob(r.Context(), a, r.PathValue("jobId"))
 	if err != nil {
-		if errors.Is(err, babysitter.ErrDeclinesNotQueued) {
-			return &committedError{err: err, result: j}
-		}
 		return err
 	}
 	return writeJSON(w, http.StatusOK, j)
@@ -502,11 +499,9 @@ type bookingRequest struct {
 	ApplicationID string `json:"applicationId"`
 }
 
-// bookNanny answers 200 with the booking. When the booking committed but
-// its declines could not be queued it answers 503 declines_not_queued with
-// the committed booking as the problem's result: the client retries the
-// same request (BookNanny is idempotent and queues the declines again) or
-// calls reconcile.
+// bookNanny answers 200 with the booking once it committed — also when its
+// decline message could not be sent ("declinesQueued": 0): the declines
+// then follow from the booking's outbox entry (the sweeper).
 func (s *server) bookNanny(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
 	var in bookingRequest
 	if err := decodeJSON(w, r, &in, false); err != nil {
@@ -514,9 +509,6 @@ func (s *server) bookNanny(w http.ResponseWriter, r *http.Request, a babysitter.
 	}
 	b, err := s.svc.BookNanny(r.Context(), a, r.PathValue("jobId"), in.ApplicationID)
 	if err != nil {
-		if errors.Is(err, babysitter.ErrDeclinesNotQueued) {
-			return &committedError{err: err, result: b}
-		}
 		return err
 	}
 	return writeJSON(w, http.StatusOK, b)

@@ -332,8 +332,9 @@ func TestIAMLeastPrivilege(t *testing.T) {
 	// Entry points: every route of the resolver; the consumer's main.
 	resolverSvc := serviceCalls(t, "internal/appsync", "svc")
 	declinesSvc := serviceCalls(t, "declines", "decliner", "main", "newDecliner")
-	if !slices.Contains(declinesSvc, "HandleBatch") || slices.Contains(resolverSvc, "HandleBatch") {
-		t.Fatalf("entry points: resolver %v, declines %v", resolverSvc, declinesSvc)
+	sweeperSvc := serviceCalls(t, "sweeper", "decliner", "main", "newDecliner")
+	if !slices.Contains(declinesSvc, "HandleBatch") || slices.Contains(resolverSvc, "HandleBatch") || !slices.Equal(sweeperSvc, []string{"Sweep"}) {
+		t.Fatalf("entry points: resolver %v, declines %v, sweeper %v", resolverSvc, declinesSvc, sweeperSvc)
 	}
 	t.Logf("resolver uses Service.%v", resolverSvc)
 	t.Logf("declines uses Service.%v", declinesSvc)
@@ -346,7 +347,9 @@ func TestIAMLeastPrivilege(t *testing.T) {
 		t.Fatalf("implausible derivation: resolver %v %v, declines %v %v", resolverDDB, resolverSQS, declinesDDB, declinesSQS)
 	}
 
-	check := func(role, logGroup string, wantDDB, wantSQS []string) {
+	// indexes says whether the role's Query reads the table's indexes too
+	// (the resolver's lists do; the decline functions read the table only).
+	check := func(role, logGroup string, indexes bool, wantDDB, wantSQS []string) {
 		g := roleGrants(t, tpl, role)
 		for ns := range g.actions {
 			if !slices.Contains([]string{"dynamodb", "sqs", "logs"}, ns) {
@@ -375,9 +378,9 @@ func TestIAMLeastPrivilege(t *testing.T) {
 					t.Errorf("%s: %s on %v", role, a, r)
 				}
 			}
-			// Only Query reads an index.
-			if !table || index != (a == "dynamodb:Query") {
-				t.Errorf("%s: %s on %v: want the table%s", role, a, res, map[bool]string{true: " and its indexes"}[a == "dynamodb:Query"])
+			// Only Query reads an index, and only where the function does.
+			if wantIndex := indexes && a == "dynamodb:Query"; !table || index != wantIndex {
+				t.Errorf("%s: %s on %v: want the table%s", role, a, res, map[bool]string{true: " and its indexes"}[wantIndex])
 			}
 		}
 		for _, a := range g.actions["sqs"] {
@@ -395,11 +398,17 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			}
 		}
 	}
-	check("ResolverRole", "ResolverLogGroup", resolverDDB, resolverSQS)
-	check("DeclinesRole", "DeclinesLogGroup", declinesDDB, eventSourceMappingSQS)
+	check("ResolverRole", "ResolverLogGroup", true, resolverDDB, resolverSQS)
+	check("DeclinesRole", "DeclinesLogGroup", false, declinesDDB, eventSourceMappingSQS)
+	sweeperDDB, sweeperSQS := derivedActions(t, sweeperSvc)
+	t.Logf("sweeper calls %v %v", sweeperDDB, sweeperSQS)
+	if len(sweeperDDB) == 0 || len(sweeperSQS) != 0 {
+		t.Fatalf("implausible derivation: sweeper %v %v", sweeperDDB, sweeperSQS)
+	}
+	check("SweeperRole", "SweeperLogGroup", false, sweeperDDB, nil)
 
 	// The functions run with exactly these roles.
-	for fn, role := range map[string]string{"ResolverFunction": "ResolverRole", "DeclinesFunction": "DeclinesRole"} {
+	for fn, role := range map[string]string{"ResolverFunction": "ResolverRole", "DeclinesFunction": "DeclinesRole", "SweeperFunction": "SweeperRole"} {
 		p := tpl.Resources[fn].Properties
 		if !getAtt(p["Role"], role, "Arn") || p["Policies"] != nil {
 			t.Errorf("%s: Role %v, Policies %v: want exactly %s", fn, p["Role"], p["Policies"], role)

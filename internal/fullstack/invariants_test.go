@@ -25,8 +25,8 @@ import (
 //  4. Of concurrent bookings of one job exactly one wins; the others get ErrConflict.
 
 // TestConcurrentBookers: 100 bookings of one job race, one per application.
-// Exactly one wins and queues the 99 declines in at most ⌈99/10⌉
-// SendMessageBatch calls; after the drain the job is CLOSED with one
+// Exactly one wins and sends the job's one decline message, in one
+// SendMessageBatch call; after the drain the job is CLOSED with one
 // ACCEPTED and 99 DECLINED applications.
 func TestConcurrentBookers(t *testing.T) {
 	t.Parallel()
@@ -58,15 +58,15 @@ func TestConcurrentBookers(t *testing.T) {
 		t.Fatalf("invariant 4: %d bookers won, want exactly 1", wins)
 	}
 	b := winner.Load()
-	if b.DeclinesQueued != n-1 {
-		t.Errorf("winner queued %d declines, want %d", b.DeclinesQueued, n-1)
+	if b.DeclinesQueued != 1 {
+		t.Errorf("winner queued %d decline messages, want 1", b.DeclinesQueued)
 	}
-	// Only the winner reaches the queue, so every send is the winner's.
-	sends, want := w.calls.Calls()["SendMessageBatch"], (n-1+9)/10
-	if sends > want {
-		t.Errorf("the winning booking made %d SendMessageBatch calls for %d declines, want at most %d", sends, n-1, want)
+	// Only the winner reaches the queue: one call carrying the job's message.
+	want := [][]string{{string(babysitter.DeclineMessage(job.ID).Body)}}
+	if got := w.calls.Batches(); !slices.EqualFunc(got, want, slices.Equal) || w.calls.Calls()["SendMessage"] != 0 {
+		t.Errorf("the bookings sent batches %q, want %q (SQS calls: %s)", got, want, w.calls)
 	}
-	t.Logf("winning booking: %d declines in %d SendMessageBatch calls (SQS calls: %s)", n-1, sends, w.calls)
+	t.Logf("winning booking: %d declines due, SQS calls: %s", n-1, w.calls)
 
 	w.drain(4, nil)
 	st := w.checkInvariants(job.ID, n)
@@ -81,12 +81,18 @@ func TestConcurrentBookers(t *testing.T) {
 	}
 	w.checkDeclinedOnce(st)
 	w.checkDLQEmpty()
-
-	// Invariant 3: the winner's retry succeeds and changes nothing.
-	again, err := w.svc.BookNanny(t.Context(), parent, job.ID, b.Application.ID)
-	if err != nil || again.DeclinesQueued != 0 || again.Job.Version != b.Job.Version || again.Application.Status != babysitter.ApplicationAccepted {
-		t.Errorf("retrying the winning booking: %+v, %v; want success, nothing queued, nothing changed", again, err)
+	if due := w.due(); len(due) != 0 {
+		t.Errorf("jobs still due after the drain: %v", due)
 	}
+
+	// Invariant 3: the winner's retry succeeds, changes nothing and sends
+	// the job's message again, which declines nothing more.
+	again, err := w.svc.BookNanny(t.Context(), parent, job.ID, b.Application.ID)
+	if err != nil || again.DeclinesQueued != 1 || again.Job.Version != b.Job.Version || again.Application.Status != babysitter.ApplicationAccepted {
+		t.Errorf("retrying the winning booking: %+v, %v; want success, the job's message sent again, nothing changed", again, err)
+	}
+	w.drain(4, nil)
+	w.checkDeclinedOnce(w.checkInvariants(job.ID, n))
 }
 
 func ids(apps []babysitter.Application) []string {
@@ -158,15 +164,18 @@ func TestApplyRacingBook(t *testing.T) {
 	t.Logf("%d trials: %d of %d racing applications landed before the job closed", trials, landed, trials*appliers)
 }
 
-// TestSendFailsAfterCommit: sending the declines fails after the booking
-// committed. BookNanny says so (ErrDeclinesNotQueued) with the job CLOSED;
-// the documented recoveries — retrying BookNanny, or ReconcileJob — queue
-// the declines still due, and after the drain nothing is PENDING.
+// TestSendFailsAfterCommit: sending the job's decline message fails after
+// the booking committed. BookNanny reports the booking as booked — no
+// error, DeclinesQueued 0, nothing in the queue — and the job's
+// applications stay PENDING until a recovery the caller may choose to
+// make: retrying BookNanny or ReconcileJob sends the message, and after
+// the drain nothing is PENDING. (TestSendFailsThenNewProcess needs no
+// caller at all.)
 func TestSendFailsAfterCommit(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name    string
-		partial bool // one entry refused instead of the whole call failing
+		entry   bool // the queue refuses the entry instead of failing the call
 		recover func(w *world, parent babysitter.Actor, jobID, appID string) (int, error)
 	}{
 		{"retry BookNanny", false, func(w *world, parent babysitter.Actor, jobID, appID string) (int, error) {
@@ -176,7 +185,7 @@ func TestSendFailsAfterCommit(t *testing.T) {
 		{"ReconcileJob", false, func(w *world, parent babysitter.Actor, jobID, _ string) (int, error) {
 			return w.svc.ReconcileJob(w.t.Context(), parent, jobID)
 		}},
-		{"one entry refused, ReconcileJob", true, func(w *world, parent babysitter.Actor, jobID, _ string) (int, error) {
+		{"entry refused, ReconcileJob by an admin", true, func(w *world, _ babysitter.Actor, jobID, _ string) (int, error) {
 			return w.svc.ReconcileJob(w.t.Context(), admin, jobID)
 		}},
 	}
@@ -187,39 +196,36 @@ func TestSendFailsAfterCommit(t *testing.T) {
 			parent := w.account(babysitter.RoleParent)
 			job := w.job(parent)
 			apps := w.apply(job.ID, w.accounts(babysitter.RoleNanny, 12))
-			if c.partial {
-				// The queue refuses one decline on every attempt.
-				w.entryFaults.Fail(string(babysitter.DeclineMessage(job.ID, apps[5].ID).Body), -1, false)
+			body := string(babysitter.DeclineMessage(job.ID).Body)
+			if c.entry {
+				w.entryFaults.Fail(body, -1, false) // on every send
 			} else {
-				// Throttled on every attempt the SDK makes (5) for each of
-				// the two batches of 11 declines, which go out together.
-				w.faults.Fail("SendMessageBatch", 2*5, sqstest.Fault{Kind: sqstest.Throttle})
+				// Throttled on every attempt the SDK makes (5).
+				w.faults.Fail("SendMessageBatch", 5, sqstest.Fault{Kind: sqstest.Throttle})
 			}
 			b, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[0].ID)
-			if !errors.Is(err, babysitter.ErrDeclinesNotQueued) {
-				t.Fatalf("BookNanny with a failing queue: %v, want ErrDeclinesNotQueued", err)
+			if err != nil || b.DeclinesQueued != 0 {
+				t.Fatalf("BookNanny with a failing queue: queued %d, %v; want 0, nil", b.DeclinesQueued, err)
 			}
-			if b.Job.Status != babysitter.JobClosed {
-				t.Fatalf("booking did not commit: %+v", b.Job)
+			if b.Job.Status != babysitter.JobClosed || b.Application.Status != babysitter.ApplicationAccepted {
+				t.Fatalf("booking did not commit: job %s, application %s", b.Job.Status, b.Application.Status)
 			}
-			t.Logf("BookNanny's error: %v", err)
-			wantPending := 11
-			if c.partial {
-				wantPending = 1 // the 10 others were sent and are declined by the drain
-				w.drain(4, nil)
-			} else if n := w.queueLen(w.q); n != 0 {
+			if n := w.queueLen(w.q); n != 0 {
 				t.Fatalf("%d messages queued by a failed send", n)
 			}
-			if _, st := w.statuses(job.ID); len(st[babysitter.ApplicationPending]) != wantPending {
-				t.Fatalf("before recovery: %d PENDING, want %d", len(st[babysitter.ApplicationPending]), wantPending)
+			if _, st := w.statuses(job.ID); len(st[babysitter.ApplicationPending]) != 11 {
+				t.Fatalf("before recovery: %d PENDING, want 11", len(st[babysitter.ApplicationPending]))
+			}
+			if due := w.due(); !slices.Equal(due, []string{job.ID}) {
+				t.Errorf("jobs due: %v, want the booked job %s", due, job.ID)
 			}
 
 			// The queue is back.
 			w.faults.Clear("SendMessageBatch")
-			w.entryFaults.Fail(string(babysitter.DeclineMessage(job.ID, apps[5].ID).Body), 0, false)
+			w.entryFaults.Fail(body, 0, false)
 			queued, err := c.recover(w, parent, job.ID, apps[0].ID)
-			if err != nil || queued != wantPending {
-				t.Fatalf("%s: queued %d, %v; want %d, nil", c.name, queued, err, wantPending)
+			if err != nil || queued != 1 {
+				t.Fatalf("%s: queued %d, %v; want 1, nil", c.name, queued, err)
 			}
 			w.drain(4, nil)
 			st := w.checkInvariants(job.ID, 12)
@@ -228,40 +234,69 @@ func TestSendFailsAfterCommit(t *testing.T) {
 			}
 			w.checkDeclinedOnce(st)
 			w.checkDLQEmpty()
+			if due := w.due(); len(due) != 0 {
+				t.Errorf("jobs still due after the drain: %v", due)
+			}
 		})
 	}
 }
 
 // booked is a CLOSED job with n applications: apps[0] ACCEPTED, apps[n-1]
-// WITHDRAWN, the others PENDING with their declines queued — plus decline
-// messages for the ACCEPTED and WITHDRAWN ones, which the consumer must
-// leave alone.
+// WITHDRAWN, the others PENDING with the job's decline message queued —
+// plus messages of the earlier per-application format for the ACCEPTED
+// and WITHDRAWN ones, which the consumer must leave alone, and, with
+// legacy, for every PENDING one too (an upgrade in progress).
 type booked struct {
 	job                 babysitter.Job
 	apps                []babysitter.Application // as applied
 	accepted, withdrawn babysitter.Application   // as changed
+	messages            int                      // queued for the job
 }
 
-func bookedJob(w *world, n int) booked {
+func bookedJob(w *world, n int, legacy bool) booked {
 	w.t.Helper()
+	b, parent := withdrawnJob(w, n)
 	ctx := w.t.Context()
+	booking, err := w.svc.BookNanny(ctx, parent, b.job.ID, b.apps[0].ID)
+	if err != nil || booking.DeclinesQueued != 1 {
+		w.t.Fatalf("BookNanny: queued %d, %v; want 1, nil", booking.DeclinesQueued, err)
+	}
+	b.job, b.accepted = booking.Job, booking.Application
+	extra := []babysitter.Message{legacyMessage(b.job.ID, b.accepted.ID), legacyMessage(b.job.ID, b.withdrawn.ID)}
+	if legacy {
+		for _, a := range b.apps[1 : n-1] {
+			extra = append(extra, legacyMessage(b.job.ID, a.ID))
+		}
+	}
+	if err := w.q.Send(ctx, extra); err != nil {
+		w.t.Fatalf("Send: %v", err)
+	}
+	b.messages = 1 + len(extra)
+	return b
+}
+
+// withdrawnJob is an OPEN job of a new parent with n applications, the
+// last WITHDRAWN: a booked without its booking, and the parent.
+func withdrawnJob(w *world, n int) (booked, babysitter.Actor) {
+	w.t.Helper()
 	parent := w.account(babysitter.RoleParent)
 	nannies := w.accounts(babysitter.RoleNanny, n)
 	job := w.job(parent)
 	apps := w.apply(job.ID, nannies)
-	withdrawn, err := w.svc.WithdrawApplication(ctx, nannies[n-1], job.ID, apps[n-1].ID)
+	withdrawn, err := w.svc.WithdrawApplication(w.t.Context(), nannies[n-1], job.ID, apps[n-1].ID)
 	if err != nil {
 		w.t.Fatalf("WithdrawApplication: %v", err)
 	}
-	b, err := w.svc.BookNanny(ctx, parent, job.ID, apps[0].ID)
-	if err != nil || b.DeclinesQueued != n-2 {
-		w.t.Fatalf("BookNanny: queued %d, %v; want %d, nil", b.DeclinesQueued, err, n-2)
+	return booked{job: job, apps: apps, withdrawn: withdrawn}, parent
+}
+
+// legacyMessage is a decline message as releases before the per-job one
+// sent it: one per application, type babysitter.DeclineApplication.
+func legacyMessage(jobID, appID string) babysitter.Message {
+	return babysitter.Message{
+		Body:       []byte(`{"jobId":"` + jobID + `","applicationId":"` + appID + `"}`),
+		Attributes: map[string]string{"type": "babysitter.DeclineApplication", "version": "1"},
 	}
-	extra := []babysitter.Message{babysitter.DeclineMessage(job.ID, apps[0].ID), babysitter.DeclineMessage(job.ID, withdrawn.ID)}
-	if err := w.q.Send(ctx, extra); err != nil {
-		w.t.Fatalf("Send: %v", err)
-	}
-	return booked{job: b.Job, apps: apps, accepted: b.Application, withdrawn: withdrawn}
 }
 
 // check asserts the final state of a booked job after the drain.
@@ -282,13 +317,30 @@ func (b booked) check(w *world) {
 	w.checkDLQEmpty()
 }
 
+// bookedJobs makes k booked jobs of n applications each and returns
+// them with the number of messages queued for them all.
+func bookedJobs(w *world, k, n int, legacy bool) ([]booked, int) {
+	w.t.Helper()
+	var (
+		all      []booked
+		messages int
+	)
+	for range k {
+		b := bookedJob(w, n, legacy)
+		all = append(all, b)
+		messages += b.messages
+	}
+	return all, messages
+}
+
 // TestConsumerCrashes: the consumer fails in the middle of its work and
 // messages are redelivered; each application is still declined exactly
 // once in effect, nothing ACCEPTED or WITHDRAWN is touched, and nothing
-// reaches the dead-letter queue.
+// reaches the dead-letter queue. (TestLargeJob kills a consumer in the
+// middle of one job's declines.)
 func TestConsumerCrashes(t *testing.T) {
 	t.Parallel()
-	const n = 40
+	const jobs, n = 6, 8
 
 	// The handler panics on the first delivery of some batches (before
 	// doing anything), and for some messages it does the work but reports
@@ -296,16 +348,19 @@ func TestConsumerCrashes(t *testing.T) {
 	t.Run("handler fails and panics", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t, config{})
-		b := bookedJob(w, n)
-		// Chosen messages, by body: the first batch holding a panic
+		all, _ := bookedJobs(w, jobs, n, false)
+		// Chosen job messages, by body: the first batch holding a panic
 		// target panics (once per target); an unack target is declined
 		// but reported failed the first time it is handled.
 		crash := map[string]string{}
-		for _, a := range b.apps[1:3] {
-			crash[string(babysitter.DeclineMessage(b.job.ID, a.ID).Body)] = "panic"
-		}
-		for _, a := range b.apps[3:9] {
-			crash[string(babysitter.DeclineMessage(b.job.ID, a.ID).Body)] = "unack"
+		for i, b := range all {
+			body := string(babysitter.DeclineMessage(b.job.ID).Body)
+			switch {
+			case i < 2:
+				crash[body] = "panic"
+			case i < 5:
+				crash[body] = "unack"
+			}
 		}
 		var (
 			mu              sync.Mutex
@@ -338,12 +393,14 @@ func TestConsumerCrashes(t *testing.T) {
 			return failed
 		}
 		w.drain(4, handler)
-		if panics == 0 || unacked != 6 {
-			t.Errorf("injected %d panics and %d unacknowledged messages; want 1–2 and 6", panics, unacked)
+		if panics == 0 || unacked != 3 {
+			t.Errorf("injected %d panics and %d unacknowledged messages; want 1–2 and 3", panics, unacked)
 		}
 		t.Logf("%d panicking batches, %d messages declined but not acknowledged, highest receive count %d; %d declines skipped as already done",
 			panics, unacked, maxReceiveCount, w.store.skipped.Load())
-		b.check(w)
+		for _, b := range all {
+			b.check(w)
+		}
 	})
 
 	// The consumer is stopped (its context cancelled) while batches are in
@@ -352,7 +409,7 @@ func TestConsumerCrashes(t *testing.T) {
 	t.Run("stopped mid-batch", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t, config{})
-		b := bookedJob(w, n)
+		all, messages := bookedJobs(w, jobs, n, false)
 		var (
 			mu       sync.Mutex
 			handled  = map[string]int{}
@@ -391,32 +448,35 @@ func TestConsumerCrashes(t *testing.T) {
 				t.Errorf("message %s handled %d times; a graceful stop acknowledges what it handled", id, k)
 			}
 		}
-		if len(handled) != n { // n-2 declines + the 2 for ACCEPTED and WITHDRAWN
-			t.Errorf("%d messages handled, want %d", len(handled), n)
+		if len(handled) != messages { // per job: its message + the 2 for ACCEPTED and WITHDRAWN
+			t.Errorf("%d messages handled, want %d", len(handled), messages)
 		}
-		b.check(w)
+		for _, b := range all {
+			b.check(w)
+		}
 	})
 }
 
 // TestPoisonMessages: messages the consumer can never handle — a bad
-// body, an unknown type, an unknown job, a job still OPEN — are retried
-// until the redrive policy moves them to the dead-letter queue after 5
-// receives; the main queue drains and the good messages beside them are
-// handled.
+// body, an unknown type, an unknown job, a job still OPEN, in either
+// format — are retried until the redrive policy moves them to the
+// dead-letter queue after 5 receives; the main queue drains and the good
+// messages beside them are handled.
 func TestPoisonMessages(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, config{visibility: time.Second})
-	b := bookedJob(w, 6)
-	job, accepted, withdrawn := b.job, b.accepted, b.withdrawn
+	b := bookedJob(w, 6, false)
+	job, withdrawn := b.job, b.withdrawn
 	parent := w.account(babysitter.RoleParent)
 	open := w.job(parent)
 
-	good := babysitter.DeclineMessage(job.ID, accepted.ID)
+	good := babysitter.DeclineMessage(job.ID)
 	poison := []babysitter.Message{
 		{Body: []byte("{"), Attributes: good.Attributes},
 		{Body: good.Body, Attributes: map[string]string{"type": "other", "version": "1"}},
-		babysitter.DeclineMessage("0192f0c8-7a1e-7000-8000-000000000001", "0192f0c8-7a1e-7000-8000-000000000002"),
-		babysitter.DeclineMessage(open.ID, "0192f0c8-7a1e-7000-8000-000000000003"),
+		babysitter.DeclineMessage("0192f0c8-7a1e-7000-8000-000000000001"),
+		babysitter.DeclineMessage(open.ID),
+		legacyMessage(open.ID, "0192f0c8-7a1e-7000-8000-000000000003"),
 	}
 	if err := w.q.Send(t.Context(), poison); err != nil {
 		t.Fatalf("Send: %v", err)
@@ -465,9 +525,10 @@ func TestPoisonMessages(t *testing.T) {
 // TestSQSFaults: throttling and 5xx responses on a share of every SQS call
 // the booking and the consumer make — some before the request reaches the
 // server, some after it acted (the response lost) — are retried by the
-// SDK. Nothing is lost: every decline lands exactly once in effect;
-// duplicates from lost send responses are absorbed by the conditional
-// declines.
+// SDK. The queue holds an upgrade's mix: each job's message and one
+// message of the earlier per-application format per application. Nothing
+// is lost: every decline lands exactly once in effect; duplicates from
+// lost send responses are absorbed by the conditional declines.
 func TestSQSFaults(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, config{})
@@ -485,11 +546,7 @@ func TestSQSFaults(t *testing.T) {
 	// its batch: the SDK's retry sends the batch again.
 	w.faults.Fail("SendMessageBatch", 1, sqstest.Fault{Kind: sqstest.ServerError, When: sqstest.AfterCommit})
 
-	const jobs, n = 3, 25
-	var all []booked
-	for range jobs {
-		all = append(all, bookedJob(w, n))
-	}
+	all, messages := bookedJobs(w, 3, 25, true)
 	// The consumer's first two receives lose their responses after the
 	// server handed out the messages: those come back after their
 	// visibility timeout, one receive count closer to the dead-letter
@@ -510,5 +567,5 @@ func TestSQSFaults(t *testing.T) {
 		injected = append(injected, op+"="+strconv.Itoa(k))
 	}
 	slices.Sort(injected)
-	t.Logf("faults injected: %v; SQS calls: %s; attempts: %s", injected, w.calls, sqstest.Format(w.calls.Attempts()))
+	t.Logf("%d messages; faults injected: %v; SQS calls: %s; attempts: %s", messages, injected, w.calls, sqstest.Format(w.calls.Attempts()))
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,10 +24,12 @@ import (
 	"github.com/babysitter-go/babysitter/store/dynamodb"
 )
 
-// A world is a Service on a fresh DynamoDB table and a fresh SQS queue with
-// a dead-letter queue, plus the instruments the tests read: SQS call counts,
-// SQS fault injection, and a tally of the applications each decline
-// actually changed.
+// A world is one process of the marketplace — a Service and the decline
+// consumer's Decliner — on a fresh DynamoDB table and a fresh SQS queue
+// with a dead-letter queue, plus the instruments the tests read: SQS call
+// counts, SQS fault injection, and a tally of the applications each
+// decline actually changed. restart starts another process on the same
+// table and queues.
 type world struct {
 	t   testing.TB
 	svc *babysitter.Service
@@ -40,6 +43,9 @@ type world struct {
 	calls       *sqstest.CallCounter
 	faults      *sqstest.Faults
 	entryFaults *sqstest.EntryFaults
+
+	// What restart needs: the table and the queues' URLs.
+	table, url, dlqURL string
 }
 
 // config tunes a world.
@@ -66,14 +72,6 @@ func newWorld(t testing.TB, cfg config) *world {
 		cfg.maxReceive = 5
 	}
 	ctx := t.Context()
-	w := &world{
-		t:           t,
-		visibility:  cfg.visibility,
-		calls:       &sqstest.CallCounter{},
-		faults:      &sqstest.Faults{},
-		entryFaults: &sqstest.EntryFaults{},
-	}
-
 	ddb := testenv.DynamoDBClient(t)
 	table := testenv.UniqueName(t, "fs")
 	if err := dynamodb.CreateTable(ctx, ddb, table); err != nil {
@@ -82,13 +80,7 @@ func newWorld(t testing.TB, cfg config) *world {
 	t.Cleanup(func() {
 		_, _ = ddb.DeleteTable(context.Background(), &awsddb.DeleteTableInput{TableName: aws.String(table)})
 	})
-
-	// The SDK's standard retryer with short backoffs: its own rules decide
-	// what is retried, but injected throttling costs milliseconds, not the
-	// standard 1s base.
-	client := testenv.SQSClient(t, sqstest.FastRetries(5), func(o *sqs.Options) {
-		o.APIOptions = append(o.APIOptions, w.entryFaults.Register, w.faults.Register, w.calls.Register)
-	})
+	client := testenv.SQSClient(t)
 	url, dlqURL, err := sqsqueue.CreateQueue(ctx, client, testenv.UniqueName(t, "fs"), cfg.visibility, cfg.maxReceive)
 	if err != nil {
 		t.Fatalf("CreateQueue: %v", err)
@@ -98,17 +90,43 @@ func newWorld(t testing.TB, cfg config) *world {
 			_, _ = client.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(u)})
 		}
 	})
-	w.q = sqsqueue.New(client, url, sqsqueue.Options{WaitTime: time.Second})
-	w.dlq = sqsqueue.New(client, dlqURL, sqsqueue.Options{WaitTime: time.Second})
-	w.store = &countingStore{Store: dynamodb.New(ddb, table), declined: map[string]int{}}
-	w.svc = babysitter.New(w.store, w.q, babysitter.Options{Logger: quiet})
-	w.decliner = babysitter.NewDecliner(w.store, babysitter.DeclinerOptions{Logger: quiet})
-	return w
+	w := &world{t: t, visibility: cfg.visibility, table: table, url: url, dlqURL: dlqURL}
+	return w.restart()
 }
 
-// countingStore tallies, per application, how many DeclineApplications
-// calls moved it PENDING → DECLINED: after any number of redeliveries and
-// retries, each must be exactly 1 ("declined once in effect").
+// restart returns a new process on w's table and queues: new clients
+// (ddbOpts are the DynamoDB client's options, such as a middleware), new
+// instruments with no faults, a new Service, Decliner and tally. The old
+// process is left as it is; a test that "kills" it just stops using it.
+func (w *world) restart(ddbOpts ...func(*awsddb.Options)) *world {
+	t := w.t
+	n := &world{
+		t:           t,
+		visibility:  w.visibility,
+		table:       w.table,
+		url:         w.url,
+		dlqURL:      w.dlqURL,
+		calls:       &sqstest.CallCounter{},
+		faults:      &sqstest.Faults{},
+		entryFaults: &sqstest.EntryFaults{},
+	}
+	// The SDK's standard retryer with short backoffs: its own rules decide
+	// what is retried, but injected throttling costs milliseconds, not the
+	// standard 1s base.
+	client := testenv.SQSClient(t, sqstest.FastRetries(5), func(o *sqs.Options) {
+		o.APIOptions = append(o.APIOptions, n.entryFaults.Register, n.faults.Register, n.calls.Register)
+	})
+	n.q = sqsqueue.New(client, w.url, sqsqueue.Options{WaitTime: time.Second})
+	n.dlq = sqsqueue.New(client, w.dlqURL, sqsqueue.Options{WaitTime: time.Second})
+	n.store = &countingStore{Store: dynamodb.New(testenv.DynamoDBClient(t, ddbOpts...), w.table), declined: map[string]int{}}
+	n.svc = babysitter.New(n.store, n.q, babysitter.Options{Logger: quiet})
+	n.decliner = babysitter.NewDecliner(n.store, babysitter.DeclinerOptions{Logger: quiet})
+	return n
+}
+
+// countingStore tallies, per application, how many DeclinePending calls
+// moved it PENDING → DECLINED: after any number of redeliveries, retries
+// and sweeps, each must be exactly 1 ("declined once in effect").
 type countingStore struct {
 	babysitter.Store
 	mu       sync.Mutex
@@ -116,8 +134,8 @@ type countingStore struct {
 	skipped  atomic.Int64
 }
 
-func (s *countingStore) DeclineApplications(ctx context.Context, jobID string, ids []string, now time.Time) (babysitter.DeclineResult, error) {
-	res, err := s.Store.DeclineApplications(ctx, jobID, ids, now)
+func (s *countingStore) DeclinePending(ctx context.Context, jobID string, now time.Time) (babysitter.DeclineResult, error) {
+	res, err := s.Store.DeclinePending(ctx, jobID, now)
 	s.mu.Lock()
 	for _, id := range res.Declined {
 		s.declined[id]++
@@ -131,11 +149,7 @@ func (s *countingStore) DeclineApplications(ctx context.Context, jobID string, i
 func (s *countingStore) declines() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.declined))
-	for k, v := range s.declined {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.declined)
 }
 
 // ---- fixtures ----
@@ -387,7 +401,7 @@ func (w *world) checkInvariants(jobID string, wantApps int) map[babysitter.Appli
 
 // checkDeclinedOnce asserts, for every application of one job (st, by
 // status), that each DECLINED one was declined by exactly one
-// DeclineApplications call and every other one by none.
+// DeclinePending call of this process and every other one by none.
 func (w *world) checkDeclinedOnce(st map[babysitter.ApplicationStatus][]babysitter.Application) {
 	w.t.Helper()
 	counts := w.store.declines()
@@ -402,6 +416,17 @@ func (w *world) checkDeclinedOnce(st map[babysitter.ApplicationStatus][]babysitt
 			}
 		}
 	}
+}
+
+// due returns the jobs whose declines are due, whatever since when: the
+// table is the world's own.
+func (w *world) due() []string {
+	w.t.Helper()
+	ids, err := w.store.DueDeclines(w.t.Context(), time.Now().Add(time.Hour), 100)
+	if err != nil {
+		w.t.Fatalf("DueDeclines: %v", err)
+	}
+	return ids
 }
 
 // checkDLQEmpty asserts that nothing was dead-lettered.

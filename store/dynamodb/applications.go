@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/babysitter-go/babysitter"
@@ -25,7 +23,8 @@ import (
 // A failed condition is decided by the Check function on the item it
 // returned (ALL_OLD). A booking closes the job with an Update of the same
 // job item, so an application either commits before the booking (and is
-// seen by the strongly consistent PendingApplications after it) or fails.
+// seen by the strongly consistent read of DeclinePending after it) or
+// fails.
 func (s *Store) ApplyToJob(ctx context.Context, g babysitter.Guard, a babysitter.Application) error {
 	const op = "ApplyToJob"
 	if err := guardable(g); err != nil {
@@ -225,42 +224,4 @@ func (s *Store) ListJobsAppliedTo(ctx context.Context, g babysitter.Guard, nanny
 		return babysitter.User{}, babysitter.Page[babysitter.Application]{}, s.mapError(op, err)
 	}
 	return u, page, nil
-}
-
-// PendingApplications is a strongly consistent Query of the job's
-// applications filtered to PENDING, every page, newest first. Once the job
-// is not OPEN no application can be added, so a call after BookNanny sees
-// every one left to decline.
-func (s *Store) PendingApplications(ctx context.Context, jobID string) ([]babysitter.Application, error) {
-	const op = "PendingApplications"
-	e := newExpr()
-	cond := e.eq(attrPK, strValue(jobKey(jobID))) + " AND begins_with(" + e.n(attrSK) + ", " + e.sv(prefixApplication) + ")"
-	filter := e.eq(attrAppStatus, strValue(string(babysitter.ApplicationPending)))
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    aws.String(cond),
-		FilterExpression:          aws.String(filter),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-		ScanIndexForward:          aws.Bool(false),
-		ConsistentRead:            aws.Bool(true),
-	}
-	var apps []babysitter.Application
-	for {
-		out, err := s.client.Query(ctx, in)
-		if err != nil {
-			return nil, s.mapError(op, err)
-		}
-		for _, item := range out.Items {
-			a, err := decodeApplication(item)
-			if err != nil {
-				return nil, s.mapError(op, err)
-			}
-			apps = append(apps, a)
-		}
-		if out.LastEvaluatedKey == nil {
-			return apps, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey // internal paging: not a cursor
-	}
 }

@@ -2,7 +2,6 @@ package dynamodb
 
 import (
 	"context"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -22,6 +21,8 @@ import (
 //	user:<parent>  Update openJobs - 1 (condition: exists, and the Guard's)
 //	user:<nanny>   ConditionCheck the applicant's account: exists, type =
 //	               NANNY, status IN r.Applicant (CheckApplicant)
+//	"due"          Put the job's outbox item: its declines are due (see
+//	               DeclinePending, DueDeclines)
 //
 // The applicant's username is in the application, so the first read
 // cannot include their item: the first decision assumes the account the
@@ -141,124 +142,6 @@ func bookTxn(table string, r babysitter.BookRequest, j babysitter.Job, a babysit
 	uo.guard(r.Guard)
 	uo.require(a.NannyUsername, babysitter.UserNanny, r.Applicant)
 	uo.addTo(t)
+	t.put("due", dueItem(j.ID, r.At), nil, "")
 	return t
-}
-
-// declineBatch is how many applications one decline transaction holds:
-// one action each, DynamoDB's limit of 100 actions.
-const declineBatch = 100
-
-// DeclineApplications is one strongly consistent BatchGetItem of the job
-// and the listed applications (per 100 keys), decided by
-// babysitter.CheckDecline on the job and babysitter.Declinable on each
-// application, then one TransactWriteItems per 100 declinable
-// applications: each an Update of the application alone, PENDING →
-// DECLINED (condition: still PENDING). The nanny's item is not touched.
-//
-// A canceled transaction's reasons say, by name, which applications are no
-// longer PENDING: they are skipped and the rest is tried again (retry), so
-// one application that changed does not block the others.
-//
-// There is no ConditionCheck on the job: a job leaves OPEN for good
-// (CLOSED → COMPLETED, CANCELLED), so the read that found it not OPEN
-// stays true.
-func (s *Store) DeclineApplications(ctx context.Context, jobID string, applicationIDs []string, now time.Time) (babysitter.DeclineResult, error) {
-	const op = "DeclineApplications"
-	keys := []map[string]types.AttributeValue{jobItemKey(jobID)}
-	for _, id := range applicationIDs {
-		keys = append(keys, applicationItemKey(jobID, id))
-	}
-	items, err := s.batchGet(ctx, keys)
-	if err != nil {
-		return babysitter.DeclineResult{}, s.mapError(op, err)
-	}
-	j, err := decodeOrNil(items[0], decodeJob)
-	if err != nil {
-		return babysitter.DeclineResult{}, s.mapError(op, err)
-	}
-	if err := babysitter.CheckDecline(jobID, j); err != nil {
-		return babysitter.DeclineResult{}, err
-	}
-	var declinable []string
-	seen := map[string]bool{}
-	for i, item := range items[1:] {
-		a, err := decodeOrNil(item, decodeApplication)
-		if err != nil {
-			return babysitter.DeclineResult{}, s.mapError(op, err)
-		}
-		if id := applicationIDs[i]; babysitter.Declinable(jobID, a) && !seen[id] {
-			seen[id] = true
-			declinable = append(declinable, id)
-		}
-	}
-
-	declined := map[string]bool{}
-	var firstErr error
-	for start := 0; start < len(declinable); start += declineBatch {
-		done, err := s.declineBatch(ctx, jobID, declinable[start:min(start+declineBatch, len(declinable))], now)
-		for _, id := range done {
-			declined[id] = true
-		}
-		if err != nil {
-			firstErr = s.mapError(op, err)
-			break
-		}
-	}
-
-	// Declined and Skipped keep the order of applicationIDs; a repeated ID
-	// is skipped the second time, as it is no longer PENDING then.
-	var res babysitter.DeclineResult
-	for _, id := range applicationIDs {
-		if declined[id] {
-			delete(declined, id)
-			res.Declined = append(res.Declined, id)
-		} else {
-			res.Skipped = append(res.Skipped, id)
-		}
-	}
-	return res, firstErr
-}
-
-// applicationAction is the name of an application's action in a decline
-// transaction.
-func applicationAction(id string) string { return "application:" + id }
-
-// declineBatch declines the applications ids of the job (all PENDING when
-// read) in one transaction, dropping those whose condition fails and
-// trying the rest again. It returns the IDs declined.
-func (s *Store) declineBatch(ctx context.Context, jobID string, ids []string, now time.Time) ([]string, error) {
-	var declined []string
-	err := retry(ctx, "DeclineApplications", func() error {
-		t := newTxn(s.table)
-		for _, id := range ids {
-			e := newExpr()
-			up := (&update{e: e}).
-				Set(attrAppStatus, strValue(string(babysitter.ApplicationDeclined))).
-				Set(attrUpdatedOn, timeValue(now))
-			t.update(applicationAction(id), applicationItemKey(jobID, id), up, e.eq(attrAppStatus, strValue(string(babysitter.ApplicationPending))))
-		}
-		err := s.write(ctx, t)
-		c := canceled(err)
-		if c == nil {
-			if err == nil {
-				declined = ids
-			}
-			return err
-		}
-		var keep []string
-		for _, id := range ids {
-			if !c.failed(applicationAction(id)) {
-				keep = append(keep, id) // still PENDING, or not known to have changed
-			}
-		}
-		switch {
-		case len(keep) == 0:
-			return nil // none is PENDING any more
-		case len(keep) == len(ids) && !c.contended():
-			return err // canceled for a reason that is none of the above
-		}
-		ids = keep
-		return again(c)
-	})
-	return declined, err
 }

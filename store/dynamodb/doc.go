@@ -34,6 +34,7 @@
 //	review                      USER#<reviewee>    REVIEW#<reviewId>       –                                       –
 //	review marker               JOB#<jobId>        REVIEW#<direction>      –                                       –
 //	username tombstone          USER#<username>    TOMBSTONE               –                                       –
+//	outbox: declines due        DECLINES#<0–3>     JOB#<jobId>             –                                       –
 //
 //	OPEN job only               GSI3PK = CELL#<partition: babysitter.GeoCell, 4 characters>   GSI3SK = <geohash, 9 characters>#<id>
 //
@@ -57,6 +58,15 @@
 // A nanny's pendingApplications counter is gone (a decline writes only
 // the application); user items written before still carry it, and it is
 // ignored.
+//
+// The outbox item (attributes jobId, due: a fixed-width UTC time) says a
+// job's declines are due: BookNanny and the TransitionJob that cancels put
+// it in the transaction that moves the job out of OPEN, DeclinePending
+// deletes it once no application is PENDING, and DueDeclines finds the
+// ones left behind by a lost message (Decliner.Sweep). The shard is an
+// FNV hash of the job ID modulo 4, so bookings spread their puts and
+// deletes over four partitions; the outbox holds only jobs in flight, so a
+// sweep reads few items.
 //
 // byCell is sparse: only OPEN jobs have its keys. CreateJob writes them,
 // UpdateJob rewrites them (the location may change), and every write that
@@ -106,8 +116,10 @@
 //	                                              descending: the nanny's item, then the applications newest first
 //	ListApplicationsForJob(id)    Query table     PK = JOB#id AND SK BETWEEN "APPLICATION#" AND "JOB#id", descending,
 //	                                              strongly consistent: the job, then its applications newest first
-//	PendingApplications(id)       Query table     PK = JOB#id AND begins_with(SK, "APPLICATION#"), strongly
-//	                                              consistent, filter status = PENDING, every page
+//	DeclinePending(id)            Query table     PK = JOB#id AND SK BETWEEN "APPLICATION#" AND "JOB#id", descending,
+//	                                              strongly consistent, every page: the job, then its applications
+//	DueDeclines(before)           Query table     per outbox shard: PK = DECLINES#<0–3>, strongly consistent, filter
+//	                                              due < before; concurrently
 //	ListReviews(u)                Query table     PK = USER#u AND begins_with(SK, "REVIEW#"), descending,
 //	                                              strongly consistent (review IDs are UUIDv7: newest first)
 //	ListOpenJobsInRanges(ranges)  Query byCell    per range: GSI3PK = CELL#<cell> AND GSI3SK BETWEEN <from>
@@ -151,11 +163,12 @@
 //	                        the job beside it
 //	ListJobsAppliedTo       as ListJobsByParent
 //	BookNanny               1 BatchGetItem (job, application, parent) + 1 TransactWriteItems (Update job, Update
-//	                        application, Update parent openJobs-1 with the Guard, ConditionCheck applicant);
-//	                        a retry of a booking that succeeded: the BatchGetItem only
-//	PendingApplications     1 Query per 1 MB
-//	DeclineApplications     1 BatchGetItem per 100 keys + 1 TransactWriteItems per 100 PENDING applications: a
-//	                        decline writes only the application, never the nanny's item
+//	                        application, Update parent openJobs-1 with the Guard, ConditionCheck applicant,
+//	                        Put the outbox item); a retry of a booking that succeeded: the BatchGetItem only
+//	DeclinePending          1 Query per 1 MB of the job's partition + 1 TransactWriteItems per 100 PENDING
+//	                        applications (4 in flight) + 1 DeleteItem of the outbox item: a decline writes
+//	                        only the application, never the nanny's item
+//	DueDeclines             1 Query per outbox shard (4), concurrently
 //	CreateReview            1 TransactWriteItems (Put marker, Put review, ConditionCheck job, Update reviewee
 //	                        ADD ratingCount 1 ratingSum r, ConditionCheck reviewer with the Guard)
 //	ListReviews             1 Query

@@ -172,3 +172,26 @@ func openJobs(t testing.TB, client *dynamodb.Client, table, username string) int
 func newClient(t testing.TB) *dynamodb.Client { return testenv.DynamoDBClient(t) }
 
 func timeNow() time.Time { return time.Now().UTC() }
+
+// pendingOf lists the PENDING applications of a job, every page, as an
+// admin sees them.
+func pendingOf(t testing.TB, s *ddbstore.Store, jobID string) []babysitter.Application {
+	t.Helper()
+	var out []babysitter.Application
+	p := babysitter.PageRequest{Limit: babysitter.MaxLimit}
+	for {
+		_, page, err := s.ListApplicationsForJob(t.Context(), admin, jobID, p)
+		if err != nil {
+			t.Fatalf("ListApplicationsForJob: %v", err)
+		}
+		for _, a := range page.Items {
+			if a.Status == babysitter.ApplicationPending {
+				out = append(out, a)
+			}
+		}
+		if page.NextCursor == "" {
+			return out
+		}
+		p.Cursor = page.NextCursor
+	}
+}

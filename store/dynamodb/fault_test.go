@@ -90,8 +90,8 @@ func TestFaults(t *testing.T) {
 
 			a := newApplication(j.ID, nanny.Username)
 			fail("ApplyToJob", "TransactWriteItems", 2, func() error { return s.ApplyToJob(ctx, verified(nanny), a) })
-			if pending, err := s.PendingApplications(ctx, j.ID); err != nil || len(pending) != 1 {
-				t.Errorf("after one ApplyToJob: %d PENDING applications, %v; want 1", len(pending), err)
+			if pending := pendingOf(t, s, j.ID); len(pending) != 1 {
+				t.Errorf("after one ApplyToJob: %d PENDING applications, want 1", len(pending))
 			}
 
 			fail("BookNanny", "TransactWriteItems", 2, func() error {
@@ -140,13 +140,16 @@ func TestFaults(t *testing.T) {
 			must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(other), a3))
 			_, _, err = s.BookNanny(ctx, book(parent, j2.ID, a2.ID, now))
 			must(t, "BookNanny", err)
-			fail("DeclineApplications", "TransactWriteItems", 2, func() error {
-				res, err := s.DeclineApplications(ctx, j2.ID, []string{a2.ID, a3.ID}, now)
+			fail("DeclinePending", "TransactWriteItems", 2, func() error {
+				res, err := s.DeclinePending(ctx, j2.ID, now)
 				if err == nil && (len(res.Declined) != 1 || res.Declined[0] != a3.ID) {
-					t.Errorf("DeclineApplications: %+v, want %s declined", res, a3.ID)
+					t.Errorf("DeclinePending: %+v, want %s declined", res, a3.ID)
 				}
 				return err
 			})
+			if pending := pendingOf(t, s, j2.ID); len(pending) != 0 {
+				t.Errorf("after DeclinePending: %d PENDING applications", len(pending))
+			}
 
 			// The nanny leaves — a PENDING application does not stop that —
 			// and the username stays taken.

@@ -83,8 +83,7 @@ func TestBookingRace(t *testing.T) {
 		t.Errorf("parent openJobs = %d, want 0", open)
 	}
 	// The losers' applications are untouched, PENDING until declined.
-	pending, err := s.PendingApplications(ctx, j.ID)
-	must(t, "PendingApplications", err)
+	pending := pendingOf(t, s, j.ID)
 	if len(pending) != n-1 || slices.ContainsFunc(pending, func(a babysitter.Application) bool { return a.ID == apps[winner].ID }) {
 		t.Errorf("%d PENDING applications after the race, want the %d losers'", len(pending), n-1)
 	}

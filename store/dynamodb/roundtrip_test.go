@@ -2,6 +2,7 @@ package dynamodb_test
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"testing"
 	"time"
@@ -139,14 +140,6 @@ func TestRoundTrips(t *testing.T) {
 		_, err := s.ListUsers(ctx, admin, babysitter.UserNanny, babysitter.PageRequest{Limit: 5})
 		return err
 	})
-	expect("PendingApplications", one("Query"), func() error {
-		got, err := s.PendingApplications(ctx, j.ID)
-		if err == nil && len(got) != len(apps) {
-			err = errors.New("wrong number of pending applications")
-		}
-		return err
-	})
-
 	expect("WithdrawApplication", map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, func() error {
 		_, err := s.WithdrawApplication(ctx, active(nannies[10]), babysitter.ApplicationRef{JobID: j.ID, ApplicationID: apps[10].ID}, now)
 		return err
@@ -166,15 +159,24 @@ func TestRoundTrips(t *testing.T) {
 		_, _, err := s.BookNanny(ctx, book(parent, j.ID, apps[0].ID, now))
 		return err
 	})
-	ids := make([]string, 0, 10)
-	for _, a := range apps[1:] {
-		ids = append(ids, a.ID)
-	}
-	expect("DeclineApplications of 10", map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, func() error {
-		res, err := s.DeclineApplications(ctx, j.ID, ids, now)
-		if err == nil && (len(res.Declined) != 9 || len(res.Skipped) != 1) {
-			err = errors.New("want 9 declined (1 withdrawn skipped)")
+	// 10 other applications: 1 withdrawn, 9 PENDING, of which one nanny
+	// is deactivated (inert, declined all the same).
+	expect("DeclinePending of 9", map[string]int{"Query": 1, "TransactWriteItems": 1, "DeleteItem": 1}, func() error {
+		res, err := s.DeclinePending(ctx, j.ID, now)
+		if err == nil && (len(res.Declined) != 9 || len(res.Skipped) != 0) {
+			err = fmt.Errorf("declined %d, skipped %d; want 9 declined", len(res.Declined), len(res.Skipped))
 		}
+		return err
+	})
+	expect("DeclinePending again (a redelivery)", map[string]int{"Query": 1, "DeleteItem": 1}, func() error {
+		res, err := s.DeclinePending(ctx, j.ID, now)
+		if err == nil && len(res.Declined)+len(res.Skipped) != 0 {
+			err = fmt.Errorf("a second DeclinePending declined %d", len(res.Declined))
+		}
+		return err
+	})
+	expect("DueDeclines", map[string]int{"Query": 4}, func() error {
+		_, err := s.DueDeclines(ctx, now.Add(time.Hour), 10)
 		return err
 	})
 	expect("TransitionJob CLOSED → COMPLETED by an admin", one("UpdateItem"), func() error {

@@ -1,7 +1,9 @@
 package memory
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/babysitter-go/babysitter"
@@ -10,8 +12,8 @@ import (
 // BookNanny moves the job OPEN → CLOSED with the application accepted and
 // the application PENDING → ACCEPTED, as babysitter.CheckBooking allows on
 // the job, the application and the applicant's account as they are under
-// the lock. A booking already made returns the job and the application
-// and changes nothing.
+// the lock, and records the job's declines as due. A booking already made
+// returns the job and the application and changes nothing.
 func (s *Store) BookNanny(ctx context.Context, r babysitter.BookRequest) (babysitter.Job, babysitter.Application, error) {
 	var (
 		job babysitter.Job
@@ -40,43 +42,48 @@ func (s *Store) BookNanny(ctx context.Context, r babysitter.BookRequest) (babysi
 	return job, app, err
 }
 
-// PendingApplications returns every PENDING application of the job, newest
-// first; none (and no error) when the job does not exist.
-func (s *Store) PendingApplications(ctx context.Context, jobID string) ([]babysitter.Application, error) {
-	var out []babysitter.Application
-	err := s.read(ctx, nil, func() error {
-		ids := s.appsByJob[jobID]
-		for i := len(ids) - 1; i >= 0; i-- {
-			if a := s.apps[ids[i]]; a.Status == babysitter.ApplicationPending {
-				out = append(out, *a)
-			}
-		}
-		return nil
-	})
-	return out, err
-}
-
-// DeclineApplications moves each listed application of the job PENDING →
-// DECLINED where babysitter.Declinable says so, skipping the others
-// untouched, once babysitter.CheckDecline allows declines on the job.
-// Declined and Skipped keep the order of applicationIDs.
-func (s *Store) DeclineApplications(ctx context.Context, jobID string, applicationIDs []string, now time.Time) (babysitter.DeclineResult, error) {
+// DeclinePending moves every PENDING application of the job to DECLINED
+// once babysitter.CheckDecline allows it, and clears the job's outbox
+// entry. Under the lock nothing changes between the read and the writes,
+// so nothing is skipped here.
+func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time) (babysitter.DeclineResult, error) {
 	var res babysitter.DeclineResult
 	err := s.write(ctx, nil, func() error {
-		if err := babysitter.CheckDecline(jobID, s.job(jobID)); err != nil {
+		j := s.job(jobID)
+		if err := babysitter.CheckDecline(jobID, j); err != nil {
 			return err
 		}
-		for _, id := range applicationIDs {
-			a := s.app(id)
-			if !babysitter.Declinable(jobID, a) {
-				res.Skipped = append(res.Skipped, id)
-				continue
+		res.Job = *j
+		for _, id := range s.appsByJob[jobID] {
+			a := s.apps[id]
+			if babysitter.Declinable(jobID, a) {
+				a.Status = babysitter.ApplicationDeclined
+				a.UpdatedOn = now
+				res.Declined = append(res.Declined, id)
 			}
-			a.Status = babysitter.ApplicationDeclined
-			a.UpdatedOn = now
-			res.Declined = append(res.Declined, id)
+			res.Applications = append(res.Applications, *a)
 		}
+		delete(s.due, jobID)
 		return nil
 	})
 	return res, err
+}
+
+// DueDeclines returns up to limit jobs whose declines have been due since
+// before the given time, oldest first.
+func (s *Store) DueDeclines(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	var out []string
+	err := s.read(ctx, nil, func() error {
+		for id, since := range s.due {
+			if since.Before(before) {
+				out = append(out, id)
+			}
+		}
+		slices.SortFunc(out, func(a, b string) int {
+			return cmp.Or(s.due[a].Compare(s.due[b]), cmp.Compare(a, b))
+		})
+		out = out[:min(limit, len(out))]
+		return nil
+	})
+	return out, err
 }

@@ -119,10 +119,12 @@ func (s *Store) ListOpenJobsInRanges(ctx context.Context, g babysitter.Guard, ra
 func (s *Store) jobValue(id string) babysitter.Job { return *s.jobs[id] }
 
 // setJobStatus changes the job's status and moves it between the status
-// lists and out of the geohash index when it leaves OPEN.
+// lists; a job leaving OPEN leaves the geohash index and has its declines
+// recorded as due.
 func (s *Store) setJobStatus(j *babysitter.Job, to babysitter.JobStatus, now time.Time) {
-	if to != babysitter.JobOpen {
+	if j.Status == babysitter.JobOpen && to != babysitter.JobOpen {
 		s.index(j, false)
+		s.due[j.ID] = now
 	}
 	s.jobsByStatus[j.Status] = removeSorted(s.jobsByStatus[j.Status], j.ID)
 	s.jobsByStatus[to] = insertSorted(s.jobsByStatus[to], j.ID)

@@ -39,6 +39,9 @@ type Store struct {
 	jobs         map[string]*babysitter.Job
 	jobsByStatus map[babysitter.JobStatus][]string
 	jobsByParent map[string][]string
+	// due is the outbox: the jobs that left OPEN (when) and whose
+	// declines DeclinePending has not finished yet.
+	due map[string]time.Time
 
 	// apps by ID; appsByJob and appsByNanny hold application IDs sorted
 	// ascending; applicant maps (job, nanny) to the nanny's application.
@@ -70,6 +73,7 @@ func New() *Store {
 		jobs:         map[string]*babysitter.Job{},
 		jobsByStatus: map[babysitter.JobStatus][]string{},
 		jobsByParent: map[string][]string{},
+		due:          map[string]time.Time{},
 		apps:         map[string]*babysitter.Application{},
 		appsByJob:    map[string][]string{},
 		appsByNanny:  map[string][]string{},

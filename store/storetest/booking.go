@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -15,10 +14,6 @@ var bookingCases = []testCase{
 	{"book refused", testBookRefused},
 	{"book refused for the applicant's account", testBookApplicant},
 	{"book by an admin", testBookByAdmin},
-	{"pending applications", testPendingApplications},
-	{"decline", testDecline},
-	{"decline refused", testDeclineRefused},
-	{"decline after cancel", testDeclineCancelled},
 }
 
 func testBook(t *testing.T, s babysitter.Store) {
@@ -44,7 +39,7 @@ func testBook(t *testing.T, s babysitter.Store) {
 	check(t, "BookNanny application", wantA, gotA)
 	check(t, "GetJob after BookNanny", gotJ, f.getJob(j.ID))
 	f.wantApps(j.ID, wantA, a2)
-	check(t, "PendingApplications after BookNanny", []string{a2.ID}, f.pendingIDs(j.ID))
+	check(t, "PENDING after BookNanny", []string{a2.ID}, f.pendingIDs(j.ID))
 }
 
 func testBookRetry(t *testing.T, s babysitter.Store) {
@@ -170,13 +165,9 @@ func testBookApplicant(t *testing.T, s babysitter.Store) {
 	if booked.Status != babysitter.JobClosed || booked.AcceptedNanny != unverified.Username || accepted.Status != babysitter.ApplicationAccepted {
 		t.Fatalf("booking: job %s accepting %q, application %s", booked.Status, booked.AcceptedNanny, accepted.Status)
 	}
-	check(t, "PendingApplications after the booking", sortedIDs([]babysitter.Application{ad, ax}), f.pendingIDs(j.ID))
+	check(t, "PENDING after the booking", sortedIDs([]babysitter.Application{ad, ax}), f.pendingIDs(j.ID))
 	at := now()
-	res, err := s.DeclineApplications(f.ctx, j.ID, []string{ad.ID, ax.ID}, at)
-	if err != nil {
-		t.Fatalf("DeclineApplications: %v", err)
-	}
-	check(t, "declined", sorted(ad.ID, ax.ID), sorted(res.Declined...))
+	check(t, "declined", sorted(ad.ID, ax.ID), sorted(f.declinePending(j.ID, at).Declined...))
 	f.wantApps(j.ID, accepted, withStatus(ad, babysitter.ApplicationDeclined, at), withStatus(ax, babysitter.ApplicationDeclined, at))
 }
 
@@ -201,118 +192,4 @@ func testBookByAdmin(t *testing.T, s babysitter.Store) {
 	if got.Status != babysitter.JobClosed || got.AcceptedApplicationID != a.ID {
 		t.Errorf("job booked by an admin is %s accepting %q", got.Status, got.AcceptedApplicationID)
 	}
-}
-
-func testPendingApplications(t *testing.T, s babysitter.Store) {
-	f := setup(t, s)
-	p := f.parent()
-	j, other, empty := f.job(p.Username), f.job(p.Username), f.job(p.Username)
-	ns := f.nannies(4)
-	as := f.applyAll(j.ID, ns)
-	f.apply(other.ID, ns[0].Username)
-	check(t, "PendingApplications", sortedIDs(as), f.pendingIDs(j.ID))
-
-	if _, err := s.WithdrawApplication(f.ctx, asNanny(as[0].NannyUsername), ref(j.ID, as[0].ID), now()); err != nil {
-		t.Fatalf("WithdrawApplication: %v", err)
-	}
-	check(t, "PendingApplications after a withdrawal", sortedIDs(as[1:]), f.pendingIDs(j.ID))
-	f.book(j, as[1])
-	check(t, "PendingApplications after the booking", sortedIDs(as[2:]), f.pendingIDs(j.ID))
-
-	// They come back whole.
-	got, err := s.PendingApplications(f.ctx, j.ID)
-	if err != nil {
-		t.Fatalf("PendingApplications: %v", err)
-	}
-	byID := func(a, b babysitter.Application) int {
-		if a.ID < b.ID {
-			return -1
-		}
-		if a.ID > b.ID {
-			return 1
-		}
-		return 0
-	}
-	slices.SortFunc(got, byID)
-	want := slices.Clone(as[2:])
-	slices.SortFunc(want, byID)
-	check(t, "PendingApplications items", want, got)
-	check(t, "PendingApplications of a job without applications", []string{}, f.pendingIDs(empty.ID))
-}
-
-func testDecline(t *testing.T, s babysitter.Store) {
-	f := setup(t, s)
-	p := f.parent()
-	j, other := f.job(p.Username), f.job(p.Username)
-	ns := f.nannies(5)
-	as := f.applyAll(j.ID, ns)
-	foreign := f.apply(other.ID, ns[0].Username)
-	withdrawn, err := s.WithdrawApplication(f.ctx, asNanny(as[1].NannyUsername), ref(j.ID, as[1].ID), now())
-	if err != nil {
-		t.Fatalf("WithdrawApplication: %v", err)
-	}
-	_, accepted := f.book(j, as[0])
-
-	at := now().Add(time.Minute)
-	ids := []string{as[2].ID, accepted.ID, withdrawn.ID, as[3].ID, newID(), foreign.ID, as[4].ID}
-	res, err := s.DeclineApplications(f.ctx, j.ID, ids, at)
-	if err != nil {
-		t.Fatalf("DeclineApplications: %v", err)
-	}
-	check(t, "declined", sorted(as[2].ID, as[3].ID, as[4].ID), sorted(res.Declined...))
-	check(t, "skipped", sorted(accepted.ID, withdrawn.ID, ids[4], foreign.ID), sorted(res.Skipped...))
-
-	declined := []babysitter.Application{
-		withStatus(as[2], babysitter.ApplicationDeclined, at),
-		withStatus(as[3], babysitter.ApplicationDeclined, at),
-		withStatus(as[4], babysitter.ApplicationDeclined, at),
-	}
-	f.wantApps(j.ID, append([]babysitter.Application{accepted, withdrawn}, declined...)...)
-	f.wantApps(other.ID, foreign)
-	check(t, "PendingApplications after declining", []string{}, f.pendingIDs(j.ID))
-
-	// Again: harmless, nothing changes (not even UpdatedOn).
-	res, err = s.DeclineApplications(f.ctx, j.ID, ids, at.Add(time.Hour))
-	if err != nil {
-		t.Fatalf("DeclineApplications again: %v", err)
-	}
-	check(t, "declined again", []string{}, res.Declined)
-	check(t, "skipped again", sorted(ids...), sorted(res.Skipped...))
-	f.wantApps(j.ID, append([]babysitter.Application{accepted, withdrawn}, declined...)...)
-
-	// Nothing to do is no error.
-	if _, err := s.DeclineApplications(f.ctx, j.ID, nil, now()); err != nil {
-		t.Fatalf("DeclineApplications of nothing: %v", err)
-	}
-}
-
-func testDeclineRefused(t *testing.T, s babysitter.Store) {
-	f := setup(t, s)
-	p := f.parent()
-	j := f.job(p.Username)
-	as := f.applyAll(j.ID, f.nannies(2))
-	_, err := s.DeclineApplications(f.ctx, j.ID, appIDs(as), now())
-	wantErr(t, "DeclineApplications of an OPEN job", err, babysitter.ErrConflict)
-	f.wantApps(j.ID, as...)
-	check(t, "job after the refused declines", j, f.getJob(j.ID))
-
-	_, err = s.DeclineApplications(f.ctx, newID(), appIDs(as), now())
-	wantErr(t, "DeclineApplications of a missing job", err, babysitter.ErrNotFound)
-	f.wantApps(j.ID, as...)
-}
-
-func testDeclineCancelled(t *testing.T, s babysitter.Store) {
-	f := setup(t, s)
-	p := f.parent()
-	j := f.job(p.Username)
-	as := f.applyAll(j.ID, f.nannies(2))
-	f.cancel(j)
-	at := now()
-	res, err := s.DeclineApplications(f.ctx, j.ID, appIDs(as), at)
-	if err != nil {
-		t.Fatalf("DeclineApplications of a CANCELLED job: %v", err)
-	}
-	check(t, "declined", sortedIDs(as), sorted(res.Declined...))
-	check(t, "skipped", []string{}, res.Skipped)
-	f.wantApps(j.ID, withStatus(as[0], babysitter.ApplicationDeclined, at), withStatus(as[1], babysitter.ApplicationDeclined, at))
 }

@@ -483,14 +483,34 @@ func withStatus(a babysitter.Application, s babysitter.ApplicationStatus, at tim
 	return a
 }
 
-// pendingIDs returns the sorted IDs of the job's PENDING applications.
+// pendingIDs returns the sorted IDs of the job's PENDING applications,
+// read with ListApplicationsForJob (strongly consistent, as the Store
+// documents it).
 func (f *fixture) pendingIDs(jobID string) []string {
 	f.t.Helper()
-	as, err := f.s.PendingApplications(f.ctx, jobID)
+	as, err := f.applications(jobID)
 	if err != nil {
-		f.t.Fatalf("PendingApplications %s: %v", jobID, err)
+		f.t.Fatalf("applications of job %s: %v", jobID, err)
 	}
-	return sortedIDs(as)
+	ids := []string{}
+	for id, a := range as {
+		if a.Status == babysitter.ApplicationPending {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// declinePending runs DeclinePending on the job at at, failing the test on
+// an error.
+func (f *fixture) declinePending(jobID string, at time.Time) babysitter.DeclineResult {
+	f.t.Helper()
+	res, err := f.s.DeclinePending(f.ctx, jobID, at)
+	if err != nil {
+		f.t.Fatalf("DeclinePending %s: %v", jobID, err)
+	}
+	return res
 }
 
 func sortedIDs(as []babysitter.Application) []string {
@@ -550,19 +570,11 @@ func sizes[T any](pages [][]T) []int {
 	return n
 }
 
-// jobIDs and appIDs project lists on their IDs.
+// jobIDs projects a list of jobs on their IDs.
 func jobIDs(js []babysitter.Job) []string {
 	ids := make([]string, len(js))
 	for i, j := range js {
 		ids[i] = j.ID
-	}
-	return ids
-}
-
-func appIDs(as []babysitter.Application) []string {
-	ids := make([]string, len(as))
-	for i, a := range as {
-		ids[i] = a.ID
 	}
 	return ids
 }

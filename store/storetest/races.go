@@ -23,6 +23,8 @@ var raceCases = []testCase{
 	{"concurrent email changes to one address", testRaceEmailChange},
 	{"cancel racing a booking", testRaceCancelVersusBook},
 	{"withdraw racing a booking", testRaceWithdrawVersusBook},
+	{"declines racing withdrawals", testRaceDeclineVersusWithdraw},
+	{"concurrent declines of one job", testRaceDeclines},
 }
 
 // winners returns the indexes of the nil errors, and fails the test for
@@ -89,7 +91,10 @@ func testRaceBookings(t *testing.T, s babysitter.Store) {
 		t.Errorf("winner's application is %s, want ACCEPTED", want[w].Status)
 	}
 	f.wantApps(j.ID, want...)
-	check(t, "PendingApplications after the race", sortedIDs(slices.Delete(slices.Clone(as), w, w+1)), f.pendingIDs(j.ID))
+	losers := sortedIDs(slices.Delete(slices.Clone(as), w, w+1))
+	check(t, "PENDING after the race", losers, f.pendingIDs(j.ID))
+	check(t, "declined", losers, sorted(f.declinePending(j.ID, now()).Declined...))
+	check(t, "PENDING after declining", []string{}, f.pendingIDs(j.ID))
 }
 
 func testRaceApplySameNanny(t *testing.T, s babysitter.Store) {
@@ -106,7 +111,7 @@ func testRaceApplySameNanny(t *testing.T, s babysitter.Store) {
 		t.Fatalf("%d applications succeeded, want exactly 1", len(won))
 	}
 	f.wantApps(j.ID, as[won[0]])
-	check(t, "PendingApplications", []string{as[won[0]].ID}, f.pendingIDs(j.ID))
+	check(t, "PENDING", []string{as[won[0]].ID}, f.pendingIDs(j.ID))
 }
 
 func testRaceCreateSameEmail(t *testing.T, s babysitter.Store) {
@@ -159,10 +164,10 @@ func testRaceCreateSameUsername(t *testing.T, s babysitter.Store) {
 }
 
 // testRaceApplyVersusBook books a job's only application while other
-// nannies apply: an application either gets in before the booking — then
-// it is PENDING and PendingApplications, read right after BookNanny,
-// lists it (so the Service can decline it) — or is refused with a
-// conflict. None lands after that read.
+// nannies apply, and declines the job's PENDING applications right after
+// the booking. An application either gets in before the booking — then
+// DeclinePending's read finds it and declines it — or is refused with a
+// conflict: none lands after that read, and nothing is left PENDING.
 func testRaceApplyVersusBook(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
 	p := f.parent()
@@ -176,40 +181,32 @@ func testRaceApplyVersusBook(t *testing.T, s babysitter.Store) {
 		}
 		var (
 			accepted babysitter.Application
-			snapshot []babysitter.Application // read right after the booking
+			res      babysitter.DeclineResult // right after the booking
+			at       = now()
 		)
 		errs := race(len(as)+1, func(i int) error {
 			if i == len(as) {
 				var err error
-				_, accepted, err = s.BookNanny(f.ctx, booking(j, a0.ID))
-				if err != nil {
+				if _, accepted, err = s.BookNanny(f.ctx, booking(j, a0.ID)); err != nil {
 					return err
 				}
-				snapshot, err = s.PendingApplications(f.ctx, j.ID)
+				res, err = s.DeclinePending(f.ctx, j.ID, at)
 				return err
 			}
 			return s.ApplyToJob(f.ctx, asNanny(ns[i+1].Username), as[i])
 		})
 		if err := errs[len(as)]; err != nil {
-			t.Fatalf("trial %d: BookNanny and PendingApplications: %v", trial, err)
+			t.Fatalf("trial %d: BookNanny and DeclinePending: %v", trial, err)
 		}
 		var in []babysitter.Application
 		for _, i := range winners(t, fmt.Sprintf("trial %d: ApplyToJob", trial), errs[:len(as)], is(babysitter.ErrConflict)) {
 			in = append(in, as[i])
 		}
-		// An application that succeeded got in before the booking: the
-		// read right after BookNanny saw it, so the Service declines it.
-		check(t, fmt.Sprintf("trial %d: PendingApplications right after the booking", trial), sortedIDs(in), sortedIDs(snapshot))
-		check(t, fmt.Sprintf("trial %d: PendingApplications after the race", trial), sortedIDs(in), f.pendingIDs(j.ID))
-		f.wantApps(j.ID, append(in, accepted)...)
-
-		// Declining them leaves nothing PENDING.
-		res, err := s.DeclineApplications(f.ctx, j.ID, appIDs(in), now())
-		if err != nil {
-			t.Fatalf("trial %d: DeclineApplications: %v", trial, err)
-		}
-		check(t, fmt.Sprintf("trial %d: declined", trial), sortedIDs(in), sorted(res.Declined...))
-		check(t, fmt.Sprintf("trial %d: PendingApplications after declining", trial), []string{}, f.pendingIDs(j.ID))
+		check(t, fmt.Sprintf("trial %d: declined right after the booking", trial), sortedIDs(in), sorted(res.Declined...))
+		check(t, fmt.Sprintf("trial %d: skipped", trial), []string{}, res.Skipped)
+		check(t, fmt.Sprintf("trial %d: the result's applications", trial), byID(append(declined(in, at), accepted)), byID(res.Applications))
+		check(t, fmt.Sprintf("trial %d: PENDING after the race", trial), []string{}, f.pendingIDs(j.ID))
+		f.wantApps(j.ID, append(declined(in, at), accepted)...)
 	}
 }
 
@@ -280,16 +277,12 @@ func testRaceDeleteVersusApply(t *testing.T, s babysitter.Store) {
 		case !errors.Is(apply, babysitter.ErrForbidden) && !errors.Is(apply, babysitter.ErrNotFound):
 			t.Errorf("trial %d: ApplyToJob by a deleted nanny: got %v, want forbidden or not found", trial, apply)
 		}
-		check(t, fmt.Sprintf("trial %d: PendingApplications", trial), sortedIDs(in), f.pendingIDs(j.ID))
+		check(t, fmt.Sprintf("trial %d: PENDING", trial), sortedIDs(in), f.pendingIDs(j.ID))
 	}
 	check(t, "job after the race", j, f.getJob(j.ID))
 	f.cancel(j)
-	res, err := s.DeclineApplications(f.ctx, j.ID, appIDs(in), now())
-	if err != nil {
-		t.Fatalf("DeclineApplications: %v", err)
-	}
-	check(t, "declined", sortedIDs(in), sorted(res.Declined...))
-	check(t, "PendingApplications after declining", []string{}, f.pendingIDs(j.ID))
+	check(t, "declined", sortedIDs(in), sorted(f.declinePending(j.ID, now()).Declined...))
+	check(t, "PENDING after declining", []string{}, f.pendingIDs(j.ID))
 }
 
 // testRaceCreateVersusDelete: CreateUsers of a username race its
@@ -528,4 +521,109 @@ func (f *fixture) cancelIfOpen(j babysitter.Job) {
 	if j.Status == babysitter.JobOpen {
 		f.cancel(j)
 	}
+}
+
+// testRaceDeclineVersusWithdraw declines a CLOSED job's PENDING
+// applications while every one of their nannies withdraws. Each
+// application ends either WITHDRAWN (the withdrawal succeeded) or
+// DECLINED (DeclinePending says so, and the withdrawal was refused with a
+// conflict), never both; DeclinePending skips only applications that were
+// withdrawn, and nothing is left PENDING.
+func testRaceDeclineVersusWithdraw(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	j, as := f.jobWithApplications(scale(40, 10) + 1)
+	f.book(j, as[0])
+	rest := as[1:]
+
+	var res babysitter.DeclineResult
+	errs := race(len(rest)+1, func(i int) error {
+		if i == len(rest) {
+			var err error
+			res, err = s.DeclinePending(f.ctx, j.ID, now())
+			return err
+		}
+		_, err := s.WithdrawApplication(f.ctx, asNanny(rest[i].NannyUsername), ref(j.ID, rest[i].ID), now())
+		return err
+	})
+	if err := errs[len(rest)]; err != nil {
+		t.Fatalf("DeclinePending racing withdrawals: %v", err)
+	}
+	var withdrawn []string
+	for _, i := range winners(t, "WithdrawApplication", errs[:len(rest)], is(babysitter.ErrConflict)) {
+		withdrawn = append(withdrawn, rest[i].ID)
+	}
+	// Declined and withdrawn together are every application, each once.
+	check(t, "declined and withdrawn", sortedIDs(rest), sorted(append(slices.Clone(res.Declined), withdrawn...)...))
+	for _, id := range res.Skipped {
+		if !slices.Contains(withdrawn, id) {
+			t.Errorf("DeclinePending skipped %s, which was not withdrawn", id)
+		}
+	}
+	got, err := f.applications(j.ID)
+	if err != nil {
+		t.Fatalf("applications: %v", err)
+	}
+	// The result lists every application as it is after the declines,
+	// the withdrawn ones as withdrawn, skipped or not.
+	listed := resultStatuses(t, "DeclinePending's result", j.ID, res)
+	for _, a := range as {
+		want := babysitter.ApplicationDeclined
+		switch {
+		case a.ID == as[0].ID:
+			want = babysitter.ApplicationAccepted
+		case slices.Contains(withdrawn, a.ID):
+			want = babysitter.ApplicationWithdrawn
+		}
+		if got[a.ID].Status != want {
+			t.Errorf("application %s is %s, want %s", a.ID, got[a.ID].Status, want)
+		}
+		if listed[a.ID] != want {
+			t.Errorf("DeclinePending's result lists application %s as %q, want %s (skipped: %t)", a.ID, listed[a.ID], want, slices.Contains(res.Skipped, a.ID))
+		}
+	}
+	t.Logf("%d declined (%d skipped), %d withdrawn", len(res.Declined), len(res.Skipped), len(withdrawn))
+}
+
+// testRaceDeclines runs several DeclinePending of one job at once, as
+// concurrent consumers of redelivered messages do: every PENDING
+// application is declined by exactly one of them, and what one skipped
+// another declined.
+func testRaceDeclines(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	j, as := f.jobWithApplications(scale(60, 15) + 1)
+	f.book(j, as[0])
+
+	results := make([]babysitter.DeclineResult, 4)
+	errs := race(len(results), func(i int) error {
+		var err error
+		results[i], err = s.DeclinePending(f.ctx, j.ID, now())
+		return err
+	})
+	var all []string
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("DeclinePending %d: %v", i, err)
+		}
+		all = append(all, results[i].Declined...)
+	}
+	check(t, "declined by all together", sortedIDs(as[1:]), sorted(all...))
+	for i, r := range results {
+		for _, id := range r.Skipped {
+			if slices.Contains(r.Declined, id) || !slices.Contains(all, id) {
+				t.Errorf("DeclinePending %d skipped %s: declined by itself or by no one", i, id)
+			}
+		}
+		// Each lists every application as it is after the declines —
+		// its own and the others' — none PENDING.
+		listed := resultStatuses(t, fmt.Sprintf("DeclinePending %d's result", i), j.ID, r)
+		if len(listed) != len(as) {
+			t.Errorf("DeclinePending %d lists %d applications, want %d", i, len(listed), len(as))
+		}
+		for id, st := range listed {
+			if st == babysitter.ApplicationPending {
+				t.Errorf("DeclinePending %d lists application %s as PENDING (skipped: %t)", i, id, slices.Contains(r.Skipped, id))
+			}
+		}
+	}
+	check(t, "PENDING after the race", []string{}, f.pendingIDs(j.ID))
 }

@@ -27,10 +27,13 @@ var serviceCases = []testCase{
 	{"ConcurrentBookersOneWinner", testConcurrentBookers},
 	{"ApplyRacingBook", testApplyRacingBook},
 	{"SendFailsAfterCommit", testSendFailsAfterCommit},
+	{"SendFailsThenANewProcessSweeps", testSendFailsThenSweep},
 	{"RetryIsIdempotent", testRetryIsIdempotent},
 	{"DeclinesAreConditional", testDeclinesAreConditional},
+	{"LegacyMessages", testLegacyMessages},
 	{"PoisonMessages", testPoisonMessages},
 	{"CancelDeclinesPending", testCancelDeclinesPending},
+	{"ReconcileJob", testReconcileJob},
 	{"BookingADeactivatedNanny", testServiceBookDeactivated},
 	{"RoleFromTokenNeverOverridesAccountType", testServiceRoleVersusAccount},
 	{"DeletedUsernameCannotBeTakenOver", testServiceDeletedUsername},
@@ -53,8 +56,21 @@ func (q *flakyQueue) Send(ctx context.Context, msgs []babysitter.Message) error 
 	return q.Queue.Send(ctx, msgs)
 }
 
+// clock is the Service's clock: the time it was set to, else time.Now.
+type clock struct{ at atomic.Pointer[time.Time] }
+
+func (c *clock) Now() time.Time {
+	if t := c.at.Load(); t != nil {
+		return *t
+	}
+	return time.Now()
+}
+
+// Set stops the clock at t.
+func (c *clock) Set(t time.Time) { c.at.Store(&t) }
+
 // world is a Service on the store under test with an in-memory queue, and
-// the Decliner that consumes it.
+// the Decliner that consumes it: one process of the marketplace.
 type world struct {
 	t        *testing.T
 	svc      *babysitter.Service
@@ -62,20 +78,32 @@ type world struct {
 	store    babysitter.Store
 	queue    *qmemory.Queue
 	flaky    *flakyQueue
+	clock    *clock
 }
+
+// quietLog discards the logs of the Service and the Decliner: failed
+// sends and poison messages are logged, on purpose.
+var quietLog = slog.New(slog.DiscardHandler)
 
 func newWorld(t *testing.T, s babysitter.Store) *world {
 	q := qmemory.New(qmemory.Options{VisibilityTimeout: time.Minute, WaitTime: -1})
 	fq := &flakyQueue{Queue: q}
-	log := slog.New(slog.DiscardHandler)
+	c := &clock{}
 	return &world{
 		t:        t,
-		svc:      babysitter.New(s, fq, babysitter.Options{Logger: log}),
-		decliner: babysitter.NewDecliner(s, babysitter.DeclinerOptions{Logger: log}),
+		svc:      babysitter.New(s, fq, babysitter.Options{Logger: quietLog, Now: c.Now}),
+		decliner: babysitter.NewDecliner(s, babysitter.DeclinerOptions{Logger: quietLog}),
 		store:    s,
 		queue:    q,
 		flaky:    fq,
+		clock:    c,
 	}
+}
+
+// queued is the number of messages in the world's queue.
+func (w *world) queued() int {
+	visible, inFlight := w.queue.Len()
+	return visible + inFlight
 }
 
 // account creates a VERIFIED user of the role through the Service.
@@ -210,11 +238,15 @@ func testConcurrentBookers(t *testing.T, s babysitter.Store) {
 	parent := w.account(babysitter.RoleParent)
 	job := w.job(parent)
 	apps := w.apply(job.ID, w.accounts(babysitter.RoleNanny, n))
-	var wins atomic.Int64
+	var (
+		wins atomic.Int64
+		won  babysitter.Booking
+	)
 	errs := race(n, func(i int) error {
-		_, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[i].ID)
+		b, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[i].ID)
 		if err == nil {
 			wins.Add(1)
+			won = b
 		}
 		return err
 	})
@@ -225,6 +257,10 @@ func testConcurrentBookers(t *testing.T, s babysitter.Store) {
 	}
 	if wins.Load() != 1 {
 		t.Fatalf("invariant 4: %d bookers won, want exactly 1", wins.Load())
+	}
+	// The winner sent the job's one message; the losers sent nothing.
+	if won.DeclinesQueued != 1 || w.flaky.sends.Load() != 1 || w.queued() != 1 {
+		t.Errorf("the winner queued %d; %d sends, %d messages; want 1 each", won.DeclinesQueued, w.flaky.sends.Load(), w.queued())
 	}
 	w.drain()
 	w.checkInvariants(job.ID, n)
@@ -267,6 +303,10 @@ func testApplyRacingBook(t *testing.T, s babysitter.Store) {
 	}
 }
 
+// testSendFailsAfterCommit: the queue fails when BookNanny sends the
+// job's message. The booking committed, so it is reported as booked, with
+// nothing queued; a retry of BookNanny or a ReconcileJob sends the message
+// once the queue is back, and the drain declines the rest.
 func testSendFailsAfterCommit(t *testing.T, s babysitter.Store) {
 	for _, recovery := range []string{"retry BookNanny", "ReconcileJob"} {
 		t.Run(recovery, func(t *testing.T) {
@@ -276,13 +316,15 @@ func testSendFailsAfterCommit(t *testing.T, s babysitter.Store) {
 			apps := w.apply(job.ID, w.accounts(babysitter.RoleNanny, 12))
 			w.flaky.fail.Store(true)
 			b, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[0].ID)
-			if !errors.Is(err, babysitter.ErrDeclinesNotQueued) {
-				t.Fatalf("BookNanny with a failing queue: %v, want ErrDeclinesNotQueued", err)
+			if err != nil || b.DeclinesQueued != 0 {
+				t.Fatalf("BookNanny with a failing queue: queued %d, %v; want 0, nil", b.DeclinesQueued, err)
 			}
-			if b.Job.Status != babysitter.JobClosed {
-				t.Fatalf("booking did not commit: %+v", b.Job)
+			if b.Job.Status != babysitter.JobClosed || b.Application.Status != babysitter.ApplicationAccepted {
+				t.Fatalf("booking did not commit: job %s, application %s", b.Job.Status, b.Application.Status)
 			}
-			w.drain() // nothing was queued
+			if w.flaky.sends.Load() != 1 || w.queued() != 0 {
+				t.Fatalf("BookNanny tried %d sends and queued %d messages; want 1 try, nothing queued", w.flaky.sends.Load(), w.queued())
+			}
 			if _, st := w.statuses(job.ID); len(st[babysitter.ApplicationPending]) != 11 {
 				t.Fatalf("before recovery: %d PENDING, want 11", len(st[babysitter.ApplicationPending]))
 			}
@@ -294,59 +336,153 @@ func testSendFailsAfterCommit(t *testing.T, s babysitter.Store) {
 				b, err = w.svc.BookNanny(t.Context(), parent, job.ID, apps[0].ID)
 				queued = b.DeclinesQueued
 			}
-			if err != nil || queued != 11 {
-				t.Fatalf("%s: queued %d, %v; want 11, nil", recovery, queued, err)
+			if err != nil || queued != 1 || w.queued() != 1 {
+				t.Fatalf("%s: queued %d (%d in the queue), %v; want 1, nil", recovery, queued, w.queued(), err)
 			}
 			w.drain()
 			w.checkInvariants(job.ID, 12)
+			check(t, "DECLINED", sortedIDs(apps[1:]), w.byStatus(job.ID)[babysitter.ApplicationDeclined])
 		})
 	}
 }
 
+// testSendFailsThenSweep: the queue fails while a parent books one job and
+// cancels another; both are reported done (no error). The process dies —
+// its Service is dropped, its queue with it — and a new one starts with a
+// working queue. No client does anything more: the new process's
+// Decliner.Sweep finds both jobs in the outbox once they have been due
+// for SweepAfter, declines their PENDING applications and clears them.
+//
+// The Service's and the sweeper's clocks are set to the suite's earliest
+// outbox slot, so that on a store every case shares the sweep touches no
+// other case's jobs.
+func testSendFailsThenSweep(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	ctx := t.Context()
+	parent := w.account(babysitter.RoleParent)
+	booked, cancelled := w.job(parent), w.job(parent)
+	apps := w.apply(booked.ID, w.accounts(babysitter.RoleNanny, 12))
+	others := w.apply(cancelled.ID, w.accounts(babysitter.RoleNanny, 3))
+
+	at := dueAt(slotSweep)
+	w.clock.Set(at)
+	w.flaky.fail.Store(true)
+	b, err := w.svc.BookNanny(ctx, parent, booked.ID, apps[0].ID)
+	if err != nil || b.DeclinesQueued != 0 || b.Job.Status != babysitter.JobClosed {
+		t.Fatalf("BookNanny with a failing queue: job %s, queued %d, %v; want CLOSED, 0, nil", b.Job.Status, b.DeclinesQueued, err)
+	}
+	c, err := w.svc.CancelJob(ctx, parent, cancelled.ID)
+	if err != nil || c.Status != babysitter.JobCancelled {
+		t.Fatalf("CancelJob with a failing queue: job %s, %v; want CANCELLED, nil", c.Status, err)
+	}
+	if w.flaky.sends.Load() != 2 || w.queued() != 0 {
+		t.Fatalf("%d sends tried, %d messages queued; want 2 tries, nothing queued", w.flaky.sends.Load(), w.queued())
+	}
+
+	// The process dies; a new one starts with a working queue, and its
+	// consumer finds nothing to do.
+	w = newWorld(t, s)
+	w.drain()
+	pending := map[babysitter.ApplicationStatus][]string{
+		babysitter.ApplicationAccepted: {apps[0].ID},
+		babysitter.ApplicationPending:  sortedIDs(apps[1:]),
+	}
+	check(t, "booked job before the sweep", pending, w.byStatus(booked.ID))
+	check(t, "cancelled job before the sweep", map[babysitter.ApplicationStatus][]string{babysitter.ApplicationPending: sortedIDs(others)}, w.byStatus(cancelled.ID))
+
+	sweeper := func(now time.Time, after time.Duration) *babysitter.Decliner {
+		return babysitter.NewDecliner(s, babysitter.DeclinerOptions{Now: func() time.Time { return now }, SweepAfter: after, Logger: quietLog})
+	}
+	// Not due for SweepAfter yet: nothing is swept.
+	if n, err := sweeper(at.Add(time.Minute), time.Hour).Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("Sweep before SweepAfter: swept %d jobs, %v; want 0, nil", n, err)
+	}
+	check(t, "booked job after an early sweep", pending, w.byStatus(booked.ID))
+
+	sw := sweeper(at.Add(time.Second), time.Millisecond)
+	if n, err := sw.Sweep(ctx); err != nil || n != 2 {
+		t.Fatalf("Sweep: swept %d jobs, %v; want 2, nil", n, err)
+	}
+	w.checkInvariants(booked.ID, 12)
+	check(t, "booked job after the sweep", map[babysitter.ApplicationStatus][]string{
+		babysitter.ApplicationAccepted: {apps[0].ID},
+		babysitter.ApplicationDeclined: sortedIDs(apps[1:]),
+	}, w.byStatus(booked.ID))
+	check(t, "cancelled job after the sweep", map[babysitter.ApplicationStatus][]string{babysitter.ApplicationDeclined: sortedIDs(others)}, w.byStatus(cancelled.ID))
+	// Both are cleared: sweeping again finds nothing.
+	if n, err := sw.Sweep(ctx); err != nil || n != 0 {
+		t.Errorf("Sweep again: swept %d jobs, %v; want 0, nil", n, err)
+	}
+	if w.queued() != 0 {
+		t.Errorf("the sweep queued %d messages", w.queued())
+	}
+}
+
+// testRetryIsIdempotent: a retry of a booking that succeeded succeeds,
+// changes nothing and sends the job's message again, which is harmless.
 func testRetryIsIdempotent(t *testing.T, s babysitter.Store) {
 	w := newWorld(t, s)
 	parent := w.account(babysitter.RoleParent)
 	job := w.job(parent)
 	apps := w.apply(job.ID, w.accounts(babysitter.RoleNanny, 3))
 	first, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[1].ID)
-	if err != nil || first.DeclinesQueued != 2 {
-		t.Fatalf("BookNanny: %+v, %v", first, err)
+	if err != nil || first.DeclinesQueued != 1 {
+		t.Fatalf("BookNanny: queued %d, %v; want 1, nil", first.DeclinesQueued, err)
 	}
 	w.drain()
+	settled := w.byStatus(job.ID)
 	again, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[1].ID)
 	if err != nil {
 		t.Fatalf("retry: %v, want success", err)
 	}
-	if again.DeclinesQueued != 0 {
-		t.Errorf("retry queued %d declines, want 0", again.DeclinesQueued)
+	if again.DeclinesQueued != 1 || w.queued() != 1 {
+		t.Errorf("retry queued %d declines (%d in the queue), want the job's message again", again.DeclinesQueued, w.queued())
 	}
 	check(t, "job after retry", first.Job, again.Job)
 	check(t, "application after retry", first.Application, again.Application)
 	if _, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[0].ID); !errors.Is(err, babysitter.ErrConflict) {
 		t.Errorf("booking another nanny: %v, want ErrConflict", err)
 	}
+	w.drain()
+	check(t, "applications after the retry's message", settled, w.byStatus(job.ID))
 	w.checkInvariants(job.ID, 3)
 }
 
+// legacyMessage is the decline message of releases before the per-job
+// one, as they sent it: one per application.
+func legacyMessage(id, jobID, appID string) babysitter.Message {
+	return babysitter.Message{
+		ID:         id,
+		Body:       []byte(`{"jobId":"` + jobID + `","applicationId":"` + appID + `"}`),
+		Attributes: map[string]string{"type": "babysitter.DeclineApplication", "version": "1"},
+	}
+}
+
+// testDeclinesAreConditional: the job's message, delivered twice, and
+// messages of the earlier per-application format for every application
+// decline only the PENDING one; the ACCEPTED and WITHDRAWN ones keep
+// their status and time.
 func testDeclinesAreConditional(t *testing.T, s babysitter.Store) {
 	w := newWorld(t, s)
 	parent := w.account(babysitter.RoleParent)
 	nannies := w.accounts(babysitter.RoleNanny, 3)
 	job := w.job(parent)
 	apps := w.apply(job.ID, nannies)
-	if _, err := w.svc.WithdrawApplication(t.Context(), nannies[2], job.ID, apps[2].ID); err != nil {
+	withdrawn, err := w.svc.WithdrawApplication(t.Context(), nannies[2], job.ID, apps[2].ID)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[0].ID); err != nil {
+	b, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[0].ID)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// Decline messages for every application, each delivered twice.
 	var msgs []babysitter.Message
 	for round := range 2 {
+		m := babysitter.DeclineMessage(job.ID)
+		m.ID = fmt.Sprintf("job-%d", round)
+		msgs = append(msgs, m)
 		for i, a := range apps {
-			m := babysitter.DeclineMessage(job.ID, a.ID)
-			m.ID = fmt.Sprintf("m%d-%d", round, i)
-			msgs = append(msgs, m)
+			msgs = append(msgs, legacyMessage(fmt.Sprintf("legacy-%d-%d", round, i), job.ID, a.ID))
 		}
 	}
 	if failed := w.decliner.HandleBatch(t.Context(), msgs); len(failed) != 0 {
@@ -359,35 +495,143 @@ func testDeclinesAreConditional(t *testing.T, s babysitter.Store) {
 		babysitter.ApplicationWithdrawn: {apps[2].ID},
 	}
 	check(t, "statuses", want, st)
+	res, err := w.svc.ListApplicationsForJob(t.Context(), svcAdmin, job.ID, babysitter.PageRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range res.Applications.Items {
+		switch a.ID {
+		case b.Application.ID:
+			check(t, "the ACCEPTED application", b.Application, a)
+		case withdrawn.ID:
+			check(t, "the WITHDRAWN application", withdrawn, a)
+		}
+	}
 }
 
+// testLegacyMessages: during an upgrade the queue still holds messages of
+// the earlier per-application format — here for a booked job whose
+// per-job message never came. Each is handled as its job's message: the
+// first declines every PENDING application, the others find nothing
+// left, and none fails.
+func testLegacyMessages(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	parent := w.account(babysitter.RoleParent)
+	job := w.job(parent)
+	apps := w.apply(job.ID, w.accounts(babysitter.RoleNanny, 6))
+	w.flaky.fail.Store(true) // the per-job message is lost
+	if _, err := w.svc.BookNanny(t.Context(), parent, job.ID, apps[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	w.flaky.fail.Store(false)
+	var msgs []babysitter.Message
+	for i, a := range apps[1:] {
+		msgs = append(msgs, legacyMessage(fmt.Sprintf("legacy-%d", i), job.ID, a.ID))
+	}
+	if err := w.queue.Send(t.Context(), msgs[:3]); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	w.drain()
+	w.checkInvariants(job.ID, 6)
+	check(t, "DECLINED after the drain", sortedIDs(apps[1:]), w.byStatus(job.ID)[babysitter.ApplicationDeclined])
+	// The rest, redelivered in one batch, change nothing.
+	if failed := w.decliner.HandleBatch(t.Context(), msgs); len(failed) != 0 {
+		t.Fatalf("failed %v, want none", failed)
+	}
+	check(t, "DECLINED after the rest", sortedIDs(apps[1:]), w.byStatus(job.ID)[babysitter.ApplicationDeclined])
+}
+
+// testPoisonMessages: messages the Decliner can never handle fail, each
+// by its ID, in both formats: a job still OPEN, an unknown job, a bad
+// body, an unknown type or version, a legacy message without its
+// application.
 func testPoisonMessages(t *testing.T, s babysitter.Store) {
 	w := newWorld(t, s)
 	parent := w.account(babysitter.RoleParent)
 	open := w.job(parent)
-	good := babysitter.DeclineMessage(open.ID, newID())
+	apps := w.apply(open.ID, w.accounts(babysitter.RoleNanny, 1))
+	good := babysitter.DeclineMessage(open.ID)
 	good.ID = "open-job"
-	unknown := babysitter.DeclineMessage(newID(), newID())
+	unknown := babysitter.DeclineMessage(newID())
 	unknown.ID = "unknown-job"
-	badBody := babysitter.Message{ID: "bad-body", Body: []byte("{"), Attributes: good.Attributes}
-	badType := babysitter.Message{ID: "bad-type", Body: good.Body, Attributes: map[string]string{"type": "other", "version": "1"}}
-	badVersion := babysitter.Message{ID: "bad-version", Body: good.Body, Attributes: map[string]string{"type": babysitter.DeclineMessageType, "version": "9"}}
-	failed := w.decliner.HandleBatch(t.Context(), []babysitter.Message{good, unknown, badBody, badType, badVersion})
-	check(t, "failed IDs", []string{"bad-body", "bad-type", "bad-version", "open-job", "unknown-job"}, sorted(failed...))
+	legacyOpen := legacyMessage("legacy-open-job", open.ID, apps[0].ID)
+	legacyNoApp := legacyMessage("legacy-no-application", open.ID, "")
+	legacyNoApp.Body = []byte(`{"jobId":"` + open.ID + `"}`)
+	legacyVersion := legacyMessage("legacy-bad-version", open.ID, apps[0].ID)
+	legacyVersion.Attributes["version"] = "2"
+	failed := w.decliner.HandleBatch(t.Context(), []babysitter.Message{
+		good, unknown, legacyOpen, legacyNoApp, legacyVersion,
+		{ID: "bad-body", Body: []byte("{"), Attributes: good.Attributes},
+		{ID: "unknown-field", Body: []byte(`{"jobId":"` + open.ID + `","x":1}`), Attributes: good.Attributes},
+		{ID: "bad-type", Body: good.Body, Attributes: map[string]string{"type": "other", "version": "1"}},
+		{ID: "bad-version", Body: good.Body, Attributes: map[string]string{"type": babysitter.DeclineMessageType, "version": "9"}},
+	})
+	check(t, "failed IDs", sorted("open-job", "unknown-job", "legacy-open-job", "legacy-no-application", "legacy-bad-version",
+		"bad-body", "unknown-field", "bad-type", "bad-version"), sorted(failed...))
+	check(t, "applications of the OPEN job", map[babysitter.ApplicationStatus][]string{babysitter.ApplicationPending: {apps[0].ID}}, w.byStatus(open.ID))
 }
 
 func testCancelDeclinesPending(t *testing.T, s babysitter.Store) {
 	w := newWorld(t, s)
 	parent := w.account(babysitter.RoleParent)
 	job := w.job(parent)
-	w.apply(job.ID, w.accounts(babysitter.RoleNanny, 4))
+	apps := w.apply(job.ID, w.accounts(babysitter.RoleNanny, 4))
 	if _, err := w.svc.CancelJob(t.Context(), parent, job.ID); err != nil {
 		t.Fatal(err)
 	}
+	if w.queued() != 1 {
+		t.Errorf("CancelJob queued %d messages, want the job's 1", w.queued())
+	}
 	w.drain()
 	j, st := w.statuses(job.ID)
-	if j.Status != babysitter.JobCancelled || len(st[babysitter.ApplicationDeclined]) != 4 {
-		t.Errorf("after cancel: job %s, statuses %v", j.Status, st)
+	if j.Status != babysitter.JobCancelled {
+		t.Errorf("after cancel: job %s", j.Status)
+	}
+	check(t, "DECLINED after the drain", sortedIDs(apps), sorted(st[babysitter.ApplicationDeclined]...))
+}
+
+// testReconcileJob: ReconcileJob sends the job's one message for a job
+// that is no longer OPEN, for its parent or an admin; it refuses an OPEN
+// job, a missing one and another parent, sending nothing.
+func testReconcileJob(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	ctx := t.Context()
+	parent, other := w.account(babysitter.RoleParent), w.account(babysitter.RoleParent)
+	job, open := w.job(parent), w.job(parent)
+	apps := w.apply(job.ID, w.accounts(babysitter.RoleNanny, 4))
+	w.apply(open.ID, w.accounts(babysitter.RoleNanny, 1))
+	w.flaky.fail.Store(true)
+	if _, err := w.svc.BookNanny(ctx, parent, job.ID, apps[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	w.flaky.fail.Store(false)
+
+	for _, tc := range []struct {
+		name string
+		by   babysitter.Actor
+		job  string
+		want error
+	}{
+		{"of an OPEN job", parent, open.ID, babysitter.ErrConflict},
+		{"of a missing job", parent, newID(), babysitter.ErrNotFound},
+		{"by another parent", other, job.ID, babysitter.ErrForbidden},
+	} {
+		n, err := w.svc.ReconcileJob(ctx, tc.by, tc.job)
+		if !errors.Is(err, tc.want) || n != 0 {
+			t.Errorf("ReconcileJob %s: sent %d, %v; want 0, %v", tc.name, n, err, tc.want)
+		}
+	}
+	if w.queued() != 0 {
+		t.Fatalf("refused ReconcileJobs queued %d messages", w.queued())
+	}
+	for i, by := range []babysitter.Actor{parent, svcAdmin} {
+		n, err := w.svc.ReconcileJob(ctx, by, job.ID)
+		if err != nil || n != 1 || w.queued() != 1 {
+			t.Fatalf("ReconcileJob %d by %s: sent %d (%d queued), %v; want 1, nil", i, by.Role, n, w.queued(), err)
+		}
+		w.drain()
+		w.checkInvariants(job.ID, 4)
+		check(t, "DECLINED", sortedIDs(apps[1:]), w.byStatus(job.ID)[babysitter.ApplicationDeclined])
 	}
 }
 
@@ -434,16 +678,16 @@ func testServiceBookDeactivated(t *testing.T, s babysitter.Store) {
 	check(t, "applications after the refused booking", map[babysitter.ApplicationStatus][]string{
 		babysitter.ApplicationPending: sortedIDs(apps),
 	}, w.byStatus(job.ID))
-	if visible, inFlight := w.queue.Len(); visible+inFlight != 0 {
-		t.Errorf("the refused booking queued %d messages", visible+inFlight)
+	if w.queued() != 0 {
+		t.Errorf("the refused booking queued %d messages", w.queued())
 	}
 
 	b, err := w.svc.BookNanny(ctx, parent, job.ID, apps[1].ID)
 	if err != nil {
 		t.Fatalf("BookNanny of a VERIFIED nanny: %v", err)
 	}
-	if b.DeclinesQueued != 2 {
-		t.Errorf("BookNanny queued %d declines, want 2", b.DeclinesQueued)
+	if b.DeclinesQueued != 1 || w.queued() != 1 {
+		t.Errorf("BookNanny queued %d declines (%d in the queue), want the job's 1", b.DeclinesQueued, w.queued())
 	}
 	w.drain()
 	w.checkInvariants(job.ID, 3)

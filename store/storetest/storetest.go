@@ -49,6 +49,7 @@ func groups() []struct {
 		{"jobs", jobCases},
 		{"applications", applicationCases},
 		{"booking", bookingCases},
+		{"declines", declineCases},
 		{"cursors", cursorCases},
 		{"races", raceCases},
 		{"service", serviceCases},

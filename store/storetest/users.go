@@ -370,13 +370,9 @@ func testUserDeletePendingApplication(t *testing.T, s babysitter.Store) {
 	_, accepted := f.book(j1, b1)
 	f.cancel(j2)
 	for _, a := range []babysitter.Application{a1, a2} {
-		check(t, "PendingApplications of job "+a.JobID, []string{a.ID}, f.pendingIDs(a.JobID))
+		check(t, "PENDING of job "+a.JobID, []string{a.ID}, f.pendingIDs(a.JobID))
 		at := now()
-		res, err := s.DeclineApplications(f.ctx, a.JobID, []string{a.ID}, at)
-		if err != nil {
-			t.Fatalf("DeclineApplications of a deleted nanny's application: %v", err)
-		}
-		check(t, "declined", []string{a.ID}, res.Declined)
+		check(t, "declined of job "+a.JobID, []string{a.ID}, f.declinePending(a.JobID, at).Declined)
 		want := []babysitter.Application{withStatus(a, babysitter.ApplicationDeclined, at)}
 		if a.JobID == j1.ID {
 			want = append(want, accepted)
@@ -399,11 +395,7 @@ func testUserDeleteAfterBooking(t *testing.T, s babysitter.Store) {
 	if err := s.DeleteUser(f.ctx, asNanny(n2.Username), n2.Username, now()); err != nil {
 		t.Fatalf("DeleteUser of a nanny with a PENDING application of a CLOSED job: %v", err)
 	}
-	res, err := s.DeclineApplications(f.ctx, j.ID, []string{a2.ID}, now())
-	if err != nil {
-		t.Fatalf("DeclineApplications: %v", err)
-	}
-	check(t, "declined", []string{a2.ID}, res.Declined)
+	check(t, "declined", []string{a2.ID}, f.declinePending(j.ID, now()).Declined)
 	if err := s.DeleteUser(f.ctx, asNanny(n1.Username), n1.Username, now()); err != nil {
 		t.Fatalf("DeleteUser of the booked nanny: %v", err)
 	}

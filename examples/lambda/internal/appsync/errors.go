@@ -13,14 +13,13 @@ import (
 // The GraphQL errorTypes this API returns, one per error kind of the
 // library. Clients branch on them.
 const (
-	TypeNotFound          = "NotFound"
-	TypeAlreadyExists     = "AlreadyExists"
-	TypeInvalidInput      = "InvalidInput"
-	TypeForbidden         = "Forbidden"
-	TypeUnauthenticated   = "Unauthenticated"
-	TypeConflict          = "Conflict"
-	TypeDeclinesNotQueued = "DeclinesNotQueued"
-	TypeInternalError     = "InternalError"
+	TypeNotFound        = "NotFound"
+	TypeAlreadyExists   = "AlreadyExists"
+	TypeInvalidInput    = "InvalidInput"
+	TypeForbidden       = "Forbidden"
+	TypeUnauthenticated = "Unauthenticated"
+	TypeConflict        = "Conflict"
+	TypeInternalError   = "InternalError"
 )
 
 // internalMessage is all a client learns of an unexpected failure; the
@@ -73,12 +72,6 @@ func ToError(err error, requestID string) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
-	}
-	// The write committed; only the asynchronous declines are missing.
-	// Checked first: the cause may be any error of the queue or store.
-	if errors.Is(err, babysitter.ErrDeclinesNotQueued) {
-		return &Error{Type: TypeDeclinesNotQueued, Err: err,
-			Message: babysitter.ErrDeclinesNotQueued.Error()}
 	}
 	var invalid *babysitter.InvalidInputError
 	if errors.As(err, &invalid) {

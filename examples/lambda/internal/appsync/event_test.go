@@ -70,7 +70,6 @@ func TestToError(t *testing.T) {
 		{wrap(babysitter.ErrConflict), TypeConflict},
 		{&babysitter.AlreadyExistsError{Field: babysitter.FieldEmail, Value: "a@b.c"}, TypeAlreadyExists},
 		{&babysitter.InvalidInputError{Fields: []babysitter.FieldError{{Field: "x", Message: "bad"}}}, TypeInvalidInput},
-		{babysitter.ErrDeclinesNotQueued, TypeDeclinesNotQueued},
 		{json.Unmarshal([]byte("{"), new(any)), TypeInternalError},
 	}
 	for _, tt := range tests {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -143,10 +142,6 @@ func (r *Router) ResolveBatch(ctx context.Context, events []Event) []BatchItem {
 				return
 			}
 			items[i] = BatchItem{ErrorMessage: e.Message, ErrorType: e.Type, ErrorInfo: e.Info}
-			var wd withData
-			if errors.As(e.Err, &wd) {
-				items[i].Data = wd.data
-			}
 		})
 	}
 	wg.Wait()
@@ -205,7 +200,7 @@ func (r *Router) Resolve(ctx context.Context, ev *Event) (data any, e *Error) {
 		e.Err = err
 	}
 	switch e.Type {
-	case TypeInternalError, TypeDeclinesNotQueued:
+	case TypeInternalError:
 		log.ErrorContext(ctx, "resolver failed", "errorType", e.Type, "durationMs", elapsed.Milliseconds(), "err", err)
 	default:
 		log.InfoContext(ctx, "resolver refused", "errorType", e.Type, "durationMs", elapsed.Milliseconds(), "err", err)

@@ -262,15 +262,6 @@ func updateJob(ctx context.Context, c call) (any, error) {
 	return job(j), nil
 }
 
-// withData marks an error that comes with a result: the write committed
-// but the declines were not queued. A batch item carries both.
-type withData struct {
-	error
-	data any
-}
-
-func (w withData) Unwrap() error { return w.error }
-
 func cancelJob(ctx context.Context, c call) (any, error) {
 	var a struct {
 		ID string `json:"id"`
@@ -280,9 +271,6 @@ func cancelJob(ctx context.Context, c call) (any, error) {
 	}
 	j, err := c.svc.CancelJob(ctx, c.actor, a.ID)
 	if err != nil {
-		if j.ID != "" {
-			return nil, withData{err, job(j)}
-		}
 		return nil, err
 	}
 	return job(j), nil
@@ -327,14 +315,10 @@ func bookNanny(ctx context.Context, c call) (any, error) {
 		return nil, err
 	}
 	b, err := c.svc.BookNanny(ctx, c.actor, a.JobID, a.ApplicationID)
-	v := bookingView{Job: job(b.Job), Application: application(b.Application), DeclinesQueued: b.DeclinesQueued}
 	if err != nil {
-		if b.Job.ID != "" {
-			return nil, withData{err, v}
-		}
 		return nil, err
 	}
-	return v, nil
+	return bookingView{Job: job(b.Job), Application: application(b.Application), DeclinesQueued: b.DeclinesQueued}, nil
 }
 
 func reconcileJob(ctx context.Context, c call) (any, error) {
