@@ -142,6 +142,6 @@ func bookTxn(table string, r babysitter.BookRequest, j babysitter.Job, a babysit
 	uo.guard(r.Guard)
 	uo.require(a.NannyUsername, babysitter.UserNanny, r.Applicant)
 	uo.addTo(t)
-	t.put("due", dueItem(j.ID, r.At), nil, "")
+	t.put("due", encodeDue(j.ID, r.At), nil, "")
 	return t
 }

@@ -28,8 +28,7 @@ import (
 const (
 	prefixDue   = "DECLINES#"
 	dueShards   = 4
-	attrDueJob  = "jobId"
-	attrDueTime = "due"
+	attrDueTime = "due" // outboxItem.Due
 )
 
 // dueItemKey is the outbox item of a job.
@@ -39,11 +38,17 @@ func dueItemKey(jobID string) map[string]types.AttributeValue {
 	return tableKey(prefixDue+strconv.Itoa(int(h.Sum32()%dueShards)), jobKey(jobID))
 }
 
-// dueItem records that the declines of job jobID are due since at.
-func dueItem(jobID string, at time.Time) map[string]types.AttributeValue {
-	item := dueItemKey(jobID)
-	item[attrDueJob] = strValue(jobID)
-	item[attrDueTime] = dueTime(at)
+// outboxItem is the stored shape of an outbox item (key: dueItemKey).
+type outboxItem struct {
+	JobID string `dynamodbav:"jobId"`
+	// Due is when the declines became due, in dueTime's format.
+	Due string `dynamodbav:"due"`
+}
+
+// encodeDue is the outbox item saying the declines of job jobID are due
+// since at.
+func encodeDue(jobID string, at time.Time) map[string]types.AttributeValue {
+	item, _ := encodeItem(outboxItem{JobID: jobID, Due: dueTime(at)}, keyStrings(dueItemKey(jobID))) // two strings always encode
 	return item
 }
 
@@ -51,8 +56,8 @@ func dueItem(jobID string, at time.Time) map[string]types.AttributeValue {
 // digits, fixed width, so that comparing the strings (DueDeclines's
 // filter, its sort) compares the times. RFC 3339 with trimmed fractions
 // would not: "…:05Z" sorts after "…:05.1Z".
-func dueTime(t time.Time) types.AttributeValue {
-	return strValue(t.UTC().Format("2006-01-02T15:04:05.000000000Z"))
+func dueTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
 }
 
 // declineBatch is how many declines one transaction holds (DynamoDB's
@@ -248,7 +253,7 @@ func (s *Store) DueDeclines(ctx context.Context, before time.Time, limit int) ([
 			in := &dynamodb.QueryInput{
 				TableName:                 aws.String(s.table),
 				KeyConditionExpression:    aws.String(e.eq(attrPK, strValue(prefixDue+strconv.Itoa(shard)))),
-				FilterExpression:          aws.String(e.n(attrDueTime) + " < " + e.v(dueTime(before))),
+				FilterExpression:          aws.String(e.n(attrDueTime) + " < " + e.sv(dueTime(before))),
 				ExpressionAttributeNames:  e.Names(),
 				ExpressionAttributeValues: e.Values(),
 				ConsistentRead:            aws.Bool(true),
@@ -259,11 +264,15 @@ func (s *Store) DueDeclines(ctx context.Context, before time.Time, limit int) ([
 				if err != nil {
 					return err
 				}
-				mu.Lock()
 				for _, item := range out.Items {
-					all = append(all, due{str(item, attrDueJob), str(item, attrDueTime)})
+					o, err := decodeItem[outboxItem](item, "outbox item")
+					if err != nil {
+						return err
+					}
+					mu.Lock()
+					all = append(all, due{o.JobID, o.Due})
+					mu.Unlock()
 				}
-				mu.Unlock()
 			}
 			return nil
 		})

@@ -131,7 +131,7 @@ func (s *Store) declineTx(ctx context.Context, apps []babysitter.Application, co
 func seedPending(b *testing.B, client *dynamodb.Client, table string, n int) []babysitter.Application {
 	b.Helper()
 	j := babysitter.Job{ID: uuid.Must(uuid.NewV7()).String(), ParentUsername: "bench-parent", Status: babysitter.JobClosed, Version: 1}
-	jobAV, err := jobItem(j)
+	jobAV, err := encodeJob(j)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func seedPending(b *testing.B, client *dynamodb.Client, table string, n int) []b
 	for i := range apps {
 		apps[i] = babysitter.Application{ID: uuid.Must(uuid.NewV7()).String(), JobID: j.ID, NannyUsername: fmt.Sprintf("bench-nanny-%d", i),
 			Message: "Happy to help.", Status: babysitter.ApplicationPending, CreatedOn: time.Now(), UpdatedOn: time.Now()}
-		item, err := applicationItem(apps[i])
+		item, err := encodeApplication(apps[i])
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -88,6 +88,12 @@ func goldenCases() []goldenCase {
 				return encodeTombstone(ts.Username, ts.DeletedOn)
 			},
 			decodeAs[tombstoneItem]("username tombstone")),
+		golden("outbox", outboxItem{JobID: fullJob().ID, Due: dueTime(u.UpdatedOn)},
+			func(o outboxItem) (map[string]types.AttributeValue, error) {
+				at, err := time.Parse(time.RFC3339Nano, o.Due)
+				return encodeDue(o.JobID, at), err
+			},
+			decodeAs[outboxItem]("outbox item")),
 	}
 }
 
@@ -194,6 +200,17 @@ func TestDecodeStoredItems(t *testing.T) {
 			v0 := readItemFile(t, filepath.Join("testdata", "items", c.name+".golden.json"))
 			delete(v0, attrSchema)
 			captured := readItemFile(t, filepath.Join("testdata", "items", "v0", c.name+".json"))
+			if c.name == "job_open" {
+				// The fixture lies at -89.999999°: since the polar bands of
+				// the byCell index its partition is the whole row's, not its
+				// own cell's — an index key ReindexNearby moves, not an
+				// attribute of the job (see doc.go, "byCell").
+				if got, want := str(v0, attrGSI3PK), cellKey(babysitter.GeoCell(fullJob().Latitude, fullJob().Longitude)); got != want {
+					t.Errorf("job_open's %s = %q, want %q", attrGSI3PK, got, want)
+				}
+				delete(v0, attrGSI3PK)
+				delete(captured, attrGSI3PK)
+			}
 			if d := cmp.Diff(itemString(t, captured), itemString(t, v0)); d != "" {
 				t.Errorf("version 1 is not version 0 plus %s (-v0 +golden without %s):\n%s", attrSchema, attrSchema, d)
 			}

@@ -214,7 +214,7 @@ func (s *Store) TransitionJob(ctx context.Context, g babysitter.Guard, t babysit
 			e.eq(attrUsername, strValue(cur.ParentUsername))))
 		var uo userOps
 		if leavesOpen {
-			tx.put("due", dueItem(cur.ID, t.At), nil, "")
+			tx.put("due", encodeDue(cur.ID, t.At), nil, "")
 			uo.add(cur.ParentUsername, attrOpenJobs, -1)
 		}
 		uo.guard(g)
