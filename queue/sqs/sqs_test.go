@@ -481,7 +481,7 @@ func TestAttributes(t *testing.T) {
 	client := testenv.SQSClient(t, func(o *sqs.Options) { o.APIOptions = append(o.APIOptions, wire) })
 	q, _ := newQueue(t, client, 30*time.Second, 0, sqsqueue.Options{WaitTime: wait})
 
-	decline := babysitter.DeclineMessage("job-1", "app-1")
+	decline := babysitter.DeclineMessage("job-1")
 	if err := q.Send(t.Context(), []babysitter.Message{decline}); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
