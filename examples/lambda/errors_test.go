@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/babysitter-go/babysitter"
-	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
+	"github.com/babysitter-go/babysitter/transport/appsync"
 	qmemory "github.com/babysitter-go/babysitter/queue/memory"
 	smemory "github.com/babysitter-go/babysitter/store/memory"
 )

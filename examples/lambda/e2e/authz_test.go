@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
+	"github.com/babysitter-go/babysitter/transport/appsync"
 )
 
 // authz is the fixture of the authorization tests, in the shared table

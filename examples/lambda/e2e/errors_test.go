@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/babysitter-go/babysitter/examples/lambda/e2e/internal/local"
-	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
+	"github.com/babysitter-go/babysitter/transport/appsync"
 )
 
 // A refused operation comes back as a GraphQL error whose errorType is the

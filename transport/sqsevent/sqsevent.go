@@ -1,8 +1,20 @@
-// Package declines is the SQS side of the Lambda example: it turns the
-// records of an SQS event into babysitter.Messages, runs the Service's
-// decline handler on them, and reports exactly the failed records back to
-// Lambda (a partial batch response), so only those are redelivered.
-package declines
+// Package sqsevent adapts a babysitter.BatchHandler to the Lambda SQS
+// event: it turns the records of an events.SQSEvent into
+// babysitter.Messages, runs the handler on them, and reports exactly the
+// failed records back to Lambda as a partial batch response
+// (batchItemFailures), so that only those are redelivered — and, after the
+// queue's maxReceiveCount, moved to its dead-letter queue.
+//
+// The event source mapping must have FunctionResponseTypes
+// [ReportBatchItemFailures]; without it Lambda ignores the response and
+// redelivers the whole batch on any error. The decline consumer is
+//
+//	decliner := babysitter.NewDecliner(store, babysitter.DeclinerOptions{})
+//	lambda.Start(sqsevent.Handler(decliner.HandleBatch, logger))
+//
+// (examples/lambda/declines). The same Decliner.HandleBatch serves a
+// long-running babysitter.Poller outside Lambda.
+package sqsevent
 
 import (
 	"context"
@@ -15,11 +27,13 @@ import (
 	"github.com/babysitter-go/babysitter"
 )
 
-// Handler returns the Lambda handler of the decline queue's event source
-// mapping, which must have FunctionResponseTypes [ReportBatchItemFailures]
-// for the response to be honoured. handle is a babysitter.Decliner's HandleBatch in
-// production; log receives one record per failed message (with its SQS
-// message id) and one per batch.
+// Handler returns the Lambda handler of an SQS event source mapping, which
+// must have FunctionResponseTypes [ReportBatchItemFailures] for the
+// response to be honoured. handle is a babysitter.Decliner's HandleBatch for
+// the decline queue; the IDs it returns are reported once each as
+// batchItemFailures (an empty list, never null, when all succeeded). log
+// (slog.Default() when nil) receives one record per failed message, with
+// its SQS message id and receive count, and one per batch.
 func Handler(handle babysitter.BatchHandler, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	if log == nil {
 		log = slog.Default()
@@ -31,7 +45,7 @@ func Handler(handle babysitter.BatchHandler, log *slog.Logger) func(context.Cont
 		}
 		msgs := Messages(ev)
 		for _, m := range msgs {
-			log.DebugContext(ctx, "decline message received", "messageId", m.ID, "receiveCount", m.ReceiveCount)
+			log.DebugContext(ctx, "message received", "messageId", m.ID, "receiveCount", m.ReceiveCount)
 		}
 		failed := handle(ctx, msgs)
 		resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
@@ -42,9 +56,9 @@ func Handler(handle babysitter.BatchHandler, log *slog.Logger) func(context.Cont
 			}
 			seen[id] = true
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
-			log.WarnContext(ctx, "decline message failed; SQS will redeliver it", "messageId", id, "receiveCount", receiveCount(msgs, id))
+			log.WarnContext(ctx, "message failed; SQS will redeliver it", "messageId", id, "receiveCount", receiveCount(msgs, id))
 		}
-		log.InfoContext(ctx, "decline batch handled", "messages", len(msgs), "failed", len(resp.BatchItemFailures))
+		log.InfoContext(ctx, "batch handled", "messages", len(msgs), "failed", len(resp.BatchItemFailures))
 		return resp, nil
 	}
 }

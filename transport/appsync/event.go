@@ -1,9 +1,19 @@
-// Package appsync turns AWS AppSync direct Lambda resolver invocations into
-// calls of a babysitter.Service: the event type (aws-lambda-go has none for
-// direct resolvers), the caller's identity, a router on
-// info.parentTypeName/info.fieldName, and the mapping of the library's error
-// kinds to GraphQL errorTypes. It has no AWS dependency beyond the event's
-// JSON shape, so tests drive it with checked-in events and memory backends.
+// Package appsync serves a babysitter.Service as AWS AppSync direct Lambda
+// resolvers: the resolver event type (aws-lambda-go has none for direct
+// resolvers), the caller's identity from Cognito user pools, a Router on
+// info.parentTypeName/info.fieldName that calls the Service, the GraphQL
+// views of the library's types, and the mapping of the library's error
+// kinds to GraphQL errorTypes.
+//
+// The Router implements the schema in examples/lambda/schema.graphql, field
+// for field (a test checks the two, and the SAM template's resolvers,
+// against each other). A Lambda function serves it with
+//
+//	router := appsync.NewRouter(svc, appsync.Options{Logger: logger})
+//	lambda.Start(lambda.NewHandler(router.Handle))
+//
+// It has no AWS dependency beyond aws-lambda-go's context and error types:
+// tests drive it with checked-in events and the memory backends.
 package appsync
 
 import (
