@@ -215,6 +215,9 @@ func checkShape(t testing.TB, s *ast.Schema, typ *ast.Type, v any, path string) 
 		case "Int":
 			f, isNum := v.(float64)
 			ok = isNum && f == math.Trunc(f) && math.Abs(f) <= math.MaxInt32
+		case "AWSTimestamp": // seconds, a JSON number
+			f, isNum := v.(float64)
+			ok = isNum && f == math.Trunc(f)
 		case "Float":
 			_, ok = v.(float64)
 		case "Boolean":

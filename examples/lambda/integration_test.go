@@ -15,10 +15,10 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/babysitter-go/babysitter"
-	"github.com/babysitter-go/babysitter/transport/sqsevent"
 	"github.com/babysitter-go/babysitter/internal/testenv"
 	"github.com/babysitter-go/babysitter/queue/sqs"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
+	"github.com/babysitter-go/babysitter/transport/sqsevent"
 )
 
 // The story again, on the production backends: DynamoDB Local and fauxqs

@@ -181,9 +181,11 @@ func (in createUserInput) newUser(a babysitter.Actor) (babysitter.NewUser, error
 	return n, p.err()
 }
 
-// updateUserInput is UpdateUserInput: absent or null fields stay as they
-// are; a list replaces the stored one (an empty list clears it).
+// updateUserInput is UpdateUserInput: the user to change, and the fields
+// to change — absent or null fields stay as they are; a list replaces the
+// stored one (an empty list clears it).
 type updateUserInput struct {
+	Username        string            `json:"username"`
 	Email           *string           `json:"email"`
 	FirstName       *string           `json:"firstName"`
 	LastName        *string           `json:"lastName"`

@@ -53,12 +53,14 @@ func (e *Error) InvokeError() messages.InvokeResponse_Error {
 	return messages.InvokeResponse_Error{Type: e.Type, Message: e.Message}
 }
 
-// FieldsInfo is the errorInfo of an InvalidInput error.
+// FieldsInfo is the errorInfo of an InvalidInput error: every offending
+// field, under the name the HTTP API's problem details use ("errors").
 type FieldsInfo struct {
-	Fields []babysitter.FieldError `json:"fields"`
+	Errors []babysitter.FieldError `json:"errors"`
 }
 
-// FieldInfo is the errorInfo of an AlreadyExists error.
+// FieldInfo is the errorInfo of an AlreadyExists error: the taken field,
+// as in the HTTP API's problem details ("field").
 type FieldInfo struct {
 	Field string `json:"field"`
 }
@@ -75,7 +77,7 @@ func ToError(err error, requestID string) *Error {
 	}
 	var invalid *babysitter.InvalidInputError
 	if errors.As(err, &invalid) {
-		return &Error{Type: TypeInvalidInput, Message: invalid.Error(), Info: FieldsInfo{Fields: invalid.Fields}, Err: err}
+		return &Error{Type: TypeInvalidInput, Message: invalid.Error(), Info: FieldsInfo{Errors: invalid.Fields}, Err: err}
 	}
 	var exists *babysitter.AlreadyExistsError
 	if errors.As(err, &exists) {

@@ -34,11 +34,11 @@ func (f Field) String() string { return f.Parent + "." + f.Name }
 // schema.graphql and the Service operation behind it.
 var routes = map[Field]resolve{
 	{"Query", "getUser"}:                getUser,
-	{"Query", "listUsers"}:              listUsers,
+	{"Query", "listUser"}:               listUser,
 	{"Query", "getJob"}:                 getJob,
-	{"Query", "listJobsByStatus"}:       listJobsByStatus,
-	{"Query", "listJobsByParent"}:       listJobsByParent,
-	{"Query", "listApplicationsForJob"}: listApplicationsForJob,
+	{"Query", "listAllJobs"}:            listAllJobs,
+	{"Query", "listJobsPerParent"}:      listJobsPerParent,
+	{"Query", "listApplicationsPerJob"}: listApplicationsPerJob,
 	{"Query", "listJobsAppliedTo"}:      listJobsAppliedTo,
 	{"Query", "listReviews"}:            listReviews,
 	{"Query", "listJobsNear"}:           listJobsNear,
@@ -71,7 +71,7 @@ func getUser(ctx context.Context, c call) (any, error) {
 	return user(u, c.now), nil
 }
 
-func listUsers(ctx context.Context, c call) (any, error) {
+func listUser(ctx context.Context, c call) (any, error) {
 	var a struct {
 		Type string `json:"type"`
 		pageArgs
@@ -88,49 +88,56 @@ func listUsers(ctx context.Context, c call) (any, error) {
 
 func getJob(ctx context.Context, c call) (any, error) {
 	var a struct {
-		ID string `json:"id"`
+		JobID string `json:"jobId"`
 	}
 	if err := decodeArgs(c.args, &a); err != nil {
 		return nil, err
 	}
-	j, err := c.svc.GetJob(ctx, c.actor, a.ID)
+	j, err := c.svc.GetJob(ctx, c.actor, a.JobID)
 	if err != nil {
 		return nil, err
 	}
 	return job(j), nil
 }
 
-func listJobsByStatus(ctx context.Context, c call) (any, error) {
+func listAllJobs(ctx context.Context, c call) (any, error) {
 	var a struct {
-		Status string `json:"status"`
+		JobStatus string `json:"jobStatus"`
 		pageArgs
 	}
 	if err := decodeArgs(c.args, &a); err != nil {
 		return nil, err
 	}
-	p, err := c.svc.ListJobsByStatus(ctx, c.actor, babysitter.JobStatus(a.Status), a.request())
+	p, err := c.svc.ListJobsByStatus(ctx, c.actor, babysitter.JobStatus(a.JobStatus), a.request())
 	if err != nil {
 		return nil, err
 	}
 	return page(p, job), nil
 }
 
-func listJobsByParent(ctx context.Context, c call) (any, error) {
+// listJobsPerParent lists the caller's own jobs, as the tutorial's field
+// (which took no argument) did, unless username names another parent
+// (for an admin).
+func listJobsPerParent(ctx context.Context, c call) (any, error) {
 	var a struct {
-		Username string `json:"username"`
+		Username *string `json:"username"`
 		pageArgs
 	}
 	if err := decodeArgs(c.args, &a); err != nil {
 		return nil, err
 	}
-	r, err := c.svc.ListJobsByParent(ctx, c.actor, a.Username, a.request())
+	username := c.actor.Username
+	if a.Username != nil {
+		username = *a.Username
+	}
+	r, err := c.svc.ListJobsByParent(ctx, c.actor, username, a.request())
 	if err != nil {
 		return nil, err
 	}
 	return parentJobsView{Parent: user(r.Parent, c.now), Jobs: page(r.Jobs, job)}, nil
 }
 
-func listApplicationsForJob(ctx context.Context, c call) (any, error) {
+func listApplicationsPerJob(ctx context.Context, c call) (any, error) {
 	var a struct {
 		JobID string `json:"jobId"`
 		pageArgs
@@ -162,12 +169,12 @@ func listJobsAppliedTo(ctx context.Context, c call) (any, error) {
 
 func createUser(ctx context.Context, c call) (any, error) {
 	var a struct {
-		Input createUserInput `json:"input"`
+		User createUserInput `json:"user"`
 	}
 	if err := decodeArgs(c.args, &a); err != nil {
 		return nil, err
 	}
-	in, err := a.Input.newUser(c.actor)
+	in, err := a.User.newUser(c.actor)
 	if err != nil {
 		return nil, err
 	}
@@ -180,17 +187,16 @@ func createUser(ctx context.Context, c call) (any, error) {
 
 func updateUser(ctx context.Context, c call) (any, error) {
 	var a struct {
-		Username string          `json:"username"`
-		Input    updateUserInput `json:"input"`
+		User updateUserInput `json:"user"`
 	}
 	if err := decodeArgs(c.args, &a); err != nil {
 		return nil, err
 	}
-	p, err := a.Input.patch()
+	p, err := a.User.patch()
 	if err != nil {
 		return nil, err
 	}
-	u, err := c.svc.UpdateUser(ctx, c.actor, a.Username, p)
+	u, err := c.svc.UpdateUser(ctx, c.actor, a.User.Username, p)
 	if err != nil {
 		return nil, err
 	}
@@ -227,12 +233,12 @@ func deleteUser(ctx context.Context, c call) (any, error) {
 
 func createJob(ctx context.Context, c call) (any, error) {
 	var a struct {
-		Input jobInput `json:"input"`
+		Job jobInput `json:"job"`
 	}
 	if err := decodeArgs(c.args, &a); err != nil {
 		return nil, err
 	}
-	d, err := a.Input.details()
+	d, err := a.Job.details()
 	if err != nil {
 		return nil, err
 	}
@@ -245,17 +251,17 @@ func createJob(ctx context.Context, c call) (any, error) {
 
 func updateJob(ctx context.Context, c call) (any, error) {
 	var a struct {
-		ID    string   `json:"id"`
-		Input jobInput `json:"input"`
+		JobID string   `json:"jobId"`
+		Job   jobInput `json:"job"`
 	}
 	if err := decodeArgs(c.args, &a); err != nil {
 		return nil, err
 	}
-	p, err := a.Input.patch()
+	p, err := a.Job.patch()
 	if err != nil {
 		return nil, err
 	}
-	j, err := c.svc.UpdateJob(ctx, c.actor, a.ID, p)
+	j, err := c.svc.UpdateJob(ctx, c.actor, a.JobID, p)
 	if err != nil {
 		return nil, err
 	}
@@ -264,12 +270,12 @@ func updateJob(ctx context.Context, c call) (any, error) {
 
 func cancelJob(ctx context.Context, c call) (any, error) {
 	var a struct {
-		ID string `json:"id"`
+		JobID string `json:"jobId"`
 	}
 	if err := decodeArgs(c.args, &a); err != nil {
 		return nil, err
 	}
-	j, err := c.svc.CancelJob(ctx, c.actor, a.ID)
+	j, err := c.svc.CancelJob(ctx, c.actor, a.JobID)
 	if err != nil {
 		return nil, err
 	}
@@ -278,13 +284,16 @@ func cancelJob(ctx context.Context, c call) (any, error) {
 
 func applyToJob(ctx context.Context, c call) (any, error) {
 	var a struct {
-		JobID   string  `json:"jobId"`
-		Message *string `json:"message"`
+		Application struct {
+			JobID   string  `json:"jobId"`
+			Message *string `json:"message"`
+		} `json:"application"`
 	}
 	if err := decodeArgs(c.args, &a); err != nil {
 		return nil, err
 	}
-	app, err := c.svc.ApplyToJob(ctx, c.actor, a.JobID, babysitter.NewApplication{Message: deref(a.Message)})
+	in := a.Application
+	app, err := c.svc.ApplyToJob(ctx, c.actor, in.JobID, babysitter.NewApplication{Message: deref(in.Message)})
 	if err != nil {
 		return nil, err
 	}
@@ -351,13 +360,13 @@ func completeJob(ctx context.Context, c call) (any, error) {
 
 func leaveReview(ctx context.Context, c call) (any, error) {
 	var a struct {
-		JobID string           `json:"jobId"`
-		Input leaveReviewInput `json:"input"`
+		JobID  string           `json:"jobId"`
+		Review leaveReviewInput `json:"review"`
 	}
 	if err := decodeArgs(c.args, &a); err != nil {
 		return nil, err
 	}
-	in, err := a.Input.newReview()
+	in, err := a.Review.newReview()
 	if err != nil {
 		return nil, err
 	}

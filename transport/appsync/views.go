@@ -7,14 +7,15 @@ import (
 	"github.com/babysitter-go/babysitter"
 )
 
-// The GraphQL output types of schema.graphql. They are kept apart from the
-// library's JSON so that the schema says exactly what a client gets: AWSDate
-// and AWSDateTime formats, the rating's average, the derived age.
+// The GraphQL output types of schema.graphql. They use the library's JSON
+// names (one vocabulary across Go, HTTP and GraphQL) but are kept apart
+// from its JSON so that the schema says exactly what a client gets:
+// AWSTimestamp and AWSDate formats, null for absent values, the rating's
+// average, the derived age, review answers as a list.
 
-// timeFormat is AWSDateTime with millisecond precision in UTC.
-const timeFormat = "2006-01-02T15:04:05.000Z"
-
-func awsDateTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+// awsTimestamp is an AWSTimestamp: seconds since the Unix epoch, the
+// tutorial's type for createdOn.
+func awsTimestamp(t time.Time) int64 { return t.Unix() }
 
 func awsDate(d babysitter.Date) *string {
 	if d.IsZero() {
@@ -71,8 +72,8 @@ type userView struct {
 	Disabilities    *string    `json:"disabilities"`
 	Activities      []string   `json:"activities"`
 	Rating          ratingView `json:"rating"`
-	CreatedOn       string     `json:"createdOn"`
-	UpdatedOn       string     `json:"updatedOn"`
+	CreatedOn       int64      `json:"createdOn"`
+	UpdatedOn       int64      `json:"updatedOn"`
 }
 
 func user(u babysitter.User, now time.Time) userView {
@@ -101,8 +102,8 @@ func user(u babysitter.User, now time.Time) userView {
 		Disabilities:    optString(u.Disabilities),
 		Activities:      u.Activities,
 		Rating:          ratingView{Count: u.Rating.Count, Sum: u.Rating.Sum, Average: u.Rating.Average()},
-		CreatedOn:       awsDateTime(u.CreatedOn),
-		UpdatedOn:       awsDateTime(u.UpdatedOn),
+		CreatedOn:       awsTimestamp(u.CreatedOn),
+		UpdatedOn:       awsTimestamp(u.UpdatedOn),
 	}
 	if !u.DateOfBirth.IsZero() {
 		age := u.Age(now)
@@ -117,7 +118,7 @@ func user(u babysitter.User, now time.Time) userView {
 
 type jobView struct {
 	ID                    string    `json:"id"`
-	ParentUsername        string    `json:"parentUsername"`
+	ParentUsername        string    `json:"username"`
 	JobType               string    `json:"jobType"`
 	Description           *string   `json:"description"`
 	NumberOfKids          int       `json:"numberOfKids"`
@@ -130,11 +131,11 @@ type jobView struct {
 	Latitude              float64   `json:"latitude"`
 	Longitude             float64   `json:"longitude"`
 	Cost                  moneyView `json:"cost"`
-	Status                string    `json:"status"`
+	Status                string    `json:"jobStatus"`
 	AcceptedApplicationID *string   `json:"acceptedApplicationId"`
 	AcceptedNanny         *string   `json:"acceptedNanny"`
-	CreatedOn             string    `json:"createdOn"`
-	UpdatedOn             string    `json:"updatedOn"`
+	CreatedOn             int64     `json:"createdOn"`
+	UpdatedOn             int64     `json:"updatedOn"`
 }
 
 func job(j babysitter.Job) jobView {
@@ -156,19 +157,19 @@ func job(j babysitter.Job) jobView {
 		Status:                string(j.Status),
 		AcceptedApplicationID: optString(j.AcceptedApplicationID),
 		AcceptedNanny:         optString(j.AcceptedNanny),
-		CreatedOn:             awsDateTime(j.CreatedOn),
-		UpdatedOn:             awsDateTime(j.UpdatedOn),
+		CreatedOn:             awsTimestamp(j.CreatedOn),
+		UpdatedOn:             awsTimestamp(j.UpdatedOn),
 	}
 }
 
 type applicationView struct {
 	ID            string  `json:"id"`
 	JobID         string  `json:"jobId"`
-	NannyUsername string  `json:"nannyUsername"`
+	NannyUsername string  `json:"username"`
 	Message       *string `json:"message"`
-	Status        string  `json:"status"`
-	CreatedOn     string  `json:"createdOn"`
-	UpdatedOn     string  `json:"updatedOn"`
+	Status        string  `json:"jobApplicationStatus"`
+	CreatedOn     int64   `json:"createdOn"`
+	UpdatedOn     int64   `json:"updatedOn"`
 }
 
 func application(a babysitter.Application) applicationView {
@@ -178,8 +179,8 @@ func application(a babysitter.Application) applicationView {
 		NannyUsername: a.NannyUsername,
 		Message:       optString(a.Message),
 		Status:        string(a.Status),
-		CreatedOn:     awsDateTime(a.CreatedOn),
-		UpdatedOn:     awsDateTime(a.UpdatedOn),
+		CreatedOn:     awsTimestamp(a.CreatedOn),
+		UpdatedOn:     awsTimestamp(a.UpdatedOn),
 	}
 }
 
@@ -209,7 +210,7 @@ type reviewView struct {
 	Rating    int                `json:"rating"`
 	Text      *string            `json:"text"`
 	Answers   []reviewAnswerView `json:"answers"`
-	CreatedOn string             `json:"createdOn"`
+	CreatedOn int64              `json:"createdOn"`
 }
 
 // review lists the answers in the order of the direction's questionnaire
@@ -242,7 +243,7 @@ func review(r babysitter.Review) reviewView {
 		Rating:    r.Rating,
 		Text:      optString(r.Text),
 		Answers:   answers,
-		CreatedOn: awsDateTime(r.CreatedOn),
+		CreatedOn: awsTimestamp(r.CreatedOn),
 	}
 }
 

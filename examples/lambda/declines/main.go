@@ -17,9 +17,9 @@ import (
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/babysitter-go/babysitter"
-	"github.com/babysitter-go/babysitter/transport/sqsevent"
 	"github.com/babysitter-go/babysitter/examples/lambda/internal/lambdaenv"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
+	"github.com/babysitter-go/babysitter/transport/sqsevent"
 )
 
 func main() {

@@ -16,10 +16,10 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/babysitter-go/babysitter"
-	"github.com/babysitter-go/babysitter/transport/appsync"
 	"github.com/babysitter-go/babysitter/examples/lambda/internal/lambdaenv"
 	"github.com/babysitter-go/babysitter/queue/sqs"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
+	"github.com/babysitter-go/babysitter/transport/appsync"
 )
 
 func main() {
