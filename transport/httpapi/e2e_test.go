@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"encoding/json"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
 
 // declineDeadline bounds the wait for the in-process consumer.
@@ -100,7 +101,7 @@ func tutorialStory(t *testing.T, e *testEnv) story {
 	// Bob and carol find it among the open jobs and apply, bob with a
 	// message, carol with an empty body.
 	eventually(t, 10*time.Second, func() error {
-		page := want[babysitter.Page[babysitter.Job]](t, e.do("GET", "/v1/jobs?status=OPEN", st.carol, nil), http.StatusOK)
+		page := want[babysitter.Page[babysitter.Job]](t, e.do("GET", "/v1/jobs?jobStatus=OPEN", st.carol, nil), http.StatusOK)
 		if !slices.ContainsFunc(page.Items, func(j babysitter.Job) bool { return j.ID == st.job.ID }) {
 			return fmt.Errorf("open jobs %+v lack the job", page.Items)
 		}
@@ -163,9 +164,9 @@ func tutorialStory(t *testing.T, e *testEnv) story {
 	if b2.Job.Status != babysitter.JobClosed || b2.Job.AcceptedApplicationID != st.bobApp.ID || b2.DeclinesQueued != 1 {
 		t.Errorf("retried booking %+v", b2)
 	}
-	rr := want[reconcileResponse](t, e.do("POST", "/v1/jobs/"+st.job.ID+"/reconcile", st.alice, nil), http.StatusOK)
-	if rr.DeclinesQueued != 1 {
-		t.Errorf("reconcile queued %d messages, want 1", rr.DeclinesQueued)
+	rr := want[ReconcileResult](t, e.do("POST", "/v1/jobs/"+st.job.ID+"/reconcile", st.alice, nil), http.StatusOK)
+	if rr.DeclinesQueued != 1 || rr.JobID != st.job.ID {
+		t.Errorf("reconcile %+v, want 1 message queued for job %s", rr, st.job.ID)
 	}
 	if after := e.snapshot(); after.sent != before.sent+2 {
 		t.Errorf("retry and reconcile sent %d messages, want 2", after.sent-before.sent)
@@ -191,7 +192,7 @@ func tutorialStory(t *testing.T, e *testEnv) story {
 // nearPoint is a point about 2.3 km from jobBody's location.
 const (
 	nearPoint = "52.5,13.4"
-	nearQuery = "/v1/jobs?near=" + nearPoint
+	nearQuery = "/v1/jobs?latitude=52.5&longitude=13.4"
 )
 
 // reviews: a review must wait for the job to be COMPLETED; then alice and
@@ -342,6 +343,9 @@ func moreOperations(t *testing.T, e *testEnv, st story) {
 	want[map[string]string](t, e.do("GET", "/healthz", "", nil), http.StatusOK)
 	want[map[string]string](t, e.do("GET", "/healthz?ready=1", "", nil), http.StatusOK)
 	want[map[string]string](t, e.do("GET", "/readyz", "", nil), http.StatusOK)
+	if r := e.do("GET", "/openapi.yaml", "", nil); r.status != http.StatusOK || string(r.body) != string(OpenAPI()) {
+		t.Errorf("GET /openapi.yaml: %d, %d bytes", r.status, len(r.body))
+	}
 }
 
 // errorCase is one refused request.
@@ -357,17 +361,17 @@ type errorCase struct {
 	// (409, or a 403 decided by the account's status). Otherwise it must
 	// be refused before any write is even attempted.
 	tried bool
-	check func(t *testing.T, p problem, r response)
+	check func(t *testing.T, p Problem, r response)
 }
 
 // errorStatuses checks each error status, and that no failing request
 // wrote anything.
 func errorStatuses(t *testing.T, e *testEnv, st story) {
-	otherKey, err := mintDevToken("some-other-key-0123456789abcdef", "alice", []string{"parent"}, time.Hour, time.Now())
+	otherKey, err := jwtauth.MintDevToken("some-other-key-0123456789abcdef", "alice", []string{"parent"}, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	expired, err := mintDevToken(testKey, "alice", []string{"parent"}, time.Hour, time.Now().Add(-2*time.Hour))
+	expired, err := jwtauth.MintDevToken(testKey, "alice", []string{"parent"}, time.Hour, time.Now().Add(-2*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,8 +379,16 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 	frank := token(t, "frank", "nanny")
 	want[babysitter.User](t, e.do("POST", "/v1/users", frank, userBody("frank", babysitter.UserNanny)), http.StatusCreated)
 	jobs := "/v1/jobs/" + st.job.ID
-	fieldsAre := func(fields ...string) func(t *testing.T, p problem, r response) {
-		return func(t *testing.T, p problem, _ response) {
+	// gail, a parent with an OPEN job, cannot delete her account.
+	gail := token(t, "gail", "parent")
+	want[babysitter.User](t, e.do("POST", "/v1/users", gail, userBody("gail", babysitter.UserParent)), http.StatusCreated)
+	gailJob := "/v1/jobs/" + want[babysitter.Job](t, e.do("POST", "/v1/jobs", gail, jobBody()), http.StatusCreated).ID
+	const (
+		unknownJob = "/v1/jobs/01931e2c-0000-7000-8000-000000000000"
+		badJob     = "/v1/jobs/not%21an-id" // "not!an-id": an ID has letters, digits, '-' and '_'
+	)
+	fieldsAre := func(fields ...string) func(t *testing.T, p Problem, r response) {
+		return func(t *testing.T, p Problem, _ response) {
 			var got []string
 			for _, f := range p.Errors {
 				got = append(got, f.Field)
@@ -391,8 +403,8 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 			}
 		}
 	}
-	detailHas := func(s string) func(t *testing.T, p problem, r response) {
-		return func(t *testing.T, p problem, _ response) {
+	detailHas := func(s string) func(t *testing.T, p Problem, r response) {
+		return func(t *testing.T, p Problem, _ response) {
 			if !strings.Contains(p.Detail, s) {
 				t.Errorf("detail %q lacks %q", p.Detail, s)
 			}
@@ -400,7 +412,7 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 	}
 	cases := []errorCase{
 		{name: "no token", method: "POST", path: "/v1/jobs", body: jobBody(), status: 401, code: "unauthenticated",
-			check: func(t *testing.T, _ problem, r response) {
+			check: func(t *testing.T, _ Problem, r response) {
 				if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
 					t.Errorf("WWW-Authenticate %q", r.header.Get("WWW-Authenticate"))
 				}
@@ -414,7 +426,7 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 		{name: "unknown job", method: "GET", path: "/v1/jobs/01931e2c-0000-7000-8000-000000000000", tok: st.alice, status: 404, code: "not_found"},
 		{name: "unknown route", method: "GET", path: "/v1/nothing", tok: st.alice, status: 404, code: "not_found"},
 		{name: "wrong method", method: "DELETE", path: "/v1/jobs", tok: st.alice, status: 405, code: "method_not_allowed",
-			check: func(t *testing.T, _ problem, r response) {
+			check: func(t *testing.T, _ Problem, r response) {
 				if a := r.header.Get("Allow"); !strings.Contains(a, "GET") || !strings.Contains(a, "POST") {
 					t.Errorf("Allow %q", a)
 				}
@@ -426,7 +438,7 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 				return b
 			}(),
 			status: 409, code: "already_exists", tried: true,
-			check: func(t *testing.T, p problem, _ response) {
+			check: func(t *testing.T, p Problem, _ response) {
 				if p.Field != babysitter.FieldUsername {
 					t.Errorf("field %q, want username", p.Field)
 				}
@@ -437,7 +449,7 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 		{name: "completing twice", method: "POST", path: jobs + "/complete", tok: st.alice, status: 409, code: "conflict", tried: true},
 		{name: "nanny completing", method: "POST", path: jobs + "/complete", tok: st.bob, status: 403, code: "forbidden"},
 		{name: "second review", method: "POST", path: jobs + "/reviews", tok: st.alice, body: reviewOfNannyBody(1), status: 409, code: "already_exists", tried: true,
-			check: func(t *testing.T, p problem, _ response) {
+			check: func(t *testing.T, p Problem, _ response) {
 				if p.Field != babysitter.FieldReview {
 					t.Errorf("field %q, want review", p.Field)
 				}
@@ -450,13 +462,16 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 			body: rawBody(`{"rating":5,"answers":{"clearInstructions":"yes"}}`), status: 400, code: "invalid_input", check: fieldsAre("answers")},
 		{name: "review without a body", method: "POST", path: jobs + "/reviews", tok: st.alice, body: rawBody(``), status: 400, code: "invalid_input", check: fieldsAre("body")},
 		{name: "bad limit on public reviews", method: "GET", path: "/v1/users/bob/reviews?limit=0", status: 400, code: "invalid_input", check: fieldsAre("limit")},
-		{name: "near and status", method: "GET", path: nearQuery + "&radiusKm=10&status=OPEN", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("status")},
-		{name: "malformed near", method: "GET", path: "/v1/jobs?near=somewhere&radiusKm=10", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("near")},
-		{name: "near off the globe", method: "GET", path: "/v1/jobs?near=91,13.4&radiusKm=10", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("near")},
+		{name: "near and jobStatus", method: "GET", path: nearQuery + "&radiusKm=10&jobStatus=OPEN", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("jobStatus")},
+		{name: "latitude not a number", method: "GET", path: "/v1/jobs?latitude=somewhere&longitude=13.4&radiusKm=10", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("latitude")},
+		{name: "latitude without longitude", method: "GET", path: "/v1/jobs?latitude=52.5&radiusKm=10", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("longitude")},
+		{name: "near off the globe", method: "GET", path: "/v1/jobs?latitude=91&longitude=13.4&radiusKm=10", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("latitude")},
 		{name: "near without a radius", method: "GET", path: nearQuery, tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("radiusKm")},
 		{name: "radius not a number", method: "GET", path: nearQuery + "&radiusKm=far", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("radiusKm")},
 		{name: "radius over the maximum", method: "GET", path: nearQuery + "&radiusKm=51", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("radiusKm")},
-		{name: "radius without near", method: "GET", path: "/v1/jobs?status=OPEN&radiusKm=10", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("radiusKm")},
+		{name: "radius without a point", method: "GET", path: "/v1/jobs?jobStatus=OPEN&radiusKm=10", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("radiusKm")},
+		{name: "unknown job status", method: "GET", path: "/v1/jobs?jobStatus=DONE", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("jobStatus")},
+		{name: "unknown query parameter", method: "GET", path: "/v1/jobs?status=OPEN", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("status")},
 		{name: "parent asking for jobs near", method: "GET", path: nearQuery + "&radiusKm=10", tok: st.alice, status: 403, code: "forbidden"},
 		{name: "anonymous jobs near", method: "GET", path: nearQuery + "&radiusKm=10", status: 401, code: "unauthenticated"},
 		{name: "invalid input", method: "POST", path: "/v1/users", tok: erin,
@@ -475,9 +490,46 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 		{name: "not an object", method: "POST", path: jobs + "/applications", tok: erin, body: rawBody(`null`), status: 400, code: "invalid_input"},
 		{name: "empty body", method: "POST", path: "/v1/jobs", tok: st.alice, body: rawBody(``), status: 400, code: "invalid_input"},
 		{name: "bad limit", method: "GET", path: "/v1/users?type=NANNY&limit=abc", tok: st.admin, status: 400, code: "invalid_input", check: fieldsAre("limit")},
-		{name: "zero limit", method: "GET", path: "/v1/jobs?status=OPEN&limit=0", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("limit")},
-		{name: "limit over the maximum", method: "GET", path: "/v1/jobs?status=OPEN&limit=101", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("limit")},
-		{name: "foreign cursor", method: "GET", path: "/v1/jobs?status=OPEN&cursor=bm90LWEtY3Vyc29y", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("cursor")},
+		{name: "zero limit", method: "GET", path: "/v1/jobs?jobStatus=OPEN&limit=0", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("limit")},
+		{name: "limit over the maximum", method: "GET", path: "/v1/jobs?jobStatus=OPEN&limit=101", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("limit")},
+		{name: "foreign cursor", method: "GET", path: "/v1/jobs?jobStatus=OPEN&cursor=bm90LWEtY3Vyc29y", tok: st.bob, status: 400, code: "invalid_input", check: fieldsAre("cursor")},
+		// Each route's own refusals: an ID that cannot be one (400), the
+		// wrong caller (403), nothing there (404), the wrong state (409).
+		{name: "admin creating an account", method: "POST", path: "/v1/users", tok: st.admin, body: userBody("admin", babysitter.UserParent), status: 403, code: "forbidden"},
+		{name: "bad username", method: "GET", path: "/v1/users/Not-A-Name", status: 400, code: "invalid_input", check: fieldsAre("username")},
+		{name: "editing another's profile", method: "PATCH", path: "/v1/users/alice", tok: st.bob, body: map[string]string{"about": "x"}, status: 403, code: "forbidden"},
+		{name: "editing nobody's profile", method: "PATCH", path: "/v1/users/nobody", tok: st.admin, body: map[string]string{"about": "x"}, status: 404, code: "not_found", tried: true},
+		{name: "deleting a bad username", method: "DELETE", path: "/v1/users/A", tok: st.admin, status: 400, code: "invalid_input", check: fieldsAre("username")},
+		{name: "deleting another's account", method: "DELETE", path: "/v1/users/alice", tok: st.bob, status: 403, code: "forbidden"},
+		{name: "deleting nobody", method: "DELETE", path: "/v1/users/nobody", tok: st.admin, status: 404, code: "not_found", tried: true},
+		{name: "deleting a parent with an OPEN job", method: "DELETE", path: "/v1/users/gail", tok: gail, status: 409, code: "conflict", tried: true},
+		{name: "a parent setting a status", method: "PUT", path: "/v1/users/frank/status", tok: st.alice, body: map[string]string{"status": "VERIFIED"}, status: 403, code: "forbidden"},
+		{name: "the status of nobody", method: "PUT", path: "/v1/users/nobody/status", tok: st.admin, body: map[string]string{"status": "VERIFIED"}, status: 404, code: "not_found", tried: true},
+		{name: "jobs of a bad username", method: "GET", path: "/v1/users/A/jobs", tok: st.admin, status: 400, code: "invalid_input", check: fieldsAre("username")},
+		{name: "jobs of nobody", method: "GET", path: "/v1/users/nobody/jobs", tok: st.admin, status: 404, code: "not_found"},
+		{name: "applications of a bad username", method: "GET", path: "/v1/users/A/applications", tok: st.admin, status: 400, code: "invalid_input", check: fieldsAre("username")},
+		{name: "applications of nobody", method: "GET", path: "/v1/users/nobody/applications", tok: st.admin, status: 404, code: "not_found"},
+		{name: "bad token on public reviews", method: "GET", path: "/v1/users/bob/reviews", tok: otherKey, status: 401, code: "unauthenticated"},
+		{name: "bad job ID", method: "GET", path: badJob, tok: st.alice, status: 400, code: "invalid_input"},
+		{name: "nanny editing a job", method: "PATCH", path: gailJob, tok: st.bob, body: map[string]string{"city": "Hamburg"}, status: 403, code: "forbidden"},
+		{name: "editing an unknown job", method: "PATCH", path: unknownJob, tok: st.admin, body: map[string]string{"city": "Hamburg"}, status: 404, code: "not_found", tried: true},
+		{name: "cancelling a bad job ID", method: "POST", path: badJob + "/cancel", tok: st.alice, status: 400, code: "invalid_input"},
+		{name: "cancelling an unknown job", method: "POST", path: unknownJob + "/cancel", tok: st.alice, status: 404, code: "not_found", tried: true},
+		{name: "cancelling a COMPLETED job", method: "POST", path: jobs + "/cancel", tok: st.alice, status: 409, code: "conflict", tried: true},
+		{name: "completing a bad job ID", method: "POST", path: badJob + "/complete", tok: st.alice, status: 400, code: "invalid_input"},
+		{name: "completing an unknown job", method: "POST", path: unknownJob + "/complete", tok: st.alice, status: 404, code: "not_found", tried: true},
+		{name: "applying to an unknown job", method: "POST", path: unknownJob + "/applications", tok: st.bob, status: 404, code: "not_found", tried: true},
+		{name: "applications of a bad job ID", method: "GET", path: badJob + "/applications", tok: st.alice, status: 400, code: "invalid_input"},
+		{name: "applications of an unknown job", method: "GET", path: unknownJob + "/applications", tok: st.admin, status: 404, code: "not_found"},
+		{name: "withdrawing a bad application ID", method: "POST", path: jobs + "/applications/not%21an-id/withdraw", tok: st.bob, status: 400, code: "invalid_input"},
+		{name: "withdrawing an unknown application", method: "POST", path: jobs + "/applications/01931e2c-0000-7000-8000-000000000001/withdraw", tok: st.bob, status: 404, code: "not_found", tried: true},
+		{name: "withdrawing an ACCEPTED application", method: "POST", path: jobs + "/applications/" + st.bobApp.ID + "/withdraw", tok: st.bob, status: 409, code: "conflict", tried: true},
+		{name: "nanny booking", method: "POST", path: gailJob + "/booking", tok: st.bob, body: map[string]string{"applicationId": st.bobApp.ID}, status: 403, code: "forbidden"},
+		{name: "booking an unknown job", method: "POST", path: unknownJob + "/booking", tok: st.alice, body: map[string]string{"applicationId": st.bobApp.ID}, status: 404, code: "not_found", tried: true},
+		{name: "reconciling a bad job ID", method: "POST", path: badJob + "/reconcile", tok: st.alice, status: 400, code: "invalid_input"},
+		{name: "reconciling an unknown job", method: "POST", path: unknownJob + "/reconcile", tok: st.alice, status: 404, code: "not_found"},
+		{name: "reconciling an OPEN job", method: "POST", path: gailJob + "/reconcile", tok: gail, status: 409, code: "conflict"},
+		{name: "reviewing an unknown job", method: "POST", path: unknownJob + "/reviews", tok: st.alice, body: reviewOfNannyBody(5), status: 404, code: "not_found", tried: true},
 		{name: "big body", method: "PATCH", path: "/v1/users/alice", tok: st.alice,
 			body: map[string]string{"about": strings.Repeat("x", 100<<10)}, status: 413, code: "body_too_large"},
 		{name: "wrong content type", method: "POST", path: "/v1/jobs", tok: st.alice, body: jobBody(),

@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"io"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
 
 // BenchmarkGetUser measures GET /v1/users/{username} through the whole
@@ -21,8 +22,7 @@ func BenchmarkGetUser(b *testing.B) {
 	store, queue, _ := memoryBackend.open(b)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	svc := babysitter.New(store, queue, babysitter.Options{Logger: log})
-	s := &server{svc: svc, auth: newHS256Auth(testKey), log: log}
-	h := s.routes()
+	h := New(svc, jwtauth.NewHS256(testKey, 0), Options{Logger: log})
 	if _, err := svc.CreateUser(b.Context(), babysitter.Actor{Username: "alice", Role: babysitter.RoleParent}, babysitter.NewUser{
 		Username: "alice", Email: "alice@example.com", Type: babysitter.UserParent,
 		Profile: babysitter.Profile{FirstName: "Alice", LastName: "Example", DateOfBirth: babysitter.Date{Year: 1990, Month: 5, Day: 17}},

@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
 
 // fuzzRoute is one route that takes a JSON body, with a caller allowed to
@@ -38,7 +39,7 @@ func newFuzzWorld(tb testing.TB) *fuzzWorld {
 	store, queue, _ := memoryBackend.open(tb)
 	w := &fuzzWorld{store: &countingStore{Store: store}, queue: &countingQueue{Queue: queue}}
 	svc := babysitter.New(w.store, w.queue, babysitter.Options{Logger: slog.New(slog.DiscardHandler)})
-	w.h = (&server{svc: svc, auth: newHS256Auth(testKey), log: slog.New(slog.DiscardHandler)}).routes()
+	w.h = New(svc, jwtauth.NewHS256(testKey, 0), Options{Logger: slog.New(slog.DiscardHandler)})
 	mustJSON := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 	pat, nan, admin, newbie := token(tb, "pat", "parent"), token(tb, "nan", "nanny"), token(tb, "admin", "admin"), token(tb, "newbie", "nanny")

@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func TestProblemFor(t *testing.T) {
 		{errUnsupportedMediaType, 415, "unsupported_media_type"},
 		{errMethodNotAllowed, 405, "method_not_allowed"},
 		{errNoRoute, 404, "not_found"},
-		{errKeysUnavailable, 503, "unavailable"},
+		{fmt.Errorf("%w: %w", errAuthUnavailable, errors.New("JWKS https://cognito-idp.example/keys: secret-ish")), 503, "unavailable"},
 		{errDraining, 503, "unavailable"},
 		{fmt.Errorf("%w: %w", errNotReady, sdkErr), 503, "unavailable"},
 		{context.DeadlineExceeded, 503, "timeout"},
@@ -99,7 +99,7 @@ func TestBookingWhenTheQueueFails(t *testing.T) {
 // an error log line with the panic, and the server keeps serving.
 func TestPanicRecovery(t *testing.T) {
 	logs := &syncBuffer{}
-	s := &server{log: slog.New(slog.NewJSONHandler(logs, nil))}
+	s := &Handler{log: slog.New(slog.NewJSONHandler(logs, nil)), timeout: DefaultRequestTimeout}
 	h := s.middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom: secret state") }))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/users/alice", nil))
@@ -161,7 +161,7 @@ func TestReadiness(t *testing.T) {
 	store, queue, source := memoryBackend.open(t)
 	e := newTestEnv(t, store, queue, source)
 	want[map[string]string](t, e.do("GET", "/readyz", "", nil), http.StatusOK)
-	e.server.draining.Store(true)
+	e.handler.Drain()
 	wantProblem(t, e.do("GET", "/readyz", "", nil), http.StatusServiceUnavailable, "unavailable")
 	wantProblem(t, e.do("GET", "/healthz?ready=1", "", nil), http.StatusServiceUnavailable, "unavailable")
 	want[map[string]string](t, e.do("GET", "/healthz", "", nil), http.StatusOK)

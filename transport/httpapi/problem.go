@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"context"
@@ -12,10 +12,12 @@ import (
 	"github.com/babysitter-go/babysitter"
 )
 
-// problem is an RFC 9457 problem details body. Code is the stable,
-// machine-readable reason clients branch on (Type is its URI form; Title and
-// Detail are for humans and may change).
-type problem struct {
+// Problem is the body of every error response: RFC 9457 problem details,
+// served as application/problem+json. Code is the stable, machine-readable
+// reason clients branch on; Type is a URI for it (the documentation of the
+// library's error kind, or about:blank); Title and Detail are for humans
+// and may change.
+type Problem struct {
 	Type   string `json:"type"`
 	Title  string `json:"title"`
 	Status int    `json:"status"`
@@ -24,8 +26,9 @@ type problem struct {
 	// Field names the unique value taken (code already_exists).
 	Field babysitter.Field `json:"field,omitempty"`
 	// Errors lists every offending input field (code invalid_input).
-	Errors    []babysitter.FieldError `json:"errors,omitempty"`
-	RequestID string                  `json:"requestId,omitempty"`
+	Errors []babysitter.FieldError `json:"errors,omitempty"`
+	// RequestID is the request's X-Request-Id, to quote in a report.
+	RequestID string `json:"requestId,omitempty"`
 	// retryAfter is the Retry-After of a 429 or 503.
 	retryAfter time.Duration
 }
@@ -36,9 +39,10 @@ var (
 	errUnsupportedMediaType = errors.New("the request body must be application/json")
 	errMethodNotAllowed     = errors.New("method not allowed")
 	errNoRoute              = errors.New("no such resource")
-	// errKeysUnavailable: the verification keys (Cognito's JWKS) could not
-	// be fetched. It is the server's problem, not the token's: 503, not 401.
-	errKeysUnavailable = errors.New("token verification keys are unavailable")
+	// errAuthUnavailable: the Authenticator cannot verify tokens right now
+	// (Cognito's keys could not be fetched). It is the server's problem,
+	// not the token's: 503, not 401.
+	errAuthUnavailable = errors.New("tokens cannot be verified right now")
 	// errDraining: a graceful stop has begun (readiness only).
 	errDraining = errors.New("the server is shutting down")
 	// errNotReady wraps the backend error of a failed readiness check.
@@ -62,14 +66,14 @@ func kindType(name string) string {
 // problemFor maps an error to its problem details. It is the only place
 // that decides a status code from an error. Server-side failures get a
 // generic detail: the real error goes to the log, never to the client.
-func problemFor(err error) problem {
+func problemFor(err error) Problem {
 	var (
 		exists  *babysitter.AlreadyExistsError
 		invalid *babysitter.InvalidInputError
 		tooBig  *http.MaxBytesError
 		limited *rateLimitedError
 	)
-	p := problem{Type: "about:blank"}
+	p := Problem{Type: "about:blank"}
 	switch {
 	case errors.As(err, &tooBig):
 		p.Status, p.Code = http.StatusRequestEntityTooLarge, "body_too_large"
@@ -83,8 +87,8 @@ func problemFor(err error) problem {
 	case errors.As(err, &limited):
 		p.Status, p.Code, p.retryAfter = http.StatusTooManyRequests, "rate_limited", limited.retryAfter
 		p.Detail = fmt.Sprintf("too many writes from this caller; retry after %d s", retryAfterSeconds(limited.retryAfter))
-	case errors.Is(err, errKeysUnavailable):
-		p.Status, p.Code, p.Detail = http.StatusServiceUnavailable, "unavailable", errKeysUnavailable.Error()
+	case errors.Is(err, errAuthUnavailable):
+		p.Status, p.Code, p.Detail = http.StatusServiceUnavailable, "unavailable", errAuthUnavailable.Error()
 	case errors.Is(err, errDraining):
 		p.Status, p.Code, p.Detail = http.StatusServiceUnavailable, "unavailable", errDraining.Error()
 	case errors.Is(err, errNotReady):
@@ -137,7 +141,7 @@ func domainDetail(err error) string {
 
 // writeProblem writes p as application/problem+json, with the headers its
 // status calls for.
-func writeProblem(w http.ResponseWriter, p problem) {
+func writeProblem(w http.ResponseWriter, p Problem) {
 	h := w.Header()
 	switch p.Status {
 	case http.StatusUnauthorized:

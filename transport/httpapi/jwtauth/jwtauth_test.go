@@ -1,4 +1,4 @@
-package main
+package jwtauth
 
 import (
 	"context"
@@ -24,7 +24,22 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/babysitter-go/babysitter"
+	qmemory "github.com/babysitter-go/babysitter/queue/memory"
+	smemory "github.com/babysitter-go/babysitter/store/memory"
+	"github.com/babysitter-go/babysitter/transport/httpapi"
 )
+
+// testKey signs the tests' HS256 tokens.
+const testKey = "test-signing-key-0123456789abcdef"
+
+func TestCheckKey(t *testing.T) {
+	if err := CheckKey(testKey); err != nil {
+		t.Errorf("a %d-byte key: %v", len(testKey), err)
+	}
+	if err := CheckKey(testKey[:MinKeyBytes-1]); err == nil || !strings.Contains(err.Error(), "at least 32") {
+		t.Errorf("a 31-byte key: %v", err)
+	}
+}
 
 func TestRoleFromGroups(t *testing.T) {
 	for _, c := range []struct {
@@ -38,14 +53,14 @@ func TestRoleFromGroups(t *testing.T) {
 		{[]string{"parent", "nanny"}, babysitter.RoleParent},
 		{[]string{"Admin", "staff"}, ""},
 	} {
-		if got := roleFromGroups(c.groups); got != c.want {
-			t.Errorf("roleFromGroups(%q) = %q, want %q", c.groups, got, c.want)
+		if got := RoleFromGroups(c.groups); got != c.want {
+			t.Errorf("RoleFromGroups(%q) = %q, want %q", c.groups, got, c.want)
 		}
 	}
 }
 
 func TestHS256(t *testing.T) {
-	a := newHS256Auth(testKey)
+	a := NewHS256(testKey, 0)
 	ctx := context.Background()
 	now := time.Now()
 	sign := func(c jwt.Claims, m jwt.SigningMethod, key any) string {
@@ -57,31 +72,31 @@ func TestHS256(t *testing.T) {
 		return s
 	}
 	valid := func() jwt.MapClaims {
-		return jwt.MapClaims{"iss": devIssuer, "sub": "alice", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "cognito:groups": []string{"parent"}}
+		return jwt.MapClaims{"iss": DevIssuer, "sub": "alice", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "cognito:groups": []string{"parent"}}
 	}
 
-	tok, err := mintDevToken(testKey, "alice", []string{"nanny", "admin"}, time.Hour, now)
+	tok, err := MintDevToken(testKey, "alice", []string{"nanny", "admin"}, time.Hour, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := a.authenticate(ctx, tok); err != nil || got != (babysitter.Actor{Username: "alice", Role: babysitter.RoleAdmin}) {
+	if got, err := a.Authenticate(ctx, tok); err != nil || got != (babysitter.Actor{Username: "alice", Role: babysitter.RoleAdmin}) {
 		t.Fatalf("minted token: %+v, %v", got, err)
 	}
 	// A day is the default limit; a server configured lower refuses it.
-	day, err := mintDevToken(testKey, "alice", []string{"parent"}, 24*time.Hour, now)
+	day, err := MintDevToken(testKey, "alice", []string{"parent"}, 24*time.Hour, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.authenticate(ctx, day); err != nil {
+	if _, err := a.Authenticate(ctx, day); err != nil {
 		t.Errorf("a 24 h token: %v", err)
 	}
-	short := newHS256Auth(testKey)
+	short := NewHS256(testKey, 0)
 	short.maxLifetime = time.Hour
-	if _, err := short.authenticate(ctx, day); !errors.Is(err, babysitter.ErrUnauthenticated) {
+	if _, err := short.Authenticate(ctx, day); !errors.Is(err, babysitter.ErrUnauthenticated) {
 		t.Errorf("a 24 h token with -max-token-lifetime 1h: %v; want ErrUnauthenticated", err)
 	}
 	// sub is the username when cognito:username is absent.
-	if got, err := a.authenticate(ctx, sign(valid(), jwt.SigningMethodHS256, []byte(testKey))); err != nil || got.Username != "alice" || got.Role != babysitter.RoleParent {
+	if got, err := a.Authenticate(ctx, sign(valid(), jwt.SigningMethodHS256, []byte(testKey))); err != nil || got.Username != "alice" || got.Role != babysitter.RoleParent {
 		t.Fatalf("sub-only token: %+v, %v", got, err)
 	}
 
@@ -109,7 +124,7 @@ func TestHS256(t *testing.T) {
 		"no username":       sign(func() jwt.MapClaims { c := valid(); delete(c, "sub"); return c }(), jwt.SigningMethodHS256, []byte(testKey)),
 	}
 	for name, tok := range bad {
-		if got, err := a.authenticate(ctx, tok); !errors.Is(err, babysitter.ErrUnauthenticated) {
+		if got, err := a.Authenticate(ctx, tok); !errors.Is(err, babysitter.ErrUnauthenticated) {
 			t.Errorf("%s: %+v, %v; want ErrUnauthenticated", name, got, err)
 		}
 	}
@@ -117,33 +132,13 @@ func TestHS256(t *testing.T) {
 
 func TestMintDevTokenRefusesBadInput(t *testing.T) {
 	for name, f := range map[string]func() (string, error){
-		"bad user":  func() (string, error) { return mintDevToken(testKey, "A", []string{"parent"}, time.Hour, time.Now()) },
-		"bad group": func() (string, error) { return mintDevToken(testKey, "alice", []string{"root"}, time.Hour, time.Now()) },
-		"no ttl":    func() (string, error) { return mintDevToken(testKey, "alice", []string{"parent"}, 0, time.Now()) },
+		"bad user":  func() (string, error) { return MintDevToken(testKey, "A", []string{"parent"}, time.Hour, time.Now()) },
+		"bad group": func() (string, error) { return MintDevToken(testKey, "alice", []string{"root"}, time.Hour, time.Now()) },
+		"no ttl":    func() (string, error) { return MintDevToken(testKey, "alice", []string{"parent"}, 0, time.Now()) },
 	} {
 		if _, err := f(); err == nil {
 			t.Errorf("%s: no error", name)
 		}
-	}
-}
-
-func TestBearerToken(t *testing.T) {
-	for h, want := range map[string]string{"Bearer abc": "abc", "bearer  abc ": "abc", "BEARER abc": "abc"} {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.Header.Set("Authorization", h)
-		if got, ok, err := bearerToken(r); got != want || !ok || err != nil {
-			t.Errorf("%q: %q, %v, %v", h, got, ok, err)
-		}
-	}
-	for _, h := range []string{"Bearer", "Bearer ", "Basic abc", "abc"} {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.Header.Set("Authorization", h)
-		if _, ok, err := bearerToken(r); !ok || !errors.Is(err, babysitter.ErrUnauthenticated) {
-			t.Errorf("%q: %v, %v", h, ok, err)
-		}
-	}
-	if _, ok, err := bearerToken(httptest.NewRequest("GET", "/", nil)); ok || err != nil {
-		t.Errorf("no header: %v, %v", ok, err)
 	}
 }
 
@@ -251,9 +246,10 @@ func (f *cognitoFixture) publish(t *testing.T, keys map[string]*rsa.PrivateKey) 
 
 // auth is a verifier of the fixture's pool; its background refresh stops
 // with the test.
-func (f *cognitoFixture) auth(t *testing.T) *cognitoAuth {
+func (f *cognitoFixture) auth(t *testing.T) *Cognito {
 	t.Helper()
-	a, err := newCognitoAuth(t.Context(), f.issuer, f.issuer+"/.well-known/jwks.json", testClientID, f.srv.Client(), slog.New(slog.DiscardHandler))
+	a, err := NewCognito(t.Context(), CognitoConfig{Issuer: f.issuer, JWKSURL: f.issuer + "/.well-known/jwks.json", ClientID: testClientID,
+		HTTPClient: f.srv.Client(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +302,7 @@ func with(c jwt.MapClaims, k string, v any) jwt.MapClaims {
 }
 
 func TestCognitoURLs(t *testing.T) {
-	issuer, jwksURL := cognitoURLs("eu-west-1", testPoolID)
+	issuer, jwksURL := CognitoURLs("eu-west-1", testPoolID)
 	if want := "https://cognito-idp.eu-west-1.amazonaws.com/" + testPoolID; issuer != want {
 		t.Errorf("issuer %q, want %q", issuer, want)
 	}
@@ -331,13 +327,13 @@ func TestCognito(t *testing.T) {
 		"24 h":         {sign(t, with(f.idClaims("dave"), "exp", time.Now().Add(24*time.Hour).Unix()), "key-1", key), babysitter.Actor{Username: "dave"}},
 	}
 	for name, c := range good {
-		if got, err := a.authenticate(ctx, c.tok); err != nil || got != c.want {
+		if got, err := a.Authenticate(ctx, c.tok); err != nil || got != c.want {
 			t.Errorf("%s: %+v, %v; want %+v", name, got, err, c.want)
 		}
 	}
 	f.wantFetches(t, 1, "after four tokens (cached)")
 
-	hs, _ := mintDevToken(testKey, "alice", []string{"admin"}, time.Hour, time.Now())
+	hs, _ := MintDevToken(testKey, "alice", []string{"admin"}, time.Hour, time.Now())
 	bad := map[string]string{
 		"HS256 dev token":        hs,
 		"wrong key":              sign(t, f.idClaims("alice", "admin"), "key-1", rsaKeys()[1]),
@@ -363,7 +359,7 @@ func TestCognito(t *testing.T) {
 		"id token, only sub set": sign(t, with(f.idClaims("alice"), "cognito:username", nil), "key-1", key),
 	}
 	for name, tok := range bad {
-		if got, err := a.authenticate(ctx, tok); !errors.Is(err, babysitter.ErrUnauthenticated) {
+		if got, err := a.Authenticate(ctx, tok); !errors.Is(err, babysitter.ErrUnauthenticated) {
 			t.Errorf("%s: %+v, %v; want ErrUnauthenticated", name, got, err)
 		}
 	}
@@ -408,14 +404,14 @@ func TestCognitoFetchesOnlyForPlausibleTokens(t *testing.T) {
 		"exp as a string":     sign(t, with(f.idClaims("alice"), "exp", "99999999999"), "made-up", key),
 	}
 	for name, tok := range noFetch {
-		if _, err := a.authenticate(ctx, tok); !errors.Is(err, babysitter.ErrUnauthenticated) {
+		if _, err := a.Authenticate(ctx, tok); !errors.Is(err, babysitter.ErrUnauthenticated) {
 			t.Errorf("%s: %v; want ErrUnauthenticated", name, err)
 		}
 	}
 	f.wantFetches(t, 1, "after tokens that fail before the key")
 	// A plausible token with an unknown kid does fetch — once.
 	for i := range 5 {
-		if _, err := a.authenticate(ctx, sign(t, f.idClaims("alice"), "made-up-"+strconv.Itoa(i), key)); !errors.Is(err, babysitter.ErrUnauthenticated) {
+		if _, err := a.Authenticate(ctx, sign(t, f.idClaims("alice"), "made-up-"+strconv.Itoa(i), key)); !errors.Is(err, babysitter.ErrUnauthenticated) {
 			t.Errorf("made-up kid %d: %v; want ErrUnauthenticated", i, err)
 		}
 	}
@@ -438,19 +434,19 @@ func TestJWKSSlowEndpoint(t *testing.T) {
 
 	release := f.hold(t)
 	first := make(chan error, 1)
-	go func() { _, err := a.authenticate(ctx, made[0]); first <- err }()
+	go func() { _, err := a.Authenticate(ctx, made[0]); first <- err }()
 	<-f.entered // the unknown kid's fetch is in flight, and hangs
 
 	errs := make(chan error, 2*len(made))
 	var wg sync.WaitGroup
 	for i := range made[1:] {
 		wg.Go(func() {
-			if got, err := a.authenticate(ctx, known); err != nil || got.Username != "bob" {
+			if got, err := a.Authenticate(ctx, known); err != nil || got.Username != "bob" {
 				errs <- fmt.Errorf("known kid during the fetch: %+v, %v", got, err)
 			}
 		})
 		wg.Go(func() {
-			if _, err := a.authenticate(ctx, made[i+1]); !errors.Is(err, babysitter.ErrUnauthenticated) {
+			if _, err := a.Authenticate(ctx, made[i+1]); !errors.Is(err, babysitter.ErrUnauthenticated) {
 				errs <- fmt.Errorf("another made-up kid during the fetch: %v", err)
 			}
 		})
@@ -487,7 +483,7 @@ func TestJWKSRotationAndOutage(t *testing.T) {
 	k1, k2 := rsaKeys()[0], rsaKeys()[1]
 	ok := func(tok string) {
 		t.Helper()
-		if _, err := a.authenticate(ctx, tok); err != nil {
+		if _, err := a.Authenticate(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -500,7 +496,7 @@ func TestJWKSRotationAndOutage(t *testing.T) {
 	f.wantFetches(t, 2, "after the rotation")
 	// A second new key within the interval is refused without a fetch.
 	f.publish(t, map[string]*rsa.PrivateKey{"key-1": k1, "key-2": k2, "key-3": k1})
-	if _, err := a.authenticate(ctx, sign(t, f.idClaims("alice"), "key-3", k1)); !errors.Is(err, babysitter.ErrUnauthenticated) {
+	if _, err := a.Authenticate(ctx, sign(t, f.idClaims("alice"), "key-3", k1)); !errors.Is(err, babysitter.ErrUnauthenticated) {
 		t.Fatalf("another new kid within the interval: %v; want a refusal without refetch", err)
 	}
 	f.wantFetches(t, 2, "after another new kid within the interval")
@@ -511,12 +507,9 @@ func TestJWKSRotationAndOutage(t *testing.T) {
 	// but a fresh verifier with nothing cached answers keys-unavailable,
 	// which is the server's problem, not the token's.
 	fresh := f.auth(t)
-	_, err := fresh.authenticate(ctx, sign(t, f.idClaims("alice"), "key-1", k1))
-	if !errors.Is(err, errKeysUnavailable) || errors.Is(err, babysitter.ErrUnauthenticated) {
-		t.Fatalf("no keys: %v; want errKeysUnavailable", err)
-	}
-	if p := problemFor(err); p.Status != http.StatusServiceUnavailable {
-		t.Errorf("no keys: status %d, want 503", p.Status)
+	_, err := fresh.Authenticate(ctx, sign(t, f.idClaims("alice"), "key-1", k1))
+	if !errors.Is(err, ErrKeysUnavailable) || errors.Is(err, babysitter.ErrUnauthenticated) {
+		t.Fatalf("no keys: %v; want ErrKeysUnavailable", err)
 	}
 }
 
@@ -530,34 +523,68 @@ func TestJWKSRefusesWeakKeys(t *testing.T) {
 	f := newCognitoFixture(t)
 	f.publish(t, map[string]*rsa.PrivateKey{"key-1": rsaKeys()[0], "weak": weak})
 	a := f.auth(t)
-	if _, err := a.authenticate(context.Background(), sign(t, f.idClaims("alice", "admin"), "weak", weak)); !errors.Is(err, babysitter.ErrUnauthenticated) {
+	if _, err := a.Authenticate(context.Background(), sign(t, f.idClaims("alice", "admin"), "weak", weak)); !errors.Is(err, babysitter.ErrUnauthenticated) {
 		t.Errorf("a token signed with a 1024-bit key: %v; want ErrUnauthenticated", err)
 	}
-	if _, err := a.authenticate(context.Background(), sign(t, f.idClaims("alice"), "key-1", rsaKeys()[0])); err != nil {
+	if _, err := a.Authenticate(context.Background(), sign(t, f.idClaims("alice"), "key-1", rsaKeys()[0])); err != nil {
 		t.Errorf("the strong key beside it: %v", err)
 	}
 }
 
-// TestCognitoOverHTTP runs requests through the handler with Cognito
+// TestCognitoOverHTTP runs requests through the HTTP API with Cognito
 // verification: a valid access token works, an outage of the key endpoint
-// is a 503, a bad token a 401.
+// is a 503 (the server's problem), a bad token a 401.
 func TestCognitoOverHTTP(t *testing.T) {
 	f := newCognitoFixture(t)
-	withCognito := func(s *server) { s.auth = f.auth(t) }
-	store, queue, source := memoryBackend.open(t)
-	e := newTestEnv(t, store, queue, source, withCognito)
+	serve := func() *httptest.Server {
+		q := qmemory.New(qmemory.Options{})
+		svc := babysitter.New(smemory.New(), q, babysitter.Options{Logger: slog.New(slog.DiscardHandler)})
+		srv := httptest.NewServer(httpapi.New(svc, f.auth(t), httpapi.Options{Logger: slog.New(slog.DiscardHandler)}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	do := func(srv *httptest.Server, method, path, tok, body string) (int, httpapi.Problem) {
+		t.Helper()
+		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var p httpapi.Problem
+		if resp.Header.Get("Content-Type") == "application/problem+json" {
+			if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp.StatusCode, p
+	}
+	srv := serve()
 	bob := sign(t, f.accessClaims("bob", "nanny"), "key-1", rsaKeys()[0])
-
-	want[babysitter.User](t, e.do("POST", "/v1/users", bob, userBody("bob", babysitter.UserNanny)), http.StatusCreated)
-	want[babysitter.Page[babysitter.Job]](t, e.do("GET", "/v1/jobs?status=OPEN", bob, nil), http.StatusOK)
-	wantProblem(t, e.do("GET", "/v1/jobs?status=OPEN", bob+"x", nil), http.StatusUnauthorized, "unauthenticated")
+	newBob := `{"username":"bob","email":"bob@example.com","type":"NANNY","firstName":"Bob","lastName":"Example","dateOfBirth":"1990-05-17"}`
+	if status, p := do(srv, "POST", "/v1/users", bob, newBob); status != http.StatusCreated {
+		t.Fatalf("create bob with an access token: %d %+v", status, p)
+	}
+	if status, p := do(srv, "GET", "/v1/jobs?jobStatus=OPEN", bob, ""); status != http.StatusOK {
+		t.Fatalf("list jobs: %d %+v", status, p)
+	}
+	if status, p := do(srv, "GET", "/v1/jobs?jobStatus=OPEN", bob+"x", ""); status != http.StatusUnauthorized || p.Code != "unauthenticated" {
+		t.Errorf("a bad signature: %d %+v", status, p)
+	}
 
 	// A fresh server (nothing cached) while the key endpoint is down.
 	f.fail.Store(true)
-	store, queue, source = memoryBackend.open(t)
-	e = newTestEnv(t, store, queue, source, withCognito)
-	r := e.do("GET", "/v1/jobs?status=OPEN", bob, nil)
-	p := wantProblem(t, r, http.StatusServiceUnavailable, "unavailable")
+	status, p := do(serve(), "GET", "/v1/jobs?jobStatus=OPEN", bob, "")
+	if status != http.StatusServiceUnavailable || p.Code != "unavailable" {
+		t.Fatalf("keys unavailable: %d %+v, want 503 unavailable", status, p)
+	}
 	if strings.Contains(p.Detail, f.srv.URL) {
 		t.Errorf("detail leaks the key URL: %q", p.Detail)
 	}

@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"context"
@@ -62,7 +62,7 @@ var errPanic = errors.New("the handler panicked")
 // middleware gives every request an ID (the caller's X-Request-Id or a new
 // one, echoed in the response), a deadline, panic recovery into a 500
 // problem, and one structured log line.
-func (s *server) middleware(next http.Handler) http.Handler {
+func (h *Handler) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -73,7 +73,7 @@ func (s *server) middleware(next http.Handler) http.Handler {
 		note := &logNote{}
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		ctx = context.WithValue(ctx, logNoteKey, note)
-		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		ctx, cancel := context.WithTimeout(ctx, h.timeout)
 		defer cancel()
 		// The ServeMux sets the matched pattern on this very request, which
 		// is how the log line below knows the route.
@@ -84,10 +84,10 @@ func (s *server) middleware(next http.Handler) http.Handler {
 			if v != nil && v != http.ErrAbortHandler {
 				note.panic, note.stack = v, debug.Stack()
 				if !rec.wroteHeader {
-					s.fail(rec, r, errPanic)
+					h.fail(rec, r, errPanic)
 				}
 			}
-			s.logRequest(r, rec, note, time.Since(start))
+			h.logRequest(r, rec, note, time.Since(start))
 			if v == http.ErrAbortHandler {
 				panic(v) // net/http's way to abort a response; it handles it
 			}
@@ -98,7 +98,7 @@ func (s *server) middleware(next http.Handler) http.Handler {
 
 // logRequest writes the request's log line: errors for 5xx and panics,
 // info otherwise.
-func (s *server) logRequest(r *http.Request, rec *statusRecorder, note *logNote, d time.Duration) {
+func (h *Handler) logRequest(r *http.Request, rec *statusRecorder, note *logNote, d time.Duration) {
 	status := rec.status
 	if !rec.wroteHeader {
 		status = http.StatusOK // nothing written: net/http answers 200 with no body
@@ -126,7 +126,7 @@ func (s *server) logRequest(r *http.Request, rec *statusRecorder, note *logNote,
 	}
 	// The request's own context may be cancelled by now; the line must
 	// still be written.
-	s.log.LogAttrs(context.WithoutCancel(r.Context()), level, "request", attrs...)
+	h.log.LogAttrs(context.WithoutCancel(r.Context()), level, "request", attrs...)
 }
 
 // statusRecorder remembers the status and size of a response.
@@ -159,9 +159,9 @@ func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 // problemsForMux answers the requests no route takes — an unknown path
 // (404) or a known path with another method (405, with Allow) — with a
 // problem like every other error, instead of the ServeMux's plain text.
-func (s *server) problemsForMux(mux *http.ServeMux) http.Handler {
+func (h *Handler) problemsForMux(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
+		route, pattern := mux.Handler(r)
 		if pattern != "" {
 			mux.ServeHTTP(w, r)
 			return
@@ -169,13 +169,13 @@ func (s *server) problemsForMux(mux *http.ServeMux) http.Handler {
 		// Let the mux's own handler decide between 404 and 405 (it knows
 		// the allowed methods), then answer in our format.
 		c := &captureWriter{header: http.Header{}}
-		h.ServeHTTP(c, r)
+		route.ServeHTTP(c, r)
 		err := errNoRoute
 		if c.status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", c.header.Get("Allow"))
 			err = errMethodNotAllowed
 		}
-		s.fail(w, r, err)
+		h.fail(w, r, err)
 	})
 }
 

@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"net/http"
@@ -10,11 +10,12 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
 
 // nearPole asks for the jobs near latitude 89.9, where index cells are
 // 0.07 km wide; the radius follows.
-const nearPole = "/v1/jobs?near=89.9,13.4&radiusKm="
+const nearPole = "/v1/jobs?latitude=89.9&longitude=13.4&radiusKm="
 
 // TestForgedTokenDatesOverHTTP: tokens signed with the right key but
 // issued a year ahead, living a century, or with a date written as a
@@ -33,13 +34,14 @@ func TestForgedTokenDatesOverHTTP(t *testing.T) {
 		return s
 	}
 	claims := func() jwt.MapClaims {
-		return jwt.MapClaims{"iss": devIssuer, "sub": "mallory", "cognito:username": "mallory", "cognito:groups": []string{"admin"},
+		return jwt.MapClaims{"iss": jwtauth.DevIssuer, "sub": "mallory", "cognito:username": "mallory", "cognito:groups": []string{"admin"},
 			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
 	}
+	claimsWith := func(k string, v any) jwt.MapClaims { c := claims(); c[k] = v; return c }
 	for name, tok := range map[string]string{
-		"iat a year ahead":  signed(with(claims(), "iat", now.AddDate(1, 0, 0).Unix())),
-		"exp 100 years out": signed(with(claims(), "exp", now.AddDate(100, 0, 0).Unix())),
-		"exp as a string":   signed(with(claims(), "exp", strconv.FormatInt(now.Add(time.Hour).Unix(), 10))),
+		"iat a year ahead":  signed(claimsWith("iat", now.AddDate(1, 0, 0).Unix())),
+		"exp 100 years out": signed(claimsWith("exp", now.AddDate(100, 0, 0).Unix())),
+		"exp as a string":   signed(claimsWith("exp", strconv.FormatInt(now.Add(time.Hour).Unix(), 10))),
 	} {
 		for _, path := range []string{"/v1/users?type=NANNY", "/v1/users/mallory"} {
 			before := e.snapshot()
@@ -83,8 +85,7 @@ func TestIdentityDependentResponsesAreNotCached(t *testing.T) {
 	}
 
 	// Every route, with bob's token and without one: whatever the answer.
-	s := &server{}
-	for _, rt := range s.apiRoutes() {
+	for _, rt := range (&Handler{}).apiRoutes() {
 		method, path, _ := strings.Cut(rt.pattern, " ")
 		path = strings.NewReplacer("{username}", "bob", "{jobId}", "01931e2c-0000-7000-8000-000000000000",
 			"{applicationId}", "01931e2c-0000-7000-8000-000000000001").Replace(path)
@@ -118,7 +119,7 @@ func containsFold(values []string, want string) bool {
 func TestEmailProbeIsRateLimited(t *testing.T) {
 	store, queue, source := memoryBackend.open(t)
 	const burst = 5
-	e := newTestEnv(t, store, queue, source, func(s *server) { s.writes = newWriteLimiter(1.0/60, burst) }) // then one an hour
+	e := newTestEnv(t, store, queue, source, func(c *envConfig) { c.options.WritesPerMinute, c.options.WriteBurst = 1.0/60, burst }) // then one an hour
 	alice, bob, carol := token(t, "alice", "parent"), token(t, "bob", "nanny"), token(t, "carol", "nanny")
 	want[babysitter.User](t, e.do("POST", "/v1/users", alice, userBody("alice", babysitter.UserParent)), http.StatusCreated)
 	want[babysitter.User](t, e.do("POST", "/v1/users", bob, userBody("bob", babysitter.UserNanny)), http.StatusCreated)
@@ -194,7 +195,7 @@ func TestNearQueryNearThePoles(t *testing.T) {
 	if len(page.Items) != 1 || page.Items[0].ID != job.ID || page.Items[0].DistanceKm > 17 {
 		t.Fatalf("near the pole: %+v; want job %s at about 17 km", page.Items, job.ID)
 	}
-	for _, near := range []string{"90,0", "-90,180", "89,13.4", "-17.7,180"} {
-		want[babysitter.Page[babysitter.NearbyJob]](t, e.do("GET", "/v1/jobs?near="+near+"&radiusKm=50", bob, nil), http.StatusOK)
+	for _, near := range []string{"latitude=90&longitude=0", "latitude=-90&longitude=180", "latitude=89&longitude=13.4", "latitude=-17.7&longitude=180"} {
+		want[babysitter.Page[babysitter.NearbyJob]](t, e.do("GET", "/v1/jobs?"+near+"&radiusKm=50", bob, nil), http.StatusOK)
 	}
 }

@@ -1,19 +1,10 @@
-package main
+package httpapi
 
 import (
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
-)
-
-// Default write limit of one caller: a burst for a burst of clicks, then
-// one write every two seconds. Far above what a person does, far below
-// what a script probing for taken email addresses (PATCH … {"email"})
-// would need.
-const (
-	defaultWritesPerMinute = 30
-	defaultWriteBurst      = 20
 )
 
 // writeLimiter limits each caller's writes with a token bucket per

@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"bytes"
@@ -19,10 +19,15 @@ import (
 	"github.com/babysitter-go/babysitter"
 	memqueue "github.com/babysitter-go/babysitter/queue/memory"
 	memstore "github.com/babysitter-go/babysitter/store/memory"
+	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
 
 // testKey signs the tests' HS256 tokens.
 const testKey = "test-signing-key-0123456789abcdef"
+
+// maxReceiveCount is how often the tests' queues deliver a decline message
+// before they dead-letter it, as examples/http's and the SAM template's.
+const maxReceiveCount = 5
 
 // backend makes the store, queue and source of one test server: the
 // end-to-end story runs once per backend.
@@ -134,31 +139,42 @@ func (q *countingQueue) Send(ctx context.Context, msgs []babysitter.Message) err
 }
 
 // testEnv is a running test server: the real handler and an in-process
-// decline poller, on one backend, over loopback.
+// decline poller, on one backend, over loopback. Every request it sends
+// and every response it gets is checked against openapi.yaml
+// (checkContract).
 type testEnv struct {
-	t      testing.TB
-	url    string
-	server *server
-	store  *countingStore
-	queue  *countingQueue
-	logs   *syncBuffer
+	t       testing.TB
+	url     string
+	handler *Handler
+	store   *countingStore
+	queue   *countingQueue
+	logs    *syncBuffer
+}
+
+// envConfig is what a test may change before its server starts.
+type envConfig struct {
+	auth    Authenticator
+	options Options
 }
 
 // newTestEnv starts the handler on store/queue/source over loopback with a
-// running poller; both stop when the test ends.
-// opts adjust the server before it starts.
-func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, source babysitter.Source, opts ...func(*server)) *testEnv {
+// running poller; both stop when the test ends. By default callers
+// authenticate with HS256 tokens of testKey (token), and writes are not
+// limited; opts change that before the server starts.
+func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, source babysitter.Source, opts ...func(*envConfig)) *testEnv {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cs := &countingStore{Store: store}
 	cq := &countingQueue{Queue: queue}
 	svc := babysitter.New(cs, cq, babysitter.Options{Logger: log})
-	s := &server{svc: svc, auth: newHS256Auth(testKey), log: log}
+	cfg := envConfig{auth: jwtauth.NewHS256(testKey, 0)}
 	for _, o := range opts {
-		o(s)
+		o(&cfg)
 	}
-	ts := httptest.NewServer(s.routes())
+	cfg.options.Logger = log
+	h := New(svc, cfg.auth, cfg.options)
+	ts := httptest.NewServer(h)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -184,7 +200,7 @@ func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, so
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &testEnv{t: t, url: ts.URL, server: s, store: cs, queue: cq, logs: logs}
+	return &testEnv{t: t, url: ts.URL, handler: h, store: cs, queue: cq, logs: logs}
 }
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
@@ -208,7 +224,7 @@ func (b *syncBuffer) String() string {
 // token mints a test token for username in group.
 func token(t testing.TB, username, group string) string {
 	t.Helper()
-	tok, err := mintDevToken(testKey, username, []string{group}, time.Hour, time.Now())
+	tok, err := jwtauth.MintDevToken(testKey, username, []string{group}, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +243,7 @@ type rawBody string
 
 // do sends a request with a bearer token (none if tok is "") and a body:
 // nil for none, a rawBody as is, anything else as JSON. Bodies are sent
-// as application/json.
+// as application/json. The exchange is checked against the contract.
 func (e *testEnv) do(method, path, tok string, body any) response {
 	e.t.Helper()
 	return e.doWith(method, path, tok, body, nil)
@@ -236,17 +252,21 @@ func (e *testEnv) do(method, path, tok string, body any) response {
 // doWith is do with extra request headers, which replace do's.
 func (e *testEnv) doWith(method, path, tok string, body any, header http.Header) response {
 	e.t.Helper()
-	var r io.Reader
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case rawBody:
-		r = strings.NewReader(string(b))
+		raw = []byte(b)
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		r = bytes.NewReader(j)
+		raw = j
+	}
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(method, e.url+path, r)
 	if err != nil {
@@ -261,11 +281,12 @@ func (e *testEnv) doWith(method, path, tok string, body any, header http.Header)
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	return e.send(req)
+	return e.send(req, raw)
 }
 
-// send sends req and reads the whole response.
-func (e *testEnv) send(req *http.Request) response {
+// send sends req, whose body is body, reads the whole response and checks
+// both against the contract.
+func (e *testEnv) send(req *http.Request, body []byte) response {
 	e.t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -276,7 +297,9 @@ func (e *testEnv) send(req *http.Request) response {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	r := response{status: resp.StatusCode, header: resp.Header, body: b}
+	checkContract(e.t, req, body, r)
+	return r
 }
 
 // want fails the test unless r has status, and decodes its body into a T.
@@ -298,7 +321,7 @@ func want[T any](t testing.TB, r response, status int) T {
 }
 
 // wantProblem fails the test unless r is a problem with status and code.
-func wantProblem(t testing.TB, r response, status int, code string) problem {
+func wantProblem(t testing.TB, r response, status int, code string) Problem {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d; body: %s", r.status, status, r.body)
@@ -306,7 +329,7 @@ func wantProblem(t testing.TB, r response, status int, code string) problem {
 	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("Content-Type %q, want application/problem+json", ct)
 	}
-	var p problem
+	var p Problem
 	if err := json.Unmarshal(r.body, &p); err != nil {
 		t.Fatalf("decoding %s: %v", r.body, err)
 	}

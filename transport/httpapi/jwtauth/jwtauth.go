@@ -1,4 +1,18 @@
-package main
+// Package jwtauth verifies the bearer tokens of the HTTP API
+// (transport/httpapi): HS256 development tokens signed with a shared key,
+// and the RS256 ID and access tokens of an Amazon Cognito user pool,
+// checked against the pool's published keys (fetched and cached with
+// keyfunc). Both implement httpapi.Authenticator and read the same claims,
+// Cognito's: the username ("cognito:username", or "username" in an access
+// token) and the groups ("cognito:groups") admin, parent or nanny, which
+// are the caller's role.
+//
+// In both, a token needs iat and exp as numbers, iat not in the future
+// (beyond a 30 s leeway), and a lifetime (exp − iat) of at most
+// MaxLifetime. A rejected token is a babysitter.ErrUnauthenticated error;
+// a Cognito pool whose keys cannot be fetched is ErrKeysUnavailable, the
+// server's problem rather than the token's.
+package jwtauth
 
 import (
 	"context"
@@ -7,20 +21,12 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/babysitter-go/babysitter"
 )
-
-// authenticator verifies a bearer token and returns the actor it names.
-// Errors are ErrUnauthenticated (a bad token) or errKeysUnavailable (the
-// server cannot verify anything right now).
-type authenticator interface {
-	authenticate(ctx context.Context, token string) (babysitter.Actor, error)
-}
 
 // claims are the JWT claims the server reads: Cognito's names, which the
 // development tokens use too, so a client sees one shape in both modes. It
@@ -78,13 +84,29 @@ func (d *numericDate) date() *jwt.NumericDate {
 }
 
 // Token lifetimes. A token's lifetime is exp − iat: a stolen token is
-// useful for at most that long, so it is bounded (-max-token-lifetime) and
-// iat is required. Cognito issues ID and access tokens valid for 5 minutes
-// to 1 day (an app client setting), so the default accepts any of them.
+// useful for at most that long, so it is bounded and iat is required.
+// Cognito issues ID and access tokens valid for 5 minutes to 1 day (an app
+// client setting), so the default accepts any of them.
 const (
-	defaultMaxTokenLifetime = 24 * time.Hour
-	maxTokenLifetimeLimit   = 24 * time.Hour
+	// DefaultMaxLifetime is the longest lifetime accepted unless an
+	// authenticator is given a shorter one.
+	DefaultMaxLifetime = 24 * time.Hour
+	// MaxLifetimeLimit is the longest lifetime that may be configured.
+	MaxLifetimeLimit = 24 * time.Hour
 )
+
+// ErrKeysUnavailable is returned by Cognito.Authenticate when no signing
+// key could be fetched yet: the server cannot verify any token, which is
+// its problem (a 503), not the token's (a 401).
+var ErrKeysUnavailable = errors.New("token verification keys are unavailable")
+
+// lifetime is maxLifetime, or DefaultMaxLifetime for 0.
+func lifetime(maxLifetime time.Duration) time.Duration {
+	if maxLifetime <= 0 {
+		return DefaultMaxLifetime
+	}
+	return maxLifetime
+}
 
 // checkTimes checks what the jwt package's validator does not: that iat is
 // present, not in the future (beyond the leeway), and that the token lives
@@ -103,11 +125,11 @@ func (c *claims) checkTimes(now time.Time, maxLifetime time.Duration) error {
 	return nil
 }
 
-// roleFromGroups picks the actor's role from its groups. When a user is in
+// RoleFromGroups picks the actor's role from its groups. When a user is in
 // several, the most privileged wins, so adding someone to "admin" works
 // without removing them from their other groups. Unknown groups are
 // ignored; no known group means no role, which every role check refuses.
-func roleFromGroups(groups []string) babysitter.Role {
+func RoleFromGroups(groups []string) babysitter.Role {
 	for _, r := range []babysitter.Role{babysitter.RoleAdmin, babysitter.RoleParent, babysitter.RoleNanny} {
 		if slices.Contains(groups, string(r)) {
 			return r
@@ -128,69 +150,60 @@ func actorFrom(username string, groups []string) (babysitter.Actor, error) {
 	if !babysitter.ValidUsername(username) {
 		return babysitter.Actor{}, unauthenticated("the token's username %q is not a valid username", username)
 	}
-	return babysitter.Actor{Username: username, Role: roleFromGroups(groups)}, nil
+	return babysitter.Actor{Username: username, Role: RoleFromGroups(groups)}, nil
 }
 
-// bearerToken extracts the token of an "Authorization: Bearer" header;
-// ok is false when there is no Authorization header at all.
-func bearerToken(r *http.Request) (token string, ok bool, err error) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return "", false, nil
-	}
-	scheme, token, found := strings.Cut(h, " ")
-	if !found || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return "", true, unauthenticated(`the Authorization header must be "Bearer <token>"`)
-	}
-	return strings.TrimSpace(token), true, nil
-}
-
-// devIssuer is the issuer of development tokens, checked on verification
+// DevIssuer is the issuer of development tokens, checked on verification
 // so that a token minted for some other purpose with the same key does not
 // pass for one of ours.
-const devIssuer = "babysitter-dev"
+const DevIssuer = "babysitter-dev"
 
 // leeway tolerates clock skew between the token issuer and this server.
 const leeway = 30 * time.Second
 
-// minDevKeyBytes is the shortest HS256 key accepted: RFC 7518 §3.2 asks
-// for a key at least as long as the hash (256 bits); a shorter one can be
+// MinKeyBytes is the shortest HS256 key accepted: RFC 7518 §3.2 asks for
+// a key at least as long as the hash (256 bits); a shorter one can be
 // guessed offline from any token.
-const minDevKeyBytes = 32
+const MinKeyBytes = 32
 
-// checkDevKey refuses an HS256 key too short to be secret.
-func checkDevKey(key string) error {
-	if len(key) < minDevKeyBytes {
-		return fmt.Errorf("-dev-key is %d bytes; an HS256 key must be at least %d (for example BABYSITTER_DEV_KEY=$(openssl rand -hex 32))",
-			len(key), minDevKeyBytes)
+// CheckKey refuses an HS256 key too short to be secret.
+func CheckKey(key string) error {
+	if len(key) < MinKeyBytes {
+		return fmt.Errorf("the HS256 key is %d bytes; it must be at least %d (for example $(openssl rand -hex 32))",
+			len(key), MinKeyBytes)
 	}
 	return nil
 }
 
-// hs256Auth verifies development tokens signed with a shared key.
-type hs256Auth struct {
+// HS256 verifies development tokens signed with a shared key. Anyone
+// holding the key can mint any token, an admin's included: it is for
+// development and tests.
+type HS256 struct {
 	key         []byte
 	parser      *jwt.Parser
 	maxLifetime time.Duration
 	now         func() time.Time
 }
 
-func newHS256Auth(key string) *hs256Auth {
-	return &hs256Auth{
+// NewHS256 verifies tokens signed with key (see CheckKey) that live at
+// most maxLifetime (DefaultMaxLifetime for 0).
+func NewHS256(key string, maxLifetime time.Duration) *HS256 {
+	return &HS256{
 		key: []byte(key),
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-			jwt.WithIssuer(devIssuer),
+			jwt.WithIssuer(DevIssuer),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(leeway),
 		),
-		maxLifetime: defaultMaxTokenLifetime,
+		maxLifetime: lifetime(maxLifetime),
 		now:         time.Now,
 	}
 }
 
-func (a *hs256Auth) authenticate(_ context.Context, token string) (babysitter.Actor, error) {
+// Authenticate verifies token and returns the actor it names.
+func (a *HS256) Authenticate(_ context.Context, token string) (babysitter.Actor, error) {
 	var c claims
 	if _, err := a.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return a.key, nil }); err != nil {
 		return babysitter.Actor{}, unauthenticated("invalid token: %v", err)
@@ -205,15 +218,16 @@ func (a *hs256Auth) authenticate(_ context.Context, token string) (babysitter.Ac
 	return actorFrom(username, c.Groups)
 }
 
-// mintDevToken signs a development token for username in groups, valid for
-// ttl from now. It is what the token subcommand prints and what the tests
-// use, so both exercise the exact claims the server verifies.
-func mintDevToken(key, username string, groups []string, ttl time.Duration, now time.Time) (string, error) {
+// MintDevToken signs a development token for username in groups, valid for
+// ttl from now, that HS256 with the same key accepts. The HTTP example's
+// token command prints it and the tests use it, so both exercise the
+// exact claims the server verifies.
+func MintDevToken(key, username string, groups []string, ttl time.Duration, now time.Time) (string, error) {
 	if !babysitter.ValidUsername(username) {
 		return "", fmt.Errorf("user %q: want 3 to 32 characters of a-z, 0-9, '_', '.', '-'", username)
 	}
 	for _, g := range groups {
-		if roleFromGroups([]string{g}) == "" {
+		if RoleFromGroups([]string{g}) == "" {
 			return "", fmt.Errorf("group %q: want admin, parent or nanny", g)
 		}
 	}
@@ -221,7 +235,7 @@ func mintDevToken(key, username string, groups []string, ttl time.Duration, now 
 		return "", errors.New("the ttl must be positive")
 	}
 	c := &claims{
-		Issuer:          devIssuer,
+		Issuer:          DevIssuer,
 		Subject:         username,
 		IssuedAt:        newNumericDate(now),
 		ExpiresAt:       newNumericDate(now.Add(ttl)),
@@ -231,9 +245,9 @@ func mintDevToken(key, username string, groups []string, ttl time.Duration, now 
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString([]byte(key))
 }
 
-// cognitoAuth verifies Cognito user pool tokens (ID or access) against the
-// pool's published keys.
-type cognitoAuth struct {
+// Cognito verifies the tokens (ID or access) of a Cognito user pool's app
+// client against the pool's published keys.
+type Cognito struct {
 	issuer      string
 	clientID    string
 	keys        *jwks
@@ -243,25 +257,44 @@ type cognitoAuth struct {
 	now         func() time.Time
 }
 
-// cognitoURLs are the issuer of a user pool's tokens and the URL of its
+// CognitoURLs are the issuer of a user pool's tokens and the URL of its
 // key set.
-func cognitoURLs(region, poolID string) (issuer, jwksURL string) {
+func CognitoURLs(region, poolID string) (issuer, jwksURL string) {
 	issuer = fmt.Sprintf("https://cognito-idp.%s.amazonaws.com/%s", region, poolID)
 	return issuer, issuer + "/.well-known/jwks.json"
 }
 
-// newCognitoAuth verifies tokens issued by issuer for clientID, with the
-// keys published at jwksURL. It fetches them once before returning (a
-// failure is logged, and retried as tokens arrive), and refreshes them in
-// the background until ctx ends.
-func newCognitoAuth(ctx context.Context, issuer, jwksURL, clientID string, client *http.Client, log *slog.Logger) (*cognitoAuth, error) {
-	keys, err := newJWKS(ctx, jwksURL, client, log, jwksUnknownKIDInterval)
+// CognitoConfig says which tokens a Cognito authenticator accepts.
+type CognitoConfig struct {
+	// Issuer and JWKSURL are the pool's (CognitoURLs).
+	Issuer, JWKSURL string
+	// ClientID is the app client the tokens must be issued to.
+	ClientID string
+	// MaxLifetime bounds a token's exp − iat; DefaultMaxLifetime for 0.
+	MaxLifetime time.Duration
+	// HTTPClient fetches the keys; nil for one with a 5 s timeout.
+	HTTPClient *http.Client
+	// Logger receives key fetch failures; nil for slog.Default().
+	Logger *slog.Logger
+}
+
+// NewCognito verifies tokens issued by cfg.Issuer for cfg.ClientID, with
+// the keys published at cfg.JWKSURL. It fetches them once before returning
+// (a failure is logged, and retried as tokens arrive), and refreshes them
+// in the background until ctx ends.
+func NewCognito(ctx context.Context, cfg CognitoConfig) (*Cognito, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	keys, err := newJWKS(ctx, cfg.JWKSURL, cfg.HTTPClient, log, jwksUnknownKIDInterval)
 	if err != nil {
 		return nil, err
 	}
-	return &cognitoAuth{
+	issuer := cfg.Issuer
+	return &Cognito{
 		issuer:   issuer,
-		clientID: clientID,
+		clientID: cfg.ClientID,
 		keys:     keys,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
@@ -271,19 +304,19 @@ func newCognitoAuth(ctx context.Context, issuer, jwksURL, clientID string, clien
 			jwt.WithLeeway(leeway),
 		),
 		validator:   jwt.NewValidator(jwt.WithIssuer(issuer), jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(leeway)),
-		maxLifetime: defaultMaxTokenLifetime,
+		maxLifetime: lifetime(cfg.MaxLifetime),
 		now:         time.Now,
 	}, nil
 }
 
-// authenticate checks everything it can before the key: the signature is
+// Authenticate checks everything it can before the key: the signature is
 // there and long enough for an RS256 key, and the claims (issuer, dates,
 // lifetime, token use, app client) are acceptable. Only then may a key ID
 // the cache does not know trigger a fetch of the key set — and that at
 // most once per jwksUnknownKIDInterval. The signature is verified last,
 // with the key (alg "none" never gets this far: the parser takes RS256
 // only).
-func (a *cognitoAuth) authenticate(ctx context.Context, token string) (babysitter.Actor, error) {
+func (a *Cognito) Authenticate(ctx context.Context, token string) (babysitter.Actor, error) {
 	var c claims
 	var username string
 	_, err := a.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
@@ -300,7 +333,7 @@ func (a *cognitoAuth) authenticate(ctx context.Context, token string) (babysitte
 		}
 		return a.keys.key(ctx, t, kid)
 	})
-	if errors.Is(err, errKeysUnavailable) {
+	if errors.Is(err, ErrKeysUnavailable) {
 		return babysitter.Actor{}, err
 	}
 	if err != nil {
@@ -312,7 +345,7 @@ func (a *cognitoAuth) authenticate(ctx context.Context, token string) (babysitte
 // checkClaims checks the claims of a Cognito token and returns its
 // username. The audience check depends on the kind of token: an ID token
 // names the app client as its audience, an access token in client_id.
-func (a *cognitoAuth) checkClaims(c *claims) (string, error) {
+func (a *Cognito) checkClaims(c *claims) (string, error) {
 	if err := a.validator.Validate(c); err != nil {
 		return "", err
 	}

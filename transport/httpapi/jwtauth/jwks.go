@@ -1,4 +1,4 @@
-package main
+package jwtauth
 
 import (
 	"context"
@@ -66,14 +66,14 @@ func newJWKS(ctx context.Context, url string, client *http.Client, log *slog.Log
 }
 
 // key returns the RSA public key that token t names with kid. It fails
-// with errKeysUnavailable when no key at all could be fetched yet (the
+// with ErrKeysUnavailable when no key at all could be fetched yet (the
 // server's problem, not the token's), and with a plain error (a bad token)
 // when the set does not hold kid or holds a key too weak for it.
 func (k *jwks) key(ctx context.Context, t *jwt.Token, kid string) (*rsa.PublicKey, error) {
 	key, err := k.keyfunc.KeyfuncCtx(ctx)(t)
 	if err != nil {
 		if all, _ := k.keyfunc.Storage().KeyReadAll(ctx); len(all) == 0 {
-			return nil, fmt.Errorf("%w: none could be fetched", errKeysUnavailable)
+			return nil, fmt.Errorf("%w: none could be fetched", ErrKeysUnavailable)
 		}
 		// Not found, not refetched (the limiter said no), or not for
 		// RS256: the details are keyfunc's, the client learns the kid.
