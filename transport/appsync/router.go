@@ -2,6 +2,7 @@ package appsync
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -68,22 +69,9 @@ func Routes() []Field {
 		fs = append(fs, f)
 	}
 	slices.SortFunc(fs, func(a, b Field) int {
-		if a.Parent != b.Parent {
-			return compare(a.Parent, b.Parent)
-		}
-		return compare(a.Name, b.Name)
+		return cmp.Or(cmp.Compare(a.Parent, b.Parent), cmp.Compare(a.Name, b.Name))
 	})
 	return fs
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // BatchItem is one entry of the response to a batch invocation, in the

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -225,18 +226,8 @@ func checkQuery(r *http.Request, allowed []string) error {
 	if len(fe) == 0 {
 		return nil
 	}
-	slices.SortFunc(fe, func(a, b babysitter.FieldError) int { return cmpString(a.Field, b.Field) })
+	slices.SortFunc(fe, func(a, b babysitter.FieldError) int { return cmp.Compare(a.Field, b.Field) })
 	return invalidQuery(fe...)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // limitWrites takes one write from the caller's allowance for a request
