@@ -179,6 +179,14 @@ func (c *contractDoc) report() (string, []string) {
 	fmt.Fprintf(&b, "contract: %d requests and responses validated against openapi.yaml (%d requests refused by the contract and the server); "+
 		"%d routes, %d distinct (route, status) pairs; %d of the %d documented (route, status) pairs exercised",
 		total, c.refused, len(routes), len(c.seen), len(met), len(doc))
+	var others []string
+	for k := range c.seen {
+		if !slices.Contains(doc, k) {
+			others = append(others, k)
+		}
+	}
+	slices.Sort(others)
+	fmt.Fprintf(&b, "; also validated (as default responses, or outside every route): %s", strings.Join(others, ", "))
 	if len(missing) > 0 {
 		fmt.Fprintf(&b, "; not exercised: %s", strings.Join(missing, ", "))
 	}
