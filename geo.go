@@ -3,6 +3,7 @@ package babysitter
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"slices"
@@ -451,9 +452,33 @@ func meridianDistanceKm(lat, lon, mlon, lo, hi float64) float64 {
 }
 
 // NearbyJob is a job with its distance from the point of a ListJobsNear.
+// Its JSON is {"job": {…}, "distanceKm": …}, the shape of the GraphQL
+// NearbyJob type: the job keeps its own object rather than sharing one
+// with the distance.
 type NearbyJob struct {
 	Job
 	DistanceKm float64 `json:"distanceKm"`
+}
+
+// nearbyJobJSON is NearbyJob's JSON shape.
+type nearbyJobJSON struct {
+	Job        Job     `json:"job"`
+	DistanceKm float64 `json:"distanceKm"`
+}
+
+// MarshalJSON writes {"job": …, "distanceKm": …}.
+func (n NearbyJob) MarshalJSON() ([]byte, error) {
+	return json.Marshal(nearbyJobJSON{Job: n.Job, DistanceKm: n.DistanceKm})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (n *NearbyJob) UnmarshalJSON(b []byte) error {
+	var v nearbyJobJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*n = NearbyJob{Job: v.Job, DistanceKm: v.DistanceKm}
+	return nil
 }
 
 // ListJobsNear lists the OPEN jobs within radiusKm (at most MaxRadiusKm) of

@@ -61,8 +61,9 @@ type Job struct {
 	AcceptedNanny string    `json:"acceptedNanny,omitempty"`
 	CreatedOn     time.Time `json:"createdOn"`
 	UpdatedOn     time.Time `json:"updatedOn"`
-	// Version increments on every edit; stores use it for optimistic concurrency.
-	Version int64 `json:"version"`
+	// Version increments on every edit; stores use it for optimistic
+	// concurrency. It is not part of the API's JSON: no operation takes it.
+	Version int64 `json:"-"`
 }
 
 // JobPatch is the input of UpdateJob: nil fields stay as they are.
@@ -243,7 +244,7 @@ func (s *Service) ListJobsByStatus(ctx context.Context, a Actor, status JobStatu
 		return Page[Job]{}, opErr(op, err)
 	}
 	if !status.Valid() {
-		return Page[Job]{}, opErr(op, invalid("status", "must be OPEN, CLOSED, COMPLETED or CANCELLED"))
+		return Page[Job]{}, opErr(op, invalid("jobStatus", "must be OPEN, CLOSED, COMPLETED or CANCELLED"))
 	}
 	p, err := p.normalize()
 	if err != nil {

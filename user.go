@@ -86,8 +86,9 @@ type User struct {
 	CreatedOn time.Time `json:"createdOn"`
 	UpdatedOn time.Time `json:"updatedOn"`
 	// Version increments on every change; stores use it for optimistic
-	// concurrency on read-modify-write updates.
-	Version int64 `json:"version"`
+	// concurrency on read-modify-write updates. It is not part of the API's
+	// JSON: no operation takes it.
+	Version int64 `json:"-"`
 }
 
 // Age returns the user's age in whole years on the given day, or 0 when the

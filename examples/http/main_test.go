@@ -14,7 +14,12 @@ import (
 	"time"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/transport/httpapi"
+	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
+
+// testKey signs the tests' HS256 tokens.
+const testKey = "test-signing-key-0123456789abcdef"
 
 // env is a getenv over a map.
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -25,7 +30,7 @@ func TestParseConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != "localhost:8080" || c.DevKey != defaultDevKey || c.awsMode() || c.cognito() || c.VisibilityTimeout != 30*time.Second || c.LogLevel != slog.LevelInfo ||
-		c.MaxTokenLifetime != 24*time.Hour || c.WritesPerMinute != defaultWritesPerMinute || c.WriteBurst != defaultWriteBurst {
+		c.MaxTokenLifetime != 24*time.Hour || c.WritesPerMinute != httpapi.DefaultWritesPerMinute || c.WriteBurst != httpapi.DefaultWriteBurst {
 		t.Errorf("defaults: %+v", c)
 	}
 
@@ -132,7 +137,7 @@ func TestTokenCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"token", "-user", "alice", "-group", "nanny,admin", "-ttl", "1h"}, getenv, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	a, err := newHS256Auth(testKey).authenticate(context.Background(), strings.TrimSpace(out.String()))
+	a, err := jwtauth.NewHS256(testKey, 0).Authenticate(context.Background(), strings.TrimSpace(out.String()))
 	if err != nil || a != (babysitter.Actor{Username: "alice", Role: babysitter.RoleAdmin}) {
 		t.Errorf("minted token: %+v, %v", a, err)
 	}
@@ -154,7 +159,9 @@ func TestServeAndShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	// slog's handler serializes its writes; the test reads the buffer
+	// only once serve has returned.
+	logs := &bytes.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr := make(chan string, 1)

@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/babysitter-go/babysitter"
-	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
 	qmemory "github.com/babysitter-go/babysitter/queue/memory"
 	smemory "github.com/babysitter-go/babysitter/store/memory"
+	"github.com/babysitter-go/babysitter/transport/appsync"
 )
 
 func memoryHarness(t *testing.T) *harness {
@@ -34,7 +34,7 @@ func TestErrorTypes(t *testing.T) {
 		if !strings.Contains(got.Message, "not found") || strings.Contains(got.Message, "GetUser:") {
 			t.Fatalf("message %q", got.Message)
 		}
-		h.wantError(k.as("alice", parentGroups, "Query", "getJob", obj{"id": "0197a0d2-0000-7000-8000-000000000000"}), appsync.TypeNotFound)
+		h.wantError(k.as("alice", parentGroups, "Query", "getJob", obj{"jobId": "0197a0d2-0000-7000-8000-000000000000"}), appsync.TypeNotFound)
 	})
 	t.Run("AlreadyExists", func(t *testing.T) {
 		h.t = t
@@ -55,7 +55,7 @@ func TestErrorTypes(t *testing.T) {
 		in["numberOfKids"] = 0
 		in["city"] = ""
 		in["cost"] = obj{"amount": 6000, "currency": "XXX"}
-		got := h.wantError(k.as("alice", parentGroups, "Mutation", "createJob", obj{"input": in}), appsync.TypeInvalidInput)
+		got := h.wantError(k.as("alice", parentGroups, "Mutation", "createJob", obj{"job": in}), appsync.TypeInvalidInput)
 		for _, f := range []string{"numberOfKids", "city", "cost.currency"} {
 			if !strings.Contains(got.Message, f) {
 				t.Errorf("message %q lacks field %s", got.Message, f)
@@ -63,29 +63,29 @@ func TestErrorTypes(t *testing.T) {
 		}
 		in = jobInput()
 		in["startTime"] = "25:99"
-		got = h.wantError(k.as("alice", parentGroups, "Mutation", "createJob", obj{"input": in}), appsync.TypeInvalidInput)
+		got = h.wantError(k.as("alice", parentGroups, "Mutation", "createJob", obj{"job": in}), appsync.TypeInvalidInput)
 		if !strings.Contains(got.Message, "startTime") {
 			t.Fatalf("message %q", got.Message)
 		}
-		h.wantError(k.as("nina", nannyGroups, "Query", "listJobsByStatus", obj{"status": "OPEN", "cursor": "garbage"}), appsync.TypeInvalidInput)
+		h.wantError(k.as("nina", nannyGroups, "Query", "listAllJobs", obj{"jobStatus": "OPEN", "cursor": "garbage"}), appsync.TypeInvalidInput)
 	})
 	t.Run("Forbidden", func(t *testing.T) {
 		h.t = t
-		h.wantError(k.as("nina", nannyGroups, "Mutation", "createJob", obj{"input": jobInput()}), appsync.TypeForbidden)
+		h.wantError(k.as("nina", nannyGroups, "Mutation", "createJob", obj{"job": jobInput()}), appsync.TypeForbidden)
 		h.wantError(k.as("nick", nannyGroups, "Query", "listJobsAppliedTo", obj{"username": "nina"}), appsync.TypeForbidden)
 		// In Cognito but in no group of this API.
-		h.wantError(k.as("mallory", []string{"guests"}, "Query", "getJob", obj{"id": r.jobID}), appsync.TypeForbidden)
+		h.wantError(k.as("mallory", []string{"guests"}, "Query", "getJob", obj{"jobId": r.jobID}), appsync.TypeForbidden)
 	})
 	t.Run("Unauthenticated", func(t *testing.T) {
 		h.t = t
 		// AppSync's @aws_cognito_user_pools stops this first; the library
 		// refuses anyway.
-		h.wantError(k.anonymous("Mutation", "createJob", obj{"input": jobInput()}), appsync.TypeUnauthenticated)
+		h.wantError(k.anonymous("Mutation", "createJob", obj{"job": jobInput()}), appsync.TypeUnauthenticated)
 	})
 	t.Run("Conflict", func(t *testing.T) {
 		h.t = t
 		h.wantError(k.as("alice", parentGroups, "Mutation", "bookNanny", obj{"jobId": r.jobID, "applicationId": r.nickApp}), appsync.TypeConflict)
-		h.wantError(k.as("alice", parentGroups, "Mutation", "cancelJob", obj{"id": r.jobID}), appsync.TypeConflict)
+		h.wantError(k.as("alice", parentGroups, "Mutation", "cancelJob", obj{"jobId": r.jobID}), appsync.TypeConflict)
 	})
 }
 
@@ -106,18 +106,18 @@ func TestBookingWhenTheQueueFails(t *testing.T) {
 	k := newEventKit(t)
 	h.must(k.cognito)
 	h.must(k.claims)
-	h.must(k.as("nick", nannyGroups, "Mutation", "createUser", obj{"input": obj{
+	h.must(k.as("nick", nannyGroups, "Mutation", "createUser", obj{"user": obj{
 		"email": "nick@example.com", "firstName": "Nick", "lastName": "N", "dateOfBirth": "1995-06-30"}}))
 	for _, u := range []string{"alice", "nina", "nick"} {
 		h.must(k.as("root", adminGroups, "Mutation", "updateUserStatus", obj{"username": u, "status": "VERIFIED"}))
 	}
-	job := h.must(k.as("alice", parentGroups, "Mutation", "createJob", obj{"input": jobInput()}))
-	ninaApp := h.must(k.as("nina", nannyGroups, "Mutation", "applyToJob", obj{"jobId": job["id"]}))
-	nickApp := h.must(k.as("nick", nannyGroups, "Mutation", "applyToJob", obj{"jobId": job["id"]}))
+	job := h.must(k.as("alice", parentGroups, "Mutation", "createJob", obj{"job": jobInput()}))
+	ninaApp := h.must(k.as("nina", nannyGroups, "Mutation", "applyToJob", obj{"application": obj{"jobId": job["id"]}}))
+	nickApp := h.must(k.as("nick", nannyGroups, "Mutation", "applyToJob", obj{"application": obj{"jobId": job["id"]}}))
 
 	broken := newHarness(t, store, failingQueue{}, q)
 	b := broken.must(k.as("alice", parentGroups, "Mutation", "bookNanny", obj{"jobId": job["id"], "applicationId": ninaApp["id"]}))
-	if b["declinesQueued"] != float64(0) || get(b, "job", "status") != "CLOSED" {
+	if b["declinesQueued"] != float64(0) || get(b, "job", "jobStatus") != "CLOSED" {
 		t.Fatalf("booking with the queue down: %v", b)
 	}
 	if !strings.Contains(broken.logs.String(), "connection reset") {
@@ -191,7 +191,7 @@ func TestBatchFixture(t *testing.T) {
 	if third["errorType"] != appsync.TypeInvalidInput {
 		t.Fatalf("item 2: %v", third)
 	}
-	fields, _ := get(third, "errorInfo", "fields").([]any)
+	fields, _ := get(third, "errorInfo", "errors").([]any)
 	if len(fields) != 1 || get(fields[0].(obj), "field") != "username" {
 		t.Fatalf("item 2 errorInfo: %v", third["errorInfo"])
 	}
@@ -205,9 +205,9 @@ func TestSQSFixturePartialFailure(t *testing.T) {
 	runStory(t, h)
 	// A fresh job with a PENDING application, closed by a booking whose
 	// declines we deliver by hand from the fixture.
-	job := h.must(k.as("alice", parentGroups, "Mutation", "createJob", obj{"input": jobInput()}))
-	ninaApp := h.must(k.as("nina", nannyGroups, "Mutation", "applyToJob", obj{"jobId": job["id"]}))
-	nickApp := h.must(k.as("nick", nannyGroups, "Mutation", "applyToJob", obj{"jobId": job["id"]}))
+	job := h.must(k.as("alice", parentGroups, "Mutation", "createJob", obj{"job": jobInput()}))
+	ninaApp := h.must(k.as("nina", nannyGroups, "Mutation", "applyToJob", obj{"application": obj{"jobId": job["id"]}}))
+	nickApp := h.must(k.as("nick", nannyGroups, "Mutation", "applyToJob", obj{"application": obj{"jobId": job["id"]}}))
 	h.must(k.as("alice", parentGroups, "Mutation", "bookNanny", obj{"jobId": job["id"], "applicationId": ninaApp["id"]}))
 	// Drop the messages the booking queued: the fixture delivers instead.
 	msgs, err := h.source.Receive(context.Background(), 10)
@@ -237,10 +237,10 @@ func TestSQSFixturePartialFailure(t *testing.T) {
 	if !slices.Equal(ids, want) {
 		t.Fatalf("batchItemFailures %v, want %v", ids, want)
 	}
-	apps := h.must(k.as("alice", parentGroups, "Query", "listApplicationsForJob", obj{"jobId": job["id"]}))
+	apps := h.must(k.as("alice", parentGroups, "Query", "listApplicationsPerJob", obj{"jobId": job["id"]}))
 	for _, it := range get(apps, "applications", "items").([]any) {
 		a := it.(obj)
-		if a["id"] == nickApp["id"] && a["status"] != "DECLINED" {
+		if a["id"] == nickApp["id"] && a["jobApplicationStatus"] != "DECLINED" {
 			t.Fatalf("the good record was not applied: %v", a)
 		}
 	}

@@ -22,8 +22,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/babysitter-go/babysitter"
-	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
-	"github.com/babysitter-go/babysitter/examples/lambda/internal/declines"
+	"github.com/babysitter-go/babysitter/transport/appsync"
+	"github.com/babysitter-go/babysitter/transport/sqsevent"
 )
 
 // obj is a decoded JSON object: events are edited and results read as
@@ -72,7 +72,7 @@ func newHarness(t testing.TB, store babysitter.Store, queue babysitter.Queue, so
 		t:       t,
 		svc:     svc,
 		router:  appsync.NewRouter(svc, appsync.Options{Logger: log, Now: func() time.Time { return now }}),
-		decline: declines.Handler(babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log, Now: func() time.Time { return now }}).HandleBatch, log),
+		decline: sqsevent.Handler(babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log, Now: func() time.Time { return now }}).HandleBatch, log),
 		source:  source,
 		logs:    logs,
 		now:     now,
@@ -215,6 +215,9 @@ func checkShape(t testing.TB, s *ast.Schema, typ *ast.Type, v any, path string) 
 		case "Int":
 			f, isNum := v.(float64)
 			ok = isNum && f == math.Trunc(f) && math.Abs(f) <= math.MaxInt32
+		case "AWSTimestamp": // seconds, a JSON number
+			f, isNum := v.(float64)
+			ok = isNum && f == math.Trunc(f)
 		case "Float":
 			_, ok = v.(float64)
 		case "Boolean":

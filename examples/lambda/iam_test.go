@@ -23,7 +23,7 @@ import (
 // call graph over the Go files (non-test) follows each function from its
 // entry points across the packages it goes through —
 //
-//	resolver: internal/appsync (c.svc.X) → the root package's Service
+//	resolver: transport/appsync (c.svc.X) → the root package's Service
 //	  methods (s.store.X, s.queue.X) → store/dynamodb and queue/sqs
 //	  (client.X, and the types.Put/Update/Delete/ConditionCheck of a
 //	  transaction) → IAM actions;
@@ -330,7 +330,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 	tpl := loadTemplate(t)
 
 	// Entry points: every route of the resolver; the consumer's main.
-	resolverSvc := serviceCalls(t, "internal/appsync", "svc")
+	resolverSvc := serviceCalls(t, "../../transport/appsync", "svc")
 	declinesSvc := serviceCalls(t, "declines", "decliner", "main", "newDecliner")
 	sweeperSvc := serviceCalls(t, "sweeper", "decliner", "main", "newDecliner")
 	if !slices.Contains(declinesSvc, "HandleBatch") || slices.Contains(resolverSvc, "HandleBatch") || !slices.Equal(sweeperSvc, []string{"Sweep"}) {

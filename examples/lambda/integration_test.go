@@ -15,10 +15,10 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/babysitter-go/babysitter"
-	"github.com/babysitter-go/babysitter/examples/lambda/internal/declines"
 	"github.com/babysitter-go/babysitter/internal/testenv"
 	"github.com/babysitter-go/babysitter/queue/sqs"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
+	"github.com/babysitter-go/babysitter/transport/sqsevent"
 )
 
 // The story again, on the production backends: DynamoDB Local and fauxqs
@@ -65,7 +65,7 @@ func TestStoryDynamoDBAndSQS(t *testing.T) {
 	// The consumer is its own function with its own clients.
 	consumer := babysitter.NewDecliner(dynamodb.New(declinesDDB, table),
 		babysitter.DeclinerOptions{Logger: slog.New(slog.NewJSONHandler(h.logs, nil)), Now: func() time.Time { return h.now }})
-	h.decline = declines.Handler(consumer.HandleBatch, slog.New(slog.NewJSONHandler(h.logs, nil)))
+	h.decline = sqsevent.Handler(consumer.HandleBatch, slog.New(slog.NewJSONHandler(h.logs, nil)))
 
 	runStory(t, h)
 

@@ -17,9 +17,9 @@ import (
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/babysitter-go/babysitter"
-	"github.com/babysitter-go/babysitter/examples/lambda/internal/declines"
 	"github.com/babysitter-go/babysitter/examples/lambda/internal/lambdaenv"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
+	"github.com/babysitter-go/babysitter/transport/sqsevent"
 )
 
 func main() {
@@ -30,7 +30,7 @@ func main() {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(declines.Handler(decliner.HandleBatch, log))
+	lambda.Start(sqsevent.Handler(decliner.HandleBatch, log))
 }
 
 // newDecliner wires the Decliner to DynamoDB from the environment. The

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
+	"github.com/babysitter-go/babysitter/transport/appsync"
 )
 
 // authz is the fixture of the authorization tests, in the shared table
@@ -62,7 +62,7 @@ func (z *authz) booked(t *testing.T) string {
 	t.Helper()
 	j := z.job(t)
 	app := z.apply(t, z.nell, j)
-	z.s.must(t, z.pat, "bookNanny", `mutation($jobId: ID!, $applicationId: ID!) { bookNanny(jobId: $jobId, applicationId: $applicationId) { declinesQueued } }`,
+	z.s.must(t, z.pat, "bookNanny", `mutation($jobId: String!, $applicationId: String!) { bookNanny(jobId: $jobId, applicationId: $applicationId) { declinesQueued } }`,
 		obj{"jobId": j, "applicationId": app})
 	return j
 }
@@ -125,15 +125,15 @@ func (z *authz) self(col string) string {
 var operations = []operation{
 	{"Query", "getUser", `query($username: String!) { getUser(username: $username) { username } }`,
 		columns, as(func(z *authz, _ string) obj { return obj{"username": z.pat.name} })},
-	{"Query", "listUsers", `query($type: UserType!) { listUsers(type: $type) { items { username } } }`,
+	{"Query", "listUser", `query($type: UserType!) { listUser(type: $type) { items { username } } }`,
 		[]string{colAdmin, colParent}, as(func(*authz, string) obj { return obj{"type": "NANNY"} })},
-	{"Query", "getJob", `query($id: ID!) { getJob(id: $id) { id } }`,
-		[]string{colAdmin, colParent, colNanny}, as(func(z *authz, _ string) obj { return obj{"id": z.j0} })},
-	{"Query", "listJobsByStatus", `query($status: JobStatus!) { listJobsByStatus(status: $status) { items { id } } }`,
-		[]string{colAdmin, colNanny}, as(func(*authz, string) obj { return obj{"status": "OPEN"} })},
-	{"Query", "listJobsByParent", `query($username: String!) { listJobsByParent(username: $username) { parent { username } } }`,
+	{"Query", "getJob", `query($jobId: String!) { getJob(jobId: $jobId) { id } }`,
+		[]string{colAdmin, colParent, colNanny}, as(func(z *authz, _ string) obj { return obj{"jobId": z.j0} })},
+	{"Query", "listAllJobs", `query($jobStatus: JobStatus!) { listAllJobs(jobStatus: $jobStatus) { items { id } } }`,
+		[]string{colAdmin, colNanny}, as(func(*authz, string) obj { return obj{"jobStatus": "OPEN"} })},
+	{"Query", "listJobsPerParent", `query($username: String) { listJobsPerParent(username: $username) { parent { username } } }`,
 		[]string{colAdmin, colParent}, as(func(z *authz, _ string) obj { return obj{"username": z.pat.name} })},
-	{"Query", "listApplicationsForJob", `query($jobId: ID!) { listApplicationsForJob(jobId: $jobId) { job { id } } }`,
+	{"Query", "listApplicationsPerJob", `query($jobId: String!) { listApplicationsPerJob(jobId: $jobId) { job { id } } }`,
 		[]string{colAdmin, colParent}, as(func(z *authz, _ string) obj { return obj{"jobId": z.j0} })},
 	{"Query", "listJobsAppliedTo", `query($username: String!) { listJobsAppliedTo(username: $username) { nanny { username } } }`,
 		[]string{colAdmin, colNanny}, as(func(z *authz, _ string) obj { return obj{"username": z.nell.name} })},
@@ -141,7 +141,7 @@ var operations = []operation{
 	// Each allowed cell creates the account of a new user of the column's
 	// group; the admin and API key cells ask for a PARENT account for
 	// themselves.
-	{"Mutation", "createUser", `mutation($input: CreateUserInput!) { createUser(input: $input) { username type } }`,
+	{"Mutation", "createUser", `mutation($user: CreateUserInput!) { createUser(user: $user) { username type } }`,
 		[]string{colParent, colNanny}, func(_ *testing.T, z *authz, col string, _ bool) (caller, obj) {
 			c, typ := z.caller(col), "PARENT"
 			switch col {
@@ -152,13 +152,13 @@ var operations = []operation{
 			}
 			in := newUser(z.fresh("mail")+"@example.com", "New", "User")
 			in["type"] = typ
-			return c, obj{"input": in}
+			return c, obj{"user": in}
 		}},
-	{"Mutation", "updateUser", `mutation($username: String!, $input: UpdateUserInput!) { updateUser(username: $username, input: $input) { username about } }`,
+	{"Mutation", "updateUser", `mutation($user: UpdateUserInput!) { updateUser(user: $user) { username about } }`,
 		[]string{colAdmin, colParent, colNanny}, as(func(z *authz, col string) obj {
-			return obj{"username": z.self(col), "input": obj{"about": "updated by " + col}}
+			return obj{"user": obj{"username": z.self(col), "about": "updated by " + col}}
 		})},
-	{"Mutation", "updateUserStatus", `mutation($username: String!, $status: AccountStatus!) { updateUserStatus(username: $username, status: $status) { status } }`,
+	{"Mutation", "updateUserStatus", `mutation($username: String!, $status: UserAccountStatus!) { updateUserStatus(username: $username, status: $status) { status } }`,
 		[]string{colAdmin}, as(func(z *authz, _ string) obj { return obj{"username": z.nell.name, "status": "VERIFIED"} })},
 	// Allowed cells delete an account made for it: the caller's own, or
 	// for the admin someone else's.
@@ -178,27 +178,27 @@ var operations = []operation{
 			}
 			return c, obj{"username": victim.name}
 		}},
-	{"Mutation", "createJob", `mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`,
-		[]string{colParent}, as(func(*authz, string) obj { return obj{"input": jobInput()} })},
-	{"Mutation", "updateJob", `mutation($id: ID!, $input: UpdateJobInput!) { updateJob(id: $id, input: $input) { id description } }`,
+	{"Mutation", "createJob", `mutation($job: CreateJobInput!) { createJob(job: $job) { id } }`,
+		[]string{colParent}, as(func(*authz, string) obj { return obj{"job": jobInput()} })},
+	{"Mutation", "updateJob", `mutation($jobId: String!, $job: UpdateJobInput!) { updateJob(jobId: $jobId, job: $job) { id description } }`,
 		[]string{colAdmin, colParent}, as(func(z *authz, col string) obj {
-			return obj{"id": z.j0, "input": obj{"description": "updated by " + col}}
+			return obj{"jobId": z.j0, "job": obj{"description": "updated by " + col}}
 		})},
-	{"Mutation", "cancelJob", `mutation($id: ID!) { cancelJob(id: $id) { id status } }`,
+	{"Mutation", "cancelJob", `mutation($jobId: String!) { cancelJob(jobId: $jobId) { id jobStatus } }`,
 		[]string{colAdmin, colParent}, func(t *testing.T, z *authz, col string, allowed bool) (caller, obj) {
 			if !allowed {
-				return z.caller(col), obj{"id": z.j0}
+				return z.caller(col), obj{"jobId": z.j0}
 			}
-			return z.caller(col), obj{"id": z.job(t)}
+			return z.caller(col), obj{"jobId": z.job(t)}
 		}},
-	{"Mutation", "applyToJob", `mutation($jobId: ID!, $message: String) { applyToJob(jobId: $jobId, message: $message) { id status } }`,
+	{"Mutation", "applyToJob", `mutation($application: CreateJobApplicationInput!) { applyToJob(application: $application) { id jobApplicationStatus } }`,
 		[]string{colNanny}, func(t *testing.T, z *authz, col string, allowed bool) (caller, obj) {
 			if !allowed {
-				return z.caller(col), obj{"jobId": z.j0, "message": "hi"}
+				return z.caller(col), obj{"application": obj{"jobId": z.j0, "message": "hi"}}
 			}
-			return z.caller(col), obj{"jobId": z.job(t), "message": "hi"}
+			return z.caller(col), obj{"application": obj{"jobId": z.job(t), "message": "hi"}}
 		}},
-	{"Mutation", "withdrawApplication", `mutation($jobId: ID!, $applicationId: ID!) { withdrawApplication(jobId: $jobId, applicationId: $applicationId) { id status } }`,
+	{"Mutation", "withdrawApplication", `mutation($jobId: String!, $applicationId: String!) { withdrawApplication(jobId: $jobId, applicationId: $applicationId) { id jobApplicationStatus } }`,
 		[]string{colNanny}, func(t *testing.T, z *authz, col string, allowed bool) (caller, obj) {
 			if !allowed {
 				return z.caller(col), obj{"jobId": z.j0, "applicationId": z.a0}
@@ -206,7 +206,7 @@ var operations = []operation{
 			j := z.job(t)
 			return z.caller(col), obj{"jobId": j, "applicationId": z.apply(t, z.nell, j)}
 		}},
-	{"Mutation", "bookNanny", `mutation($jobId: ID!, $applicationId: ID!) { bookNanny(jobId: $jobId, applicationId: $applicationId) { declinesQueued } }`,
+	{"Mutation", "bookNanny", `mutation($jobId: String!, $applicationId: String!) { bookNanny(jobId: $jobId, applicationId: $applicationId) { declinesQueued } }`,
 		[]string{colParent}, func(t *testing.T, z *authz, col string, allowed bool) (caller, obj) {
 			if !allowed {
 				return z.caller(col), obj{"jobId": z.j0, "applicationId": z.a0}
@@ -220,7 +220,7 @@ var operations = []operation{
 		[]string{colAdmin, colNanny}, as(func(*authz, string) obj {
 			return obj{"latitude": 52.52, "longitude": 13.405, "radiusKm": 5.0}
 		})},
-	{"Mutation", "completeJob", `mutation($jobId: ID!) { completeJob(jobId: $jobId) { id status } }`,
+	{"Mutation", "completeJob", `mutation($jobId: String!) { completeJob(jobId: $jobId) { id jobStatus } }`,
 		[]string{colParent}, func(t *testing.T, z *authz, col string, allowed bool) (caller, obj) {
 			if !allowed {
 				return z.caller(col), obj{"jobId": z.j0}
@@ -229,7 +229,7 @@ var operations = []operation{
 		}},
 	// Allowed cells review the other party of a job pat booked nell for and
 	// completed: pat reviews nell, nell reviews pat.
-	{"Mutation", "leaveReview", `mutation($jobId: ID!, $input: LeaveReviewInput!) { leaveReview(jobId: $jobId, input: $input) { id direction } }`,
+	{"Mutation", "leaveReview", `mutation($jobId: String!, $review: LeaveReviewInput!) { leaveReview(jobId: $jobId, review: $review) { id direction } }`,
 		[]string{colParent, colNanny}, func(t *testing.T, z *authz, col string, allowed bool) (caller, obj) {
 			questions := []string{"punctual", "wouldBookAgain", "followedInstructions"}
 			if col == colNanny {
@@ -241,19 +241,19 @@ var operations = []operation{
 			}
 			input := obj{"rating": 5, "text": "great", "answers": answers}
 			if !allowed {
-				return z.caller(col), obj{"jobId": z.j0, "input": input}
+				return z.caller(col), obj{"jobId": z.j0, "review": input}
 			}
 			j := z.booked(t)
-			z.s.must(t, z.pat, "completeJob", `mutation($jobId: ID!) { completeJob(jobId: $jobId) { id } }`, obj{"jobId": j})
-			return z.caller(col), obj{"jobId": j, "input": input}
+			z.s.must(t, z.pat, "completeJob", `mutation($jobId: String!) { completeJob(jobId: $jobId) { id } }`, obj{"jobId": j})
+			return z.caller(col), obj{"jobId": j, "review": input}
 		}},
-	{"Mutation", "reconcileJob", `mutation($jobId: ID!) { reconcileJob(jobId: $jobId) { jobId declinesQueued } }`,
+	{"Mutation", "reconcileJob", `mutation($jobId: String!) { reconcileJob(jobId: $jobId) { jobId declinesQueued } }`,
 		[]string{colAdmin, colParent}, func(t *testing.T, z *authz, col string, allowed bool) (caller, obj) {
 			if !allowed {
 				return z.caller(col), obj{"jobId": z.j0}
 			}
 			j := z.job(t)
-			z.s.must(t, z.pat, "cancelJob", `mutation($id: ID!) { cancelJob(id: $id) { id } }`, obj{"id": j})
+			z.s.must(t, z.pat, "cancelJob", `mutation($jobId: String!) { cancelJob(jobId: $jobId) { id } }`, obj{"jobId": j})
 			return z.caller(col), obj{"jobId": j}
 		}},
 }
@@ -367,13 +367,13 @@ func TestLibraryOnlyDecisions(t *testing.T) {
 		reason string
 	}{
 		{"another parent books", paula, "bookNanny", bookQ, obj{"job": z.j0, "app": z.a0}, "ownership"},
-		{"another parent lists applications", paula, "listApplicationsForJob", appsForJobQ, obj{"job": z.j0}, "ownership"},
-		{"another parent lists a parent's jobs", paula, "listJobsByParent", parentJobsQ, obj{"u": z.pat.name}, "ownership"},
-		{"another parent cancels", paula, "cancelJob", `mutation($id: ID!) { cancelJob(id: $id) { id } }`, obj{"id": z.j0}, "ownership"},
+		{"another parent lists applications", paula, "listApplicationsPerJob", appsForJobQ, obj{"job": z.j0}, "ownership"},
+		{"another parent lists a parent's jobs", paula, "listJobsPerParent", parentJobsQ, obj{"u": z.pat.name}, "ownership"},
+		{"another parent cancels", paula, "cancelJob", `mutation($jobId: String!) { cancelJob(jobId: $jobId) { id } }`, obj{"jobId": z.j0}, "ownership"},
 		{"another nanny lists applications", nico, "listJobsAppliedTo", appliedToQ, obj{"u": z.nell.name}, "ownership"},
-		{"another user updates a profile", nico, "updateUser", `mutation($u: String!) { updateUser(username: $u, input: {about: "x"}) { username } }`, obj{"u": z.nell.name}, "ownership"},
+		{"another user updates a profile", nico, "updateUser", `mutation($u: String!) { updateUser(user: {username: $u, about: "x"}) { username } }`, obj{"u": z.nell.name}, "ownership"},
 		{"a deactivated nanny applies", dora, "applyToJob", applyQ, obj{"job": z.j0}, "account status"},
-		{"a deactivated nanny lists jobs", dora, "listJobsByStatus", openJobsQ, nil, "account status"},
+		{"a deactivated nanny lists jobs", dora, "listAllJobs", openJobsQ, nil, "account status"},
 		{"a deactivated parent posts a job", dan, "createJob", createJobQ, obj{"in": jobInput()}, "account status"},
 		{"an unverified nanny applies", uma, "applyToJob", applyQ, obj{"job": z.j0}, "account status"},
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/babysitter-go/babysitter/examples/lambda/e2e/internal/local"
-	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
+	"github.com/babysitter-go/babysitter/transport/appsync"
 )
 
 // A refused operation comes back as a GraphQL error whose errorType is the
@@ -31,7 +31,7 @@ func TestErrorsAsGraphQLErrors(t *testing.T) {
 		inMessage              string
 	}{
 		{"unknown job", "getJob", "NotFound", pat,
-			`query($id: ID!) { getJob(id: $id) { id } }`, obj{"id": "0190a000-0000-7000-8000-000000000000"}, "not found"},
+			`query($jobId: String!) { getJob(jobId: $jobId) { id } }`, obj{"jobId": "0190a000-0000-7000-8000-000000000000"}, "not found"},
 		{"unknown user, API key", "getUser", "NotFound", apiKey(), getUserQ, obj{"u": "nobody"}, "not found"},
 		{"job ends before it starts", "createJob", "InvalidInput", pat, createJobQ,
 			obj{"in": merge(jobInput(), obj{"startTime": "18:00", "endTime": "17:00"})}, "endTime"},
@@ -52,14 +52,14 @@ func TestErrorsAsGraphQLErrors(t *testing.T) {
 	// Conflict: a cancelled job cannot be cancelled again.
 	s.must(t, user("e.root", "admin"), "updateUserStatus", verifyQ, obj{"u": "e.pat", "s": "VERIFIED"})
 	job := str(s.must(t, pat, "createJob", createJobQ, obj{"in": jobInput()})["id"])
-	cancel := `mutation($id: ID!) { cancelJob(id: $id) { id status } }`
-	if c := s.must(t, pat, "cancelJob", cancel, obj{"id": job}); c["status"] != "CANCELLED" {
+	cancel := `mutation($jobId: String!) { cancelJob(jobId: $jobId) { id jobStatus } }`
+	if c := s.must(t, pat, "cancelJob", cancel, obj{"jobId": job}); c["jobStatus"] != "CANCELLED" {
 		t.Fatalf("cancelJob: %v", c)
 	}
-	s.wantError(t, pat, "cancelJob", "Conflict", cancel, obj{"id": job})
+	s.wantError(t, pat, "cancelJob", "Conflict", cancel, obj{"jobId": job})
 
 	// The shape of one error response, as the simulator sends it.
-	r := s.gql(t, pat, `query($id: ID!) { getJob(id: $id) { id } }`, obj{"id": "0190a000-0000-7000-8000-000000000000"})
+	r := s.gql(t, pat, `query($jobId: String!) { getJob(jobId: $jobId) { id } }`, obj{"jobId": "0190a000-0000-7000-8000-000000000000"})
 	t.Logf("a NotFound as the simulator returns it: %s", r.Raw)
 	r = s.gql(t, pat, createUserQ, obj{"in": in})
 	t.Logf("an error on a non-null field: %s", r.Raw)

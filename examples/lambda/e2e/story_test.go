@@ -20,22 +20,22 @@ import (
 const (
 	userFields = `id username type status firstName lastName email phoneNumber dateOfBirth age
 		spokenLanguages hourlyRate { amount currency } rating { count average } createdOn updatedOn`
-	jobFields = `id parentUsername jobType status numberOfKids startDate endDate startTime endTime
-		city latitude longitude cost { amount currency } acceptedApplicationId`
-	appFields = `id jobId nannyUsername message status`
+	jobFields = `id username jobType jobStatus numberOfKids startDate endDate startTime endTime
+		city latitude longitude cost { amount currency } acceptedApplicationId createdOn`
+	appFields = `id jobId username message jobApplicationStatus createdOn`
 
-	createUserQ = `mutation CreateUser($in: CreateUserInput!) { createUser(input: $in) { ` + userFields + ` } }`
-	verifyQ     = `mutation Verify($u: String!, $s: AccountStatus!) { updateUserStatus(username: $u, status: $s) { username status } }`
+	createUserQ = `mutation CreateUser($in: CreateUserInput!) { createUser(user: $in) { ` + userFields + ` } }`
+	verifyQ     = `mutation Verify($u: String!, $s: UserAccountStatus!) { updateUserStatus(username: $u, status: $s) { username status } }`
 	getUserQ    = `query GetUser($u: String!) { getUser(username: $u) { ` + userFields + ` } }`
-	createJobQ  = `mutation CreateJob($in: CreateJobInput!) { createJob(input: $in) { ` + jobFields + ` } }`
-	applyQ      = `mutation Apply($job: ID!, $msg: String) { applyToJob(jobId: $job, message: $msg) { ` + appFields + ` } }`
-	bookQ       = `mutation Book($job: ID!, $app: ID!) {
+	createJobQ  = `mutation CreateJob($in: CreateJobInput!) { createJob(job: $in) { ` + jobFields + ` } }`
+	applyQ      = `mutation Apply($job: String!, $msg: String) { applyToJob(application: {jobId: $job, message: $msg}) { ` + appFields + ` } }`
+	bookQ       = `mutation Book($job: String!, $app: String!) {
 		bookNanny(jobId: $job, applicationId: $app) { declinesQueued job { ` + jobFields + ` } application { ` + appFields + ` } } }`
-	withdrawQ   = `mutation Withdraw($job: ID!, $app: ID!) { withdrawApplication(jobId: $job, applicationId: $app) { ` + appFields + ` } }`
-	openJobsQ   = `query Open { listJobsByStatus(status: OPEN, limit: 100) { items { id status } nextCursor } }`
+	withdrawQ   = `mutation Withdraw($job: String!, $app: String!) { withdrawApplication(jobId: $job, applicationId: $app) { ` + appFields + ` } }`
+	openJobsQ   = `query Open { listAllJobs(jobStatus: OPEN, limit: 100) { items { id jobStatus } nextCursor } }`
 	appliedToQ  = `query AppliedTo($u: String!) { listJobsAppliedTo(username: $u) { nanny { username } applications { items { ` + appFields + ` } } } }`
-	appsForJobQ = `query Apps($job: ID!) { listApplicationsForJob(jobId: $job) { job { ` + jobFields + ` } applications { items { ` + appFields + ` } } } }`
-	parentJobsQ = `query ParentJobs($u: String!) { listJobsByParent(username: $u) { parent { username } jobs { items { id status } } } }`
+	appsForJobQ = `query Apps($job: String!) { listApplicationsPerJob(jobId: $job) { job { ` + jobFields + ` } applications { items { ` + appFields + ` } } } }`
+	parentJobsQ = `query ParentJobs($u: String) { listJobsPerParent(username: $u) { parent { username } jobs { items { id jobStatus } } } }`
 )
 
 func newUser(email, first, last string) obj {
@@ -103,29 +103,33 @@ func TestStory(t *testing.T) {
 	// alice posts a job; both nannies apply, nick twice.
 	job := s.must(t, alice, "createJob", createJobQ, obj{"in": jobInput()})
 	jobID := str(job["id"])
-	if job["status"] != "OPEN" || job["parentUsername"] != "alice" || job["startTime"] != "18:00" || get(job, "cost", "amount") != float64(6000) {
+	if job["jobStatus"] != "OPEN" || job["username"] != "alice" || job["startTime"] != "18:00" || get(job, "cost", "amount") != float64(6000) {
 		t.Fatalf("createJob: %v", job)
+	}
+	// createdOn is an AWSTimestamp, seconds since the epoch, as in the tutorial.
+	if c, ok := job["createdOn"].(float64); !ok || c < 1.7e9 || c != float64(int64(c)) {
+		t.Fatalf("createJob createdOn %v (%T): want seconds since the epoch", job["createdOn"], job["createdOn"])
 	}
 	ninaApp := s.must(t, nina, "applyToJob", applyQ, obj{"job": jobID, "msg": "I love kids"})
 	nickApp := s.must(t, nick, "applyToJob", applyQ, obj{"job": jobID})
-	if ninaApp["status"] != "PENDING" || nickApp["nannyUsername"] != "nick" {
+	if ninaApp["jobApplicationStatus"] != "PENDING" || nickApp["username"] != "nick" {
 		t.Fatalf("applyToJob: %v / %v", ninaApp, nickApp)
 	}
 	s.wantError(t, nick, "applyToJob", "AlreadyExists", applyQ, obj{"job": jobID})
 
 	eventually(t, func() string {
-		r := s.must(t, nina, "listJobsByStatus", openJobsQ, nil)
+		r := s.must(t, nina, "listAllJobs", openJobsQ, nil)
 		for _, it := range r["items"].([]any) {
 			if get(it, "id") == jobID {
 				return ""
 			}
 		}
-		return fmt.Sprintf("job %s not in listJobsByStatus(OPEN): %v", jobID, r)
+		return fmt.Sprintf("job %s not in listAllJobs(OPEN): %v", jobID, r)
 	})
 
 	// alice books nina.
 	b := s.must(t, alice, "bookNanny", bookQ, obj{"job": jobID, "app": ninaApp["id"]})
-	if get(b, "job", "status") != "CLOSED" || get(b, "application", "status") != "ACCEPTED" || b["declinesQueued"] != float64(1) {
+	if get(b, "job", "jobStatus") != "CLOSED" || get(b, "application", "jobApplicationStatus") != "ACCEPTED" || b["declinesQueued"] != float64(1) {
 		t.Fatalf("bookNanny: %v", b)
 	}
 	// A retry succeeds, changes nothing, and sends the job's decline
@@ -201,24 +205,25 @@ func TestStory(t *testing.T) {
 	eventually(t, func() string {
 		r := s.must(t, nick, "listJobsAppliedTo", appliedToQ, obj{"u": "nick"})
 		items := get(r, "applications", "items").([]any)
-		if len(items) != 1 || get(items[0], "status") != "DECLINED" {
+		if len(items) != 1 || get(items[0], "jobApplicationStatus") != "DECLINED" {
 			return fmt.Sprintf("listJobsAppliedTo nick: %v", r)
 		}
 		return ""
 	})
 	s.wantError(t, nick, "withdrawApplication", "Conflict", withdrawQ, obj{"job": jobID, "app": nickApp["id"]})
-	apps := s.must(t, alice, "listApplicationsForJob", appsForJobQ, obj{"job": jobID})
-	if get(apps, "job", "status") != "CLOSED" || len(get(apps, "applications", "items").([]any)) != 2 {
-		t.Fatalf("listApplicationsForJob: %v", apps)
+	apps := s.must(t, alice, "listApplicationsPerJob", appsForJobQ, obj{"job": jobID})
+	if get(apps, "job", "jobStatus") != "CLOSED" || len(get(apps, "applications", "items").([]any)) != 2 {
+		t.Fatalf("listApplicationsPerJob: %v", apps)
 	}
 	self := s.must(t, alice, "getUser", getUserQ, obj{"u": "alice"})
 	if self["email"] != "alice@example.com" || self["phoneNumber"] != "+4915112345678" {
 		t.Fatalf("getUser self: %v", self)
 	}
 	eventually(t, func() string {
-		r := s.must(t, alice, "listJobsByParent", parentJobsQ, obj{"u": "alice"})
+		// Her own jobs without naming her, as in the tutorial.
+		r := s.must(t, alice, "listJobsPerParent", parentJobsQ, nil)
 		if get(r, "parent", "username") != "alice" || len(get(r, "jobs", "items").([]any)) != 1 {
-			return fmt.Sprintf("listJobsByParent: %v", r)
+			return fmt.Sprintf("listJobsPerParent: %v", r)
 		}
 		return ""
 	})
@@ -235,7 +240,7 @@ func TestStory(t *testing.T) {
 			if name == "resolver" && rec["field"] == "Mutation.bookNanny" && rec["username"] == "alice" && rec["role"] == "parent" && rec["awsRequestId"] != "" {
 				found = true
 			}
-			if name == "declines" && rec["msg"] == "decline batch handled" {
+			if name == "declines" && rec["msg"] == "batch handled" {
 				found = true
 			}
 		}

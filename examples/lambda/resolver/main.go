@@ -1,6 +1,6 @@
 // Command resolver is the AppSync direct Lambda resolver of the babysitter
 // GraphQL API: one function for every Query and Mutation field, routed on
-// info.parentTypeName and info.fieldName (see internal/appsync).
+// info.parentTypeName and info.fieldName (see the transport/appsync package).
 //
 // Environment: TABLE_NAME (the DynamoDB table), QUEUE_URL (the decline
 // queue), AWS_REGION (set by Lambda), LOG_LEVEL (optional).
@@ -16,10 +16,10 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/babysitter-go/babysitter"
-	"github.com/babysitter-go/babysitter/examples/lambda/internal/appsync"
 	"github.com/babysitter-go/babysitter/examples/lambda/internal/lambdaenv"
 	"github.com/babysitter-go/babysitter/queue/sqs"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
+	"github.com/babysitter-go/babysitter/transport/appsync"
 )
 
 func main() {

@@ -175,7 +175,7 @@ The babysitter GraphQL API is up (AppSync simulator → resolver under the Lambd
     if [ -n "$1" ]; then auth="Authorization: $1"; else auth="x-api-key: $KEY"; fi
     curl -s "$URL" -H "$auth" -H 'Content-Type: application/json' -d "$2"; echo
   }
-  gql "$ALICE" '{"query":"mutation { createUser(input: {email: \"alice@example.com\", firstName: \"Alice\", lastName: \"Smith\", dateOfBirth: \"1990-04-01\"}) { username type status } }"}'
+  gql "$ALICE" '{"query":"mutation { createUser(user: {email: \"alice@example.com\", firstName: \"Alice\", lastName: \"Smith\", dateOfBirth: \"1990-04-01\"}) { username type status } }"}'
   gql "" '{"query":"{ getUser(username: \"alice\") { username firstName email } }"}'
 
 `, url, key)
