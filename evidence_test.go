@@ -70,7 +70,9 @@ func TestCheckBlobPut(t *testing.T) {
 		{"good", func(*BlobPut) {}, nil},
 		{"largest object, longest expiry", func(p *BlobPut) { p.ContentLength, p.Expires = MaxBlobSize, MaxPresignExpiry }, nil},
 		{"vendor type", func(p *BlobPut) { p.ContentType = "application/vnd.ms-excel+xml" }, nil},
-		{"everything wrong", func(p *BlobPut) { *p = BlobPut{Key: "/x", ContentType: "image/jpeg; q=1", ContentLength: 0, Expires: 0} },
+		{"everything wrong", func(p *BlobPut) {
+			*p = BlobPut{Key: "/x", ContentType: "image/jpeg; q=1", ContentLength: 0, Expires: 0}
+		},
 			[]string{"key", "contentType", "contentLength", "expires"}},
 		{"no content type", func(p *BlobPut) { p.ContentType = "" }, []string{"contentType"}},
 		{"upper-case type", func(p *BlobPut) { p.ContentType = "Image/JPEG" }, []string{"contentType"}},
