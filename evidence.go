@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -119,6 +120,17 @@ func CheckBlobKey(key string) error {
 	return nil
 }
 
+// CheckBlobKeys checks the keys of a Delete, naming the first bad one
+// ("keys[3]").
+func CheckBlobKeys(keys []string) error {
+	for i, k := range keys {
+		if err := CheckBlobKey(k); err != nil {
+			return invalid(fmt.Sprintf("keys[%d]", i), "%s", err.(*InvalidInputError).Fields[0].Message)
+		}
+	}
+	return nil
+}
+
 // CheckBlobPut checks what PresignPut signs, every field at once: a valid
 // key, a Content-Type that is a plain type/subtype (what the client will
 // send byte for byte), a length from 1 to MaxBlobSize and an expiry from 1s
@@ -141,6 +153,14 @@ func (fe *fieldErrors) addInvalid(err error) {
 	if ie, ok := err.(*InvalidInputError); ok {
 		*fe = append(*fe, ie.Fields...)
 	}
+}
+
+// CheckPresignGet checks the arguments of PresignGet, both at once.
+func CheckPresignGet(key string, expires time.Duration) error {
+	var fe fieldErrors
+	fe.addInvalid(CheckBlobKey(key))
+	fe.addInvalid(CheckPresignExpiry(expires))
+	return fe.err()
 }
 
 // CheckPresignExpiry checks the validity of a presigned request: 1s to

@@ -194,3 +194,18 @@ func TestCheckUploaded(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckBlobKeys(t *testing.T) {
+	for _, tc := range []struct {
+		keys []string
+		want []string
+	}{
+		{nil, nil},
+		{[]string{"a", "b/c"}, nil},
+		{[]string{"a", "b//c", "/d"}, []string{"keys[1]"}},
+	} {
+		if d := cmp.Diff(tc.want, invalidFields(t, CheckBlobKeys(tc.keys))); d != "" {
+			t.Errorf("CheckBlobKeys(%q) fields (-want +got):\n%s", tc.keys, d)
+		}
+	}
+}
