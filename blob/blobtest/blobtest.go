@@ -337,7 +337,12 @@ func testBadInput(t *testing.T, h Harness) {
 		{"PresignPut bad key", func() error { p := good; p.Key = "../x"; _, err := b.PresignPut(ctx, p); return err }, "key"},
 		{"PresignPut no type", func() error { p := good; p.ContentType = ""; _, err := b.PresignPut(ctx, p); return err }, "contentType"},
 		{"PresignPut no length", func() error { p := good; p.ContentLength = 0; _, err := b.PresignPut(ctx, p); return err }, "contentLength"},
-		{"PresignPut too large", func() error { p := good; p.ContentLength = babysitter.MaxBlobSize + 1; _, err := b.PresignPut(ctx, p); return err }, "contentLength"},
+		{"PresignPut too large", func() error {
+			p := good
+			p.ContentLength = babysitter.MaxBlobSize + 1
+			_, err := b.PresignPut(ctx, p)
+			return err
+		}, "contentLength"},
 		{"PresignPut no expiry", func() error { p := good; p.Expires = 0; _, err := b.PresignPut(ctx, p); return err }, "expires"},
 		{"PresignGet bad key", func() error { _, err := b.PresignGet(ctx, "/abs", time.Minute); return err }, "key"},
 		{"PresignGet long expiry", func() error { _, err := b.PresignGet(ctx, kept.Key, 8*24*time.Hour); return err }, "expires"},
@@ -418,7 +423,9 @@ func testTamperedPut(t *testing.T, h Harness) {
 		{"twice the bytes signed", func(_ *babysitter.PresignedRequest, body *[]byte) { *body = append(*body, *body...) }},
 		{"POST instead of PUT", func(pr *babysitter.PresignedRequest, _ *[]byte) { pr.Method = http.MethodPost }},
 		{"forged signature", func(pr *babysitter.PresignedRequest, _ *[]byte) { pr.URL = forgeSignature(t, pr.URL) }},
-		{"another key", func(pr *babysitter.PresignedRequest, _ *[]byte) { pr.URL = strings.Replace(pr.URL, "/private/documents/", "/private/documents/0", 1) }},
+		{"another key", func(pr *babysitter.PresignedRequest, _ *[]byte) {
+			pr.URL = strings.Replace(pr.URL, "/private/documents/", "/private/documents/0", 1)
+		}},
 	} {
 		put, _ := babysitter.NewUpload(babysitter.UploadDocument, "application/pdf", int64(len(body)))
 		pr, err := b.PresignPut(ctx, put)
