@@ -1,31 +1,12 @@
 package babysitter
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
-
-// invalidFields returns the field names of an *InvalidInputError, or nil
-// for nil; any other error fails the test.
-func invalidFields(t *testing.T, err error) []string {
-	t.Helper()
-	if err == nil {
-		return nil
-	}
-	var ie *InvalidInputError
-	if !errors.As(err, &ie) || !errors.Is(err, ErrInvalidInput) {
-		t.Fatalf("error %v is not an *InvalidInputError", err)
-	}
-	var names []string
-	for _, f := range ie.Fields {
-		names = append(names, f.Field)
-	}
-	return names
-}
 
 func TestCheckBlobKey(t *testing.T) {
 	for _, tc := range []struct {
@@ -54,8 +35,8 @@ func TestCheckBlobKey(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("CheckBlobKey(%q) = %v, want ok=%v", tc.key, err, tc.ok)
 		}
-		if err != nil && !cmp.Equal(invalidFields(t, err), []string{"key"}) {
-			t.Errorf("CheckBlobKey(%q) fields %v, want [key]", tc.key, invalidFields(t, err))
+		if err != nil && !cmp.Equal(fields(t, err), []string{"key"}) {
+			t.Errorf("CheckBlobKey(%q) fields %v, want [key]", tc.key, fields(t, err))
 		}
 	}
 }
@@ -86,7 +67,7 @@ func TestCheckBlobPut(t *testing.T) {
 	} {
 		p := good
 		tc.edit(&p)
-		if d := cmp.Diff(tc.want, invalidFields(t, CheckBlobPut(p))); d != "" {
+		if d := cmp.Diff(tc.want, fields(t, CheckBlobPut(p))); d != "" {
 			t.Errorf("%s: fields (-want +got):\n%s", tc.name, d)
 		}
 	}
@@ -112,7 +93,7 @@ func TestNewUpload(t *testing.T) {
 		{"unknown kind", "video", "video/mp4", 1, []string{"kind"}},
 	} {
 		put, err := NewUpload(tc.kind, tc.contentType, tc.size)
-		if d := cmp.Diff(tc.want, invalidFields(t, err)); d != "" {
+		if d := cmp.Diff(tc.want, fields(t, err)); d != "" {
 			t.Errorf("%s: fields (-want +got):\n%s", tc.name, d)
 		}
 		if err != nil {
@@ -189,7 +170,7 @@ func TestCheckUploaded(t *testing.T) {
 		{"stored too large", UploadDocument, BlobInfo{Key: doc.Key, Size: MaxDocumentSize + 1, ContentType: "image/png"}, []string{"contentLength"}},
 		{"stored empty", UploadDocument, BlobInfo{Key: doc.Key, ContentType: "image/png"}, []string{"contentLength"}},
 	} {
-		if d := cmp.Diff(tc.want, invalidFields(t, CheckUploaded(tc.kind, tc.info))); d != "" {
+		if d := cmp.Diff(tc.want, fields(t, CheckUploaded(tc.kind, tc.info))); d != "" {
 			t.Errorf("%s: fields (-want +got):\n%s", tc.name, d)
 		}
 	}
@@ -204,7 +185,7 @@ func TestCheckBlobKeys(t *testing.T) {
 		{[]string{"a", "b/c"}, nil},
 		{[]string{"a", "b//c", "/d"}, []string{"keys[1]"}},
 	} {
-		if d := cmp.Diff(tc.want, invalidFields(t, CheckBlobKeys(tc.keys))); d != "" {
+		if d := cmp.Diff(tc.want, fields(t, CheckBlobKeys(tc.keys))); d != "" {
 			t.Errorf("CheckBlobKeys(%q) fields (-want +got):\n%s", tc.keys, d)
 		}
 	}

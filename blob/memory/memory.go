@@ -24,6 +24,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -191,12 +192,7 @@ func (b *Blobs) Delete(ctx context.Context, keys []string) error {
 func (b *Blobs) Keys() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	keys := make([]string, 0, len(b.objects))
-	for k := range b.objects {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	return slices.Sorted(maps.Keys(b.objects))
 }
 
 // ---- the HTTP side ----

@@ -30,6 +30,17 @@ func serve(t *testing.T, opts memory.Options) *memory.Blobs {
 	return b
 }
 
+// presignPut presigns a one-minute PUT of body under key.
+func presignPut(t *testing.T, b *memory.Blobs, key, contentType string, body []byte) (babysitter.BlobPut, babysitter.PresignedRequest) {
+	t.Helper()
+	put := babysitter.BlobPut{Key: key, ContentType: contentType, ContentLength: int64(len(body)), Expires: time.Minute}
+	pr, err := b.PresignPut(t.Context(), put)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return put, pr
+}
+
 func TestConformance(t *testing.T) {
 	blobtest.Run(t, blobtest.Harness{
 		New:              func(t *testing.T) babysitter.Blobs { return serve(t, memory.Options{}) },
@@ -54,11 +65,7 @@ func TestExpiry(t *testing.T) {
 	b := serve(t, memory.Options{Now: c.Now})
 	ctx := t.Context()
 	body := []byte("%PDF-1.7 tiny")
-	put := babysitter.BlobPut{Key: "private/documents/a", ContentType: "application/pdf", ContentLength: int64(len(body)), Expires: time.Minute}
-	pr, err := b.PresignPut(ctx, put)
-	if err != nil {
-		t.Fatal(err)
-	}
+	put, pr := presignPut(t, b, "private/documents/a", "application/pdf", body)
 	if want := t0.Add(time.Minute); !pr.Expires.Equal(want) {
 		t.Errorf("Expires %v, want %v", pr.Expires, want)
 	}
@@ -144,11 +151,7 @@ func TestHandlerRefusals(t *testing.T) {
 	b := serve(t, memory.Options{})
 	ctx := t.Context()
 	body := []byte("0123456789")
-	put := babysitter.BlobPut{Key: "private/documents/b", ContentType: "image/jpeg", ContentLength: int64(len(body)), Expires: time.Minute}
-	pr, err := b.PresignPut(ctx, put)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, pr := presignPut(t, b, "private/documents/b", "image/jpeg", body)
 	base, _, _ := strings.Cut(pr.URL, "/blobs/")
 	for _, tc := range []struct {
 		name   string

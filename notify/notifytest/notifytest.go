@@ -144,17 +144,24 @@ func sentinel(jobID string) []babysitter.Notification {
 	return Cancellation(jobID, 1)
 }
 
+// onlySentinel publishes a sentinel and fails t unless it is all that
+// was published.
+func onlySentinel(t *testing.T, n babysitter.Notifier, obs Observer, jobID string) {
+	t.Helper()
+	s := sentinel(jobID)
+	if err := n.Notify(t.Context(), s); err != nil {
+		t.Fatal(err)
+	}
+	ExactlyThese(t, s, obs.Published(t, 1))
+}
+
 // testNotifyNothing: no notifications, no publication, no error.
 func testNotifyNothing(t *testing.T, h Harness) {
 	n, obs := h.New(t)
 	if err := n.Notify(t.Context(), nil); err != nil {
 		t.Errorf("Notify(nil) = %v", err)
 	}
-	s := sentinel("job-nothing")
-	if err := n.Notify(t.Context(), s); err != nil {
-		t.Fatal(err)
-	}
-	ExactlyThese(t, s, obs.Published(t, 1))
+	onlySentinel(t, n, obs, "job-nothing")
 }
 
 // testBadInput: one bad notification refuses the call, naming the field,
@@ -187,11 +194,7 @@ func testBadInput(t *testing.T, h Harness) {
 	if err := n.Notify(t.Context(), append(slices.Clone(good), good[0])); !errors.Is(err, babysitter.ErrInvalidInput) {
 		t.Errorf("Notify with one event twice = %v, want ErrInvalidInput", err)
 	}
-	s := sentinel("job-bad-sentinel")
-	if err := n.Notify(t.Context(), s); err != nil {
-		t.Fatal(err)
-	}
-	ExactlyThese(t, s, obs.Published(t, 1))
+	onlySentinel(t, n, obs, "job-bad-sentinel")
 }
 
 // testRepublish: publishing the same events again (a redelivered
