@@ -66,6 +66,20 @@ type Presigner interface {
 	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 }
 
+// CreateBucketAPI is what CreateBucket calls: CreateBucket, and Options
+// for the client's region. *s3.Client implements it.
+type CreateBucketAPI interface {
+	CreateBucket(ctx context.Context, in *s3.CreateBucketInput, optFns ...func(*s3.Options)) (*s3.CreateBucketOutput, error)
+	Options() s3.Options
+}
+
+// The SDK's clients implement the interfaces.
+var (
+	_ API             = (*s3.Client)(nil)
+	_ CreateBucketAPI = (*s3.Client)(nil)
+	_ Presigner       = (*s3.PresignClient)(nil)
+)
+
 // Blobs is one S3 bucket as a babysitter.Blobs. It is safe for concurrent
 // use.
 type Blobs struct {
@@ -258,7 +272,7 @@ func (b *Blobs) wrap(ctx context.Context, what string, err error) error {
 // encrypted, public access blocked but for the picture prefix) in their
 // template. Like S3's CreateBucket in us-east-1 it is idempotent: a bucket
 // the caller already owns is not an error.
-func CreateBucket(ctx context.Context, client *s3.Client, name string) error {
+func CreateBucket(ctx context.Context, client CreateBucketAPI, name string) error {
 	in := &s3.CreateBucketInput{Bucket: aws.String(name)}
 	if r := client.Options().Region; r != "" && r != "us-east-1" {
 		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(r)}

@@ -73,6 +73,8 @@ type API interface {
 	PublishBatch(ctx context.Context, in *sns.PublishBatchInput, optFns ...func(*sns.Options)) (*sns.PublishBatchOutput, error)
 }
 
+var _ API = (*sns.Client)(nil)
+
 // Options configure a Notifier; the zero value is ready.
 type Options struct {
 	// MaxAttempts bounds how many times a notification whose entry SNS
