@@ -1,6 +1,7 @@
 package babysitter
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -189,4 +190,24 @@ func TestCheckBlobKeys(t *testing.T) {
 			t.Errorf("CheckBlobKeys(%q) fields (-want +got):\n%s", tc.keys, d)
 		}
 	}
+}
+
+// FuzzCheckBlobKey: whatever CheckBlobKey accepts is a key every backend
+// reads the same way — no escaping needed, no leading '/', no dot segment.
+func FuzzCheckBlobKey(f *testing.F) {
+	for _, s := range []string{"private/documents/abc", "a/../b", "/x", "a//b", "ä", "a b", "."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		if CheckBlobKey(key) != nil {
+			return
+		}
+		if key == "" || len(key) > MaxBlobKeyLen || strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") ||
+			strings.Contains(key, "//") || strings.Contains("/"+key+"/", "/./") || strings.Contains("/"+key+"/", "/../") {
+			t.Errorf("CheckBlobKey accepted %q", key)
+		}
+		if u := (&url.URL{Path: "/" + key}).EscapedPath(); u != "/"+key {
+			t.Errorf("key %q needs escaping in a URL: %q", key, u)
+		}
+	})
 }
