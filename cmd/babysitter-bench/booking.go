@@ -398,7 +398,7 @@ func bookingReport(e *env, rep *report, results []bookResult) {
 		ft.add(fmt.Sprint(r.n), fmt.Sprint(len(r.floor)), dur(p50(r.oursCall)), dur(p50(r.floor)), ratio(atN),
 			r.oursReq.p50s(), r.floorReq.p50s(),
 			fmt.Sprint(len(r.pairCall)), dur(p50(r.pairCall)), dur(p50(r.pairFloor)), ratio(pairs))
-		bt.add(fmt.Sprint(r.n), dur(p50(r.oursCall)), dur(p50(r.pickup)), dur(p50(r.handle)), dur(p50(r.ours)), r.declReq.p50s())
+		bt.add(fmt.Sprint(r.n), dur(p50(r.oursCall)), signedDur(p50(r.pickup)), dur(p50(r.handle)), dur(p50(r.ours)), r.declReq.p50s())
 		reqs := func(c counts, runs int) string {
 			return fmt.Sprintf("%s: %s; %s: %s", storeName, formatPer(c.store, runs), queueName, formatPer(c.queue, runs))
 		}
@@ -453,7 +453,8 @@ func bookingReport(e *env, rep *report, results []bookResult) {
 				"adds to its requests with the least else going on (their rows under All operations leave out the "+
 				"idle consumers' receives made meanwhile).", e.sz.floorPairs),
 			"Where the library's time goes (medians): the BookNanny call; from its return until the Poller's handler " +
-				"starts on the message (the send, the long poll's wake-up, the receive); the handler, Decliner.HandleBatch " +
+				"starts on the message (negative: the consumer had the message before the send's response reached " +
+				"BookNanny); the handler, Decliner.HandleBatch " +
 				"→ DeclinePending; and each of the handler's requests. " +
 				"Requests per run include the consumers' receives, idle long polls among them. The CPU table is the " +
 				"CPU time each process spent per run (from the booking call until the queue is empty; /proc, 10 ms " +
