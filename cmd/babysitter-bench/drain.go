@@ -26,6 +26,7 @@ type drainWriter struct {
 	lat   []time.Duration
 	calls counts
 	cpu   cpuSample
+	reqs  reqLog // each request's latency
 }
 
 // drain times the declines of one job of N PENDING applications through a
@@ -98,7 +99,7 @@ func drain(ctx context.Context, e *env, rep *report) error {
 			to := map[string]string{pending: declined, declined: pending}[state]
 			before, cpu0 := e.snapshot(), e.cpu.sample()
 			t0 := time.Now()
-			if err := bw.flip(ctx, e, w.table, others, state, to, bw.inFlight); err != nil {
+			if err := bw.flip(withReqLog(ctx, &bw.reqs), e, w.table, others, state, to, bw.inFlight); err != nil {
 				return fmt.Errorf("%s: %w", bw.name, err)
 			}
 			elapsed := time.Since(t0)
@@ -117,7 +118,7 @@ func drain(ctx context.Context, e *env, rep *report) error {
 		done, at := w.store.arm(n)
 		before, cpu0 := e.snapshot(), e.cpu.sample()
 		t0 := time.Now()
-		stop := w.startPoller(ctx, 1, nil)
+		stop := w.startPoller(withReqLog(ctx, &library.reqs), 1, nil)
 		werr := w.store.waitFor(ctx, done, 5*time.Minute)
 		elapsed := at().Sub(t0)
 		serr := w.settle(ctx)
@@ -133,7 +134,7 @@ func drain(ctx context.Context, e *env, rep *report) error {
 
 	libRate := float64(n) / percentile(library.lat, 0.5).Seconds()
 	t := &table{head: []string{"writer", "in flight", "runs", "declines/run", "time p50", "declines/s", "library ÷ this",
-		"DynamoDB requests/run", "DynamoDB CPU per decline"}}
+		"DynamoDB requests/run", "DynamoDB CPU per decline", "requests (p50 each)"}}
 	if e.backend == backendMemory {
 		t.head[7], t.head[8] = "Store calls/run", "CPU per decline"
 	}
@@ -146,7 +147,7 @@ func drain(ctx context.Context, e *env, rep *report) error {
 			cpu = dur(dw.cpu.t[0] / time.Duration(n*len(dw.lat)))
 		}
 		t.add(dw.name, fmt.Sprint(dw.inFlight), fmt.Sprint(len(dw.lat)), fmt.Sprint(n), dur(percentile(dw.lat, 0.5)),
-			fmt.Sprintf("%.0f", rate), ratio(libRate/rate), formatPer(dw.calls.store, len(dw.lat)), cpu)
+			fmt.Sprintf("%.0f", rate), ratio(libRate/rate), formatPer(dw.calls.store, len(dw.lat)), cpu, dw.reqs.p50s())
 	}
 	rep.add(section{
 		title: "5. Decline drain: one job's declines against DynamoDB's bare writes",

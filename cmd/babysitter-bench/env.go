@@ -6,13 +6,17 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -141,12 +145,12 @@ func (e *env) connect(ctx context.Context) error {
 	e.ddb = awsddb.NewFromConfig(cfg, func(o *awsddb.Options) {
 		o.BaseEndpoint = aws.String(e.ddbEndpoint)
 		o.HTTPClient = httpClient()
-		o.APIOptions = append(o.APIOptions, e.ddbCalls.Register, e.countItems, e.delay)
+		o.APIOptions = append(o.APIOptions, e.ddbCalls.Register, e.countItems, e.delay, timeRequests)
 	})
 	e.sqs = awssqs.NewFromConfig(cfg, func(o *awssqs.Options) {
 		o.BaseEndpoint = aws.String(e.sqsEndpoint)
 		o.HTTPClient = httpClient()
-		o.APIOptions = append(o.APIOptions, e.sqsCalls.Register, e.delay)
+		o.APIOptions = append(o.APIOptions, e.sqsCalls.Register, e.delay, timeRequests)
 	})
 	return nil
 }
@@ -162,6 +166,63 @@ func (e *env) countItems(stack *middleware.Stack) error {
 			out, md, err := next.HandleInitialize(ctx, in)
 			if err == nil {
 				e.itemsRead.Add(itemsIn(out.Result))
+			}
+			return out, md, err
+		}), middleware.Before)
+}
+
+// reqLog collects the latency of each request made with a context that
+// carries it (withReqLog), by API: where the time of one call goes.
+type reqLog struct {
+	mu  sync.Mutex
+	lat map[string][]time.Duration
+}
+
+type reqLogKey struct{}
+
+// withReqLog returns ctx carrying l: the requests made with it are timed
+// into l.
+func withReqLog(ctx context.Context, l *reqLog) context.Context {
+	return context.WithValue(ctx, reqLogKey{}, l)
+}
+
+func (l *reqLog) add(api string, d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lat == nil {
+		l.lat = map[string][]time.Duration{}
+	}
+	l.lat[api] = append(l.lat[api], d)
+}
+
+// p50s formats the median latency of each API, sorted by name.
+func (l *reqLog) p50s() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var parts []string
+	for _, api := range slices.Sorted(maps.Keys(l.lat)) {
+		parts = append(parts, api+" "+dur(percentile(l.lat[api], 0.5)))
+	}
+	if len(parts) == 0 {
+		return "–"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// timeRequests is an API option adding a middleware that times each
+// successful client call (retries included) into the reqLog its context
+// carries, if any.
+func timeRequests(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("bench.TimeRequests",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			l, _ := ctx.Value(reqLogKey{}).(*reqLog)
+			if l == nil {
+				return next.HandleInitialize(ctx, in)
+			}
+			t0 := time.Now()
+			out, md, err := next.HandleInitialize(ctx, in)
+			if err == nil { // not a long poll cut short by a stop
+				l.add(awsmiddleware.GetOperationName(ctx), time.Since(t0))
 			}
 			return out, md, err
 		}), middleware.Before)
@@ -387,6 +448,14 @@ func settle(ctx context.Context, length func(context.Context) (int, error)) erro
 func withoutLen(c counts) counts {
 	delete(c.queue, "GetQueueAttributes")
 	return c
+}
+
+// withoutPolls also drops the receives: for a span that receives nothing
+// itself while idle consumers long-poll beside it.
+func withoutPolls(c counts) counts {
+	delete(c.queue, "ReceiveMessage")
+	delete(c.queue, "Receive")
+	return withoutLen(c)
 }
 
 // ---- fixtures ----

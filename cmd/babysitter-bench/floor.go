@@ -64,6 +64,12 @@ func (f *floor) prepare(ctx context.Context) (func(context.Context) error, error
 	if err != nil {
 		return nil, err
 	}
+	return f.prepareOn(j, a), nil
+}
+
+// prepareOn returns BookNanny's requests booking application a of the
+// parent's OPEN job j, built now.
+func (f *floor) prepareOn(j babysitter.Job, a babysitter.Application) func(context.Context) error {
 	at := time.Now().UTC()
 	msg := babysitter.DeclineMessage(j.ID)
 	if f.e.backend == backendMemory {
@@ -78,7 +84,7 @@ func (f *floor) prepare(ctx context.Context) (func(context.Context) error, error
 				return err
 			}
 			return f.q.Send(ctx, []babysitter.Message{msg})
-		}, nil
+		}
 	}
 	get := &awsddb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{f.w.table: {
 		Keys:           []map[string]types.AttributeValue{jobItemKey(j.ID), applicationItemKey(j.ID, a.ID), userItemKey(f.parent.Username)},
@@ -108,7 +114,7 @@ func (f *floor) prepare(ctx context.Context) (func(context.Context) error, error
 			err = fmt.Errorf("floor: SendMessageBatch failed %d entries", len(sent.Failed))
 		}
 		return err
-	}, nil
+	}
 }
 
 // The keys store/dynamodb gives its items (its doc.go's key table),

@@ -196,6 +196,17 @@ func dur(d time.Duration) string {
 	}
 }
 
+// signedDur is dur for a difference of two moments, which may be negative.
+func signedDur(d time.Duration) string {
+	if d < 0 {
+		return "−" + dur(-d)
+	}
+	if d == 0 {
+		return "0"
+	}
+	return dur(d)
+}
+
 // perOp formats n/ops rounded to two decimals ("1", "2.5", "0.33").
 func perOp(n int64, ops int) string {
 	if ops == 0 || n < 0 {
