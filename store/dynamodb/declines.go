@@ -84,8 +84,11 @@ const (
 // or declined since the read); those are skipped and the rest go again,
 // so one changed application blocks nothing. Why transactions of 100 and
 // not one conditional UpdateItem each: on DynamoDB Local they drained the
-// same declines five to seven times faster and for less of its CPU, at
-// the tutorial's write units per decline (BENCHMARKS.md, "Declines").
+// same declines 1.0–2.6 times as fast (1.16–1.57 in the drain) for 17–66 %
+// less of its CPU, at the tutorial's write units per decline; a lone
+// UpdateItem would cost a third fewer write units (BENCHMARKS.md,
+// "Declines"). declineConcurrency transactions in flight change little
+// on DynamoDB Local, which serializes them; on DynamoDB they overlap.
 //
 // Once the job is not OPEN no application can be added to it, so the read
 // sees every application left to decline; a redelivered message finds
