@@ -16,6 +16,7 @@ import (
 // It is safe for concurrent use.
 type Decliner struct {
 	store      DeclineStore
+	notifier   Notifier
 	now        func() time.Time
 	log        *slog.Logger
 	sweepAfter time.Duration
@@ -32,11 +33,17 @@ type DeclinerOptions struct {
 	// declines them itself: longer than the queue normally takes, so that
 	// the sweeper only finishes what a lost message left. Default 1 minute.
 	SweepAfter time.Duration
+	// Notifier tells people what the declines of a job mean for them:
+	// the booked nanny and the parent, the declined applicants, the
+	// applicants of a cancelled job (JobNotifications), once per job after
+	// its declines. Nil tells nobody: notify/memory is the embedded choice
+	// (it logs), notify/sns the production one.
+	Notifier Notifier
 }
 
 // NewDecliner returns a Decliner on the store.
 func NewDecliner(store DeclineStore, opts DeclinerOptions) *Decliner {
-	d := &Decliner{store: store, now: opts.Now, log: opts.Logger, sweepAfter: opts.SweepAfter}
+	d := &Decliner{store: store, notifier: opts.Notifier, now: opts.Now, log: opts.Logger, sweepAfter: opts.SweepAfter}
 	if d.now == nil {
 		d.now = time.Now
 	}
@@ -89,7 +96,12 @@ func (d *Decliner) HandleBatch(ctx context.Context, msgs []Message) (failedIDs [
 	return failedIDs
 }
 
-// decline declines the PENDING applications of one job and logs the outcome.
+// decline declines the PENDING applications of one job, publishes what
+// that means for each person (JobNotifications), then clears the job's
+// outbox entry, and logs the outcome. The entry is cleared only after the
+// notifications are published: if publishing fails, the message is
+// redelivered (or the sweeper takes the job), declines nothing more and
+// publishes the same notifications, with the same IDs, again.
 func (d *Decliner) decline(ctx context.Context, jobID string) error {
 	res, err := d.store.DeclinePending(ctx, jobID, d.now())
 	if err != nil {
@@ -101,6 +113,19 @@ func (d *Decliner) decline(ctx context.Context, jobID string) error {
 		return err
 	}
 	d.log.DebugContext(ctx, "declined applications", "jobId", jobID, "declined", len(res.Declined), "skipped", len(res.Skipped))
+	if d.notifier != nil {
+		if ns := JobNotifications(res.Job, res.Applications); len(ns) > 0 {
+			if err := d.notifier.Notify(ctx, ns); err != nil {
+				d.log.WarnContext(ctx, "publishing the notifications of a job failed; they are published again on its next delivery or sweep",
+					"jobId", jobID, "notifications", len(ns), "err", err)
+				return fmt.Errorf("notifying the applicants of job %s: %w", jobID, err)
+			}
+		}
+	}
+	if err := d.store.ClearDeclines(ctx, jobID); err != nil {
+		d.log.WarnContext(ctx, "clearing a job's outbox entry failed", "jobId", jobID, "err", err)
+		return err
+	}
 	return nil
 }
 
@@ -138,16 +163,5 @@ func (d *Decliner) Sweep(ctx context.Context) (int, error) {
 // RunSweeper runs Sweep every interval until ctx is done, logging its
 // failures; it returns ctx's error.
 func (d *Decliner) RunSweeper(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := d.Sweep(ctx); err != nil && ctx.Err() == nil {
-			d.log.WarnContext(ctx, "sweeping due declines failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
+	return runEvery(ctx, interval, d.log, "sweeping due declines failed", d.Sweep)
 }

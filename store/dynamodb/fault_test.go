@@ -69,7 +69,7 @@ func TestFaults(t *testing.T) {
 			must(t, "CreateUser", s.CreateUser(ctx, nanny))
 
 			fail("SetUserStatus", "UpdateItem", 2, func() error {
-				_, err := s.SetUserStatus(ctx, parent.Username, babysitter.StatusVerified, now)
+				_, err := s.SetUserStatus(ctx, babysitter.StatusUpdate{Username: parent.Username, Status: babysitter.StatusVerified, At: now})
 				return err
 			})
 			next := parent
@@ -156,7 +156,7 @@ func TestFaults(t *testing.T) {
 			j3 := newJob(parent.Username)
 			must(t, "CreateJob", s.CreateJob(ctx, active(parent), j3))
 			must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(other), newApplication(j3.ID, other.Username)))
-			fail("DeleteUser", "TransactWriteItems", 2, func() error { return s.DeleteUser(ctx, active(other), other.Username, time.Now()) })
+			fail("DeleteUser", "TransactWriteItems", 2, func() error { return noErasure(s.DeleteUser(ctx, active(other), other.Username, time.Now())) })
 			if _, err := s.GetUser(ctx, other.Username); !errors.Is(err, babysitter.ErrNotFound) {
 				t.Errorf("GetUser after DeleteUser: %v, want not found", err)
 			}

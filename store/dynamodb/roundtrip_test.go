@@ -52,7 +52,7 @@ func TestRoundTrips(t *testing.T) {
 	})
 	expect("GetUser", one("GetItem"), func() error { _, err := s.GetUser(ctx, parent.Username); return err })
 	expect("SetUserStatus", one("UpdateItem"), func() error {
-		_, err := s.SetUserStatus(ctx, parent.Username, babysitter.StatusVerified, now)
+		_, err := s.SetUserStatus(ctx, babysitter.StatusUpdate{Username: parent.Username, Status: babysitter.StatusVerified, At: now})
 		return err
 	})
 	next := parent
@@ -145,7 +145,7 @@ func TestRoundTrips(t *testing.T) {
 		return err
 	})
 	deactivated := nannies[9]
-	_, err := s.SetUserStatus(ctx, deactivated.Username, babysitter.StatusDeactivated, now)
+	_, err := s.SetUserStatus(ctx, babysitter.StatusUpdate{Username: deactivated.Username, Status: babysitter.StatusDeactivated, At: now})
 	must(t, "SetUserStatus", err)
 	expect("BookNanny of a deactivated applicant", map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, func() error {
 		_, _, err := s.BookNanny(ctx, book(parent, j.ID, apps[9].ID, now))
@@ -161,14 +161,14 @@ func TestRoundTrips(t *testing.T) {
 	})
 	// 10 other applications: 1 withdrawn, 9 PENDING, of which one nanny
 	// is deactivated (inert, declined all the same).
-	expect("DeclinePending of 9", map[string]int{"Query": 1, "TransactWriteItems": 1, "DeleteItem": 1}, func() error {
+	expect("DeclinePending of 9", map[string]int{"Query": 1, "TransactWriteItems": 1}, func() error {
 		res, err := s.DeclinePending(ctx, j.ID, now)
 		if err == nil && (len(res.Declined) != 9 || len(res.Skipped) != 0) {
 			err = fmt.Errorf("declined %d, skipped %d; want 9 declined", len(res.Declined), len(res.Skipped))
 		}
 		return err
 	})
-	expect("DeclinePending again (a redelivery)", map[string]int{"Query": 1, "DeleteItem": 1}, func() error {
+	expect("DeclinePending again (a redelivery)", one("Query"), func() error {
 		res, err := s.DeclinePending(ctx, j.ID, now)
 		if err == nil && len(res.Declined)+len(res.Skipped) != 0 {
 			err = fmt.Errorf("a second DeclinePending declined %d", len(res.Declined))
@@ -228,10 +228,10 @@ func TestRoundTrips(t *testing.T) {
 		return err
 	})
 	expect("DeleteUser by the user", map[string]int{"GetItem": 1, "TransactWriteItems": 1}, func() error {
-		return s.DeleteUser(ctx, active(parent), parent.Username, time.Now())
+		return noErasure(s.DeleteUser(ctx, active(parent), parent.Username, time.Now()))
 	})
 	expect("DeleteUser by an admin", map[string]int{"GetItem": 1, "TransactWriteItems": 1}, func() error {
-		return s.DeleteUser(ctx, admin, nannies[1].Username, time.Now())
+		return noErasure(s.DeleteUser(ctx, admin, nannies[1].Username, time.Now()))
 	})
 	expect("CreateUser of a deleted username", one("TransactWriteItems"), func() error {
 		reborn := newUser(babysitter.UserParent)

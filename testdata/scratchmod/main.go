@@ -39,7 +39,7 @@ func run() error {
 	defer cancel()
 	store := smemory.New()
 	queue := qmemory.New(qmemory.Options{WaitTime: 50 * time.Millisecond})
-	svc := babysitter.New(store, queue, babysitter.Options{})
+	svc := babysitter.New(store, queue, babysitter.Options{VerifyWithoutDocument: true})
 	decliner := babysitter.NewDecliner(store, babysitter.DeclinerOptions{})
 	go func() { _ = (&babysitter.Poller{Source: queue, Handler: decliner.HandleBatch}).Run(ctx) }()
 	srv := httptest.NewServer(httpapi.New(svc, jwtauth.NewHS256(key, 0), httpapi.Options{}))

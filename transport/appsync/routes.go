@@ -205,13 +205,14 @@ func updateUser(ctx context.Context, c call) (any, error) {
 
 func updateUserStatus(ctx context.Context, c call) (any, error) {
 	var a struct {
-		Username string `json:"username"`
-		Status   string `json:"status"`
+		Username string  `json:"username"`
+		Status   string  `json:"status"`
+		UploadID *string `json:"uploadId"`
 	}
 	if err := decodeArgs(c.args, &a); err != nil {
 		return nil, err
 	}
-	u, err := c.svc.UpdateUserStatus(ctx, c.actor, a.Username, babysitter.AccountStatus(a.Status))
+	u, err := c.svc.UpdateUserStatus(ctx, c.actor, a.Username, babysitter.StatusChange{Status: babysitter.AccountStatus(a.Status), UploadID: deref(a.UploadID)})
 	if err != nil {
 		return nil, err
 	}

@@ -343,17 +343,15 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, a babysitte
 	return writeJSON(w, http.StatusOK, u)
 }
 
-// statusRequest is the body of PUT /v1/users/{username}/status.
-type statusRequest struct {
-	Status babysitter.AccountStatus `json:"status"`
-}
-
+// updateUserStatus is PUT /v1/users/{username}/status: {status, uploadId}
+// (babysitter.StatusChange), the uploadId naming the identity document a
+// VERIFIED decision is made on.
 func (h *Handler) updateUserStatus(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
-	var in statusRequest
+	var in babysitter.StatusChange
 	if err := decodeJSON(w, r, &in, false); err != nil {
 		return err
 	}
-	u, err := h.svc.UpdateUserStatus(r.Context(), a, r.PathValue("username"), in.Status)
+	u, err := h.svc.UpdateUserStatus(r.Context(), a, r.PathValue("username"), in)
 	if err != nil {
 		return err
 	}

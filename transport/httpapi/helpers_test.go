@@ -79,13 +79,19 @@ func (c *countingStore) UpdateUser(ctx context.Context, g babysitter.Guard, prev
 	return c.count(c.Store.UpdateUser(ctx, g, prevEmail, next))
 }
 
-func (c *countingStore) SetUserStatus(ctx context.Context, username string, status babysitter.AccountStatus, now time.Time) (babysitter.User, error) {
-	u, err := c.Store.SetUserStatus(ctx, username, status, now)
+func (c *countingStore) SetUserStatus(ctx context.Context, st babysitter.StatusUpdate) (babysitter.User, error) {
+	u, err := c.Store.SetUserStatus(ctx, st)
 	return u, c.count(err)
 }
 
-func (c *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) error {
-	return c.count(c.Store.DeleteUser(ctx, g, username, now))
+func (c *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) (babysitter.Erasure, error) {
+	e, err := c.Store.DeleteUser(ctx, g, username, now)
+	return e, c.count(err)
+}
+
+func (c *countingStore) UpdateUploads(ctx context.Context, g babysitter.Guard, ch babysitter.UploadChange) (babysitter.User, error) {
+	u, err := c.Store.UpdateUploads(ctx, g, ch)
+	return u, c.count(err)
 }
 
 func (c *countingStore) CreateJob(ctx context.Context, g babysitter.Guard, j babysitter.Job) error {
