@@ -437,7 +437,9 @@ func ApplyUploadChange(u *User, c UploadChange) (next User, changed bool, err er
 	up.Discarded = slices.Clone(up.Discarded)
 	next.Documents = slices.Clone(next.Documents)
 
-	if r := c.Request; r != nil {
+	if r := c.Request; r != nil && !slices.ContainsFunc(u.all(), func(x Upload) bool { return x.ID == r.ID }) {
+		// (A request recorded already — a write retried after it
+		// committed — changes nothing.)
 		keep := up.Requested[:0]
 		for _, x := range up.Requested {
 			if x.Final().Before(c.At) {

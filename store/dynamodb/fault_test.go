@@ -72,6 +72,16 @@ func TestFaults(t *testing.T) {
 				_, err := s.SetUserStatus(ctx, babysitter.StatusUpdate{Username: parent.Username, Status: babysitter.StatusVerified, At: now})
 				return err
 			})
+			// An upload request recorded once, not twice, whichever attempt
+			// committed (a request already recorded changes nothing).
+			up := babysitter.Upload{ID: "0123456789abcdef0123456789abcdef", Kind: babysitter.UploadDocument, ContentType: "image/png", Size: 1, RequestedOn: now}
+			fail("UpdateUploads", "UpdateItem", 2, func() error {
+				_, err := s.UpdateUploads(ctx, active(parent), babysitter.UploadChange{Username: parent.Username, Request: &up, At: now})
+				return err
+			})
+			if u, err := s.GetUser(ctx, parent.Username); err != nil || len(u.Uploads.Requested) != 1 || u.Uploads.Version != 1 {
+				t.Fatalf("after UpdateUploads: %+v, %v; want one request, version 1", u.Uploads, err)
+			}
 			next := parent
 			next.FirstName, next.Version, next.UpdatedOn = "Grace", 2, now
 			fail("UpdateUser", "UpdateItem", 2, func() error { return s.UpdateUser(ctx, active(parent), parent.Email, next) })

@@ -175,10 +175,52 @@ func TestRoundTrips(t *testing.T) {
 		}
 		return err
 	})
+	expect("ClearDeclines", one("DeleteItem"), func() error { return s.ClearDeclines(ctx, j.ID) })
 	expect("DueDeclines", map[string]int{"Query": 4}, func() error {
 		_, err := s.DueDeclines(ctx, now.Add(time.Hour), 10)
 		return err
 	})
+
+	// Uploads: a read and one conditional write; the decision on a
+	// document is still one UpdateItem, its condition naming the document.
+	holder := nannies[2]
+	doc := babysitter.Upload{ID: "0123456789abcdef0123456789abcdef", Kind: babysitter.UploadDocument, ContentType: "application/pdf", Size: 10, RequestedOn: now}
+	expect("UpdateUploads (request)", map[string]int{"GetItem": 1, "UpdateItem": 1}, func() error {
+		_, err := s.UpdateUploads(ctx, active(holder), babysitter.UploadChange{Username: holder.Username, Request: &doc, At: now})
+		return err
+	})
+	confirmed := doc
+	confirmed.UploadedOn = now
+	expect("UpdateUploads (confirm)", map[string]int{"GetItem": 1, "UpdateItem": 1}, func() error {
+		_, err := s.UpdateUploads(ctx, active(holder), babysitter.UploadChange{Username: holder.Username, Confirm: &confirmed, At: now})
+		return err
+	})
+	expect("UpdateUploads that changes nothing (confirmed again)", one("GetItem"), func() error {
+		_, err := s.UpdateUploads(ctx, active(holder), babysitter.UploadChange{Username: holder.Username, Confirm: &confirmed, At: now})
+		return err
+	})
+	expect("SetUserStatus VERIFIED on a document", one("UpdateItem"), func() error {
+		_, err := s.SetUserStatus(ctx, babysitter.StatusUpdate{Username: holder.Username, Status: babysitter.StatusVerified,
+			Verification: &babysitter.Verification{By: "root", At: now, UploadID: doc.ID}, At: now})
+		return err
+	})
+	expect("SetUserStatus VERIFIED on an unknown document", one("UpdateItem"), func() error {
+		_, err := s.SetUserStatus(ctx, babysitter.StatusUpdate{Username: holder.Username, Status: babysitter.StatusVerified,
+			Verification: &babysitter.Verification{By: "root", At: now, UploadID: "f123456789abcdef0123456789abcdef"}, At: now})
+		return wantKind(err, babysitter.ErrNotFound)
+	})
+	expect("DeleteUser of an account with objects", map[string]int{"GetItem": 1, "TransactWriteItems": 1}, func() error {
+		e, err := s.DeleteUser(ctx, admin, holder.Username, now)
+		if err == nil && len(e.Keys) != 1 {
+			err = fmt.Errorf("erasure %+v, want the document's key", e)
+		}
+		return err
+	})
+	expect("DueErasures", map[string]int{"Query": 4}, func() error {
+		_, err := s.DueErasures(ctx, now.Add(time.Hour), 10)
+		return err
+	})
+	expect("ClearErasure", one("DeleteItem"), func() error { return s.ClearErasure(ctx, holder.Username) })
 	expect("TransitionJob CLOSED → COMPLETED by an admin", one("UpdateItem"), func() error {
 		_, err := s.TransitionJob(ctx, admin, babysitter.JobTransition{JobID: j.ID, From: babysitter.JobClosed, To: babysitter.JobCompleted, At: now})
 		return err

@@ -47,6 +47,7 @@ const (
 	slotOutboxLimit
 	slotOutboxClear
 	slotErasure // uploads.go: DueErasures
+	slotNotify  // service.go: a failed notification leaves the job due
 )
 
 // dueAt is the first time of an outbox slot, with nanoseconds, so that a
