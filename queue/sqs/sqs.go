@@ -457,10 +457,10 @@ func (q *Queue) Receive(ctx context.Context, max int) ([]babysitter.Message, err
 		return nil, fmt.Errorf("sqs: receive from %s: %w", q.name, err)
 	}
 	in := &sqs.ReceiveMessageInput{
-		QueueUrl:                    aws.String(q.url),
-		MaxNumberOfMessages:         int32(max),
-		WaitTimeSeconds:             q.wait,
-		MessageAttributeNames:       []string{"All"},
+		QueueUrl:              aws.String(q.url),
+		MaxNumberOfMessages:   int32(max),
+		WaitTimeSeconds:       q.wait,
+		MessageAttributeNames: []string{"All"},
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{
 			types.MessageSystemAttributeNameApproximateReceiveCount,
 			types.MessageSystemAttributeNameSentTimestamp,
