@@ -39,6 +39,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Role is the caller's group, as the transport verified it (a Cognito group
@@ -67,12 +70,38 @@ type Options struct {
 	Now func() time.Time
 	// NewID returns a new time-ordered ID; default UUIDv7.
 	NewID func() string
-	// Logger receives operational events (failed decline sends, poison
-	// messages); default slog.Default().
+	// Logger receives operational events (failed decline sends); default
+	// slog.Default(). Its lines carry the request, trace and span IDs of
+	// their context (NewLogHandler).
 	Logger *slog.Logger
 	// AllowUnverified lets UNVERIFIED nannies apply and UNVERIFIED parents
 	// book. By default both need a VERIFIED account.
 	AllowUnverified bool
+
+	// TracerProvider, when set, makes a span per operation, named after
+	// it ("BookNanny"), with the job and application IDs and the caller's
+	// role (see the package documentation, "Observability"). Nil — or the
+	// no-op provider of go.opentelemetry.io/otel/trace/noop — makes none
+	// and costs nothing: the context reaches the store and the queue as
+	// the caller gave it. The global provider (otel.GetTracerProvider) is
+	// used only if passed here.
+	TracerProvider trace.TracerProvider
+	// MeterProvider, when set, receives the metrics: bookings, booking
+	// conflicts and errors by operation and kind. Nil, or the no-op
+	// provider, records none.
+	MeterProvider metric.MeterProvider
+	// Propagator writes the trace context of the call that sends a
+	// decline message (BookNanny, CancelJob, ReconcileJob) into the
+	// message's attributes, for the consumer's spans to link to; the
+	// DeclinerOptions.Propagator of the consumer must read the same
+	// format. Default propagation.TraceContext{}: W3C traceparent and
+	// tracestate. For AWS X-Ray, use the X-Ray propagator
+	// (go.opentelemetry.io/contrib/propagators/aws/xray, with its ID
+	// generator on the SDK's TracerProvider), alone or beside the W3C one
+	// in propagation.NewCompositeTextMapPropagator. A message carries two
+	// attributes of its own; the propagator may add at most
+	// MaxMessageAttributes-2.
+	Propagator propagation.TextMapPropagator
 }
 
 // Service runs every domain operation. It is safe for concurrent use.
@@ -82,6 +111,7 @@ type Service struct {
 	now   func() time.Time
 	newID func() string
 	log   *slog.Logger
+	tel   *telemetry
 	// active is the Guard's status set for most operations; verified the
 	// one for apply and book.
 	active, verified []AccountStatus
@@ -89,15 +119,15 @@ type Service struct {
 
 // New returns a Service on the given store and queue.
 func New(store Store, queue Queue, opts Options) *Service {
-	s := &Service{store: store, queue: queue, now: opts.Now, newID: opts.NewID, log: opts.Logger}
+	s := &Service{
+		store: store, queue: queue, now: opts.Now, newID: opts.NewID, log: withIDs(opts.Logger),
+		tel: newTelemetry(opts.TracerProvider, opts.MeterProvider, opts.Propagator),
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.newID == nil {
 		s.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
-	}
-	if s.log == nil {
-		s.log = slog.Default()
 	}
 	s.active = []AccountStatus{StatusUnverified, StatusVerified}
 	s.verified = []AccountStatus{StatusVerified}
@@ -157,13 +187,25 @@ func validID(field, id string) error {
 	if len(id) == 0 || len(id) > 64 {
 		return invalid(field, "must be 1 to 64 characters")
 	}
+	if !isID(id) {
+		return invalid(field, "must contain only letters, digits, '-' and '_'")
+	}
+	return nil
+}
+
+// isID reports whether id is 1 to 64 letters, digits, '-' and '_': what
+// validID accepts, without an error to build.
+func isID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return invalid(field, "must contain only letters, digits, '-' and '_'")
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 func validUsernameArg(username string) error {
