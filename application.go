@@ -51,8 +51,8 @@ type NannyApplications struct {
 // the check is part of the same atomic write.
 func (s *Service) ApplyToJob(ctx context.Context, a Actor, jobID string, in NewApplication) (_ Application, err error) {
 	const op = "ApplyToJob"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{job: jobID})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleNanny); err != nil {
 		return Application{}, opErr(op, err)
 	}
@@ -75,7 +75,7 @@ func (s *Service) ApplyToJob(ctx context.Context, a Actor, jobID string, in NewA
 		CreatedOn:     now,
 		UpdatedOn:     now,
 	}
-	c.setIDs(spanIDs{application: app.ID})
+	s.tel.setIDs(ctx, spanIDs{application: app.ID})
 	if err := s.store.ApplyToJob(ctx, guard(a, s.verified), app); err != nil {
 		return Application{}, opErr(op, err)
 	}
@@ -85,8 +85,8 @@ func (s *Service) ApplyToJob(ctx context.Context, a Actor, jobID string, in NewA
 // WithdrawApplication withdraws the calling nanny's PENDING application.
 func (s *Service) WithdrawApplication(ctx context.Context, a Actor, jobID, applicationID string) (_ Application, err error) {
 	const op = "WithdrawApplication"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{job: jobID, application: applicationID})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID, application: applicationID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleNanny); err != nil {
 		return Application{}, opErr(op, err)
 	}
@@ -101,8 +101,8 @@ func (s *Service) WithdrawApplication(ctx context.Context, a Actor, jobID, appli
 // for the job's parent and admins.
 func (s *Service) ListApplicationsForJob(ctx context.Context, a Actor, jobID string, p PageRequest) (_ JobApplications, err error) {
 	const op = "ListApplicationsForJob"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{job: jobID})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
 		return JobApplications{}, opErr(op, err)
 	}
@@ -124,8 +124,8 @@ func (s *Service) ListApplicationsForJob(ctx context.Context, a Actor, jobID str
 // for that nanny and admins.
 func (s *Service) ListJobsAppliedTo(ctx context.Context, a Actor, nanny string, p PageRequest) (_ NannyApplications, err error) {
 	const op = "ListJobsAppliedTo"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorizeSelf(a, nanny); err != nil {
 		return NannyApplications{}, opErr(op, err)
 	}

@@ -106,8 +106,8 @@ func decodeStrict(body []byte, v any) error {
 // DeclinesQueued is 0 then.
 func (s *Service) BookNanny(ctx context.Context, a Actor, jobID, applicationID string) (_ Booking, err error) {
 	const op = "BookNanny"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{job: jobID, application: applicationID})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID, application: applicationID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent); err != nil {
 		return Booking{}, opErr(op, err)
 	}
@@ -143,8 +143,8 @@ func (s *Service) BookNanny(ctx context.Context, a Actor, jobID, applicationID s
 // of jobs closed before the outbox existed. Running it again is harmless.
 func (s *Service) ReconcileJob(ctx context.Context, a Actor, jobID string) (_ int, err error) {
 	const op = "ReconcileJob"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{job: jobID})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
 		return 0, opErr(op, err)
 	}

@@ -139,8 +139,8 @@ func (d *Decliner) failed(ctx context.Context, m Message, errorType string) {
 // decline declines the PENDING applications of one job, brought by msgs
 // (nil from a sweep), and logs the outcome.
 func (d *Decliner) decline(ctx context.Context, jobID string, msgs []Message) (err error) {
-	ctx, c := d.tel.startDecline(ctx, jobID, msgs)
-	defer c.end(&err)
+	ctx, end := d.tel.startDecline(ctx, jobID, msgs)
+	defer func() { end(err) }()
 	res, err := d.store.DeclinePending(ctx, jobID, d.now())
 	if err != nil {
 		level := slog.LevelWarn
@@ -150,7 +150,7 @@ func (d *Decliner) decline(ctx context.Context, jobID string, msgs []Message) (e
 		d.log.Log(ctx, level, "declining applications failed", "jobId", jobID, "err", err)
 		return err
 	}
-	c.declined(res, msgs, d.now())
+	d.tel.declined(ctx, res, msgs, d.now())
 	d.log.DebugContext(ctx, "declined applications", "jobId", jobID, "declined", len(res.Declined), "skipped", len(res.Skipped))
 	return nil
 }
@@ -165,8 +165,8 @@ const sweepBatch = 100
 // scheduled Lambda); concurrent sweeps and consumers are harmless, as
 // every decline is conditional.
 func (d *Decliner) Sweep(ctx context.Context) (done int, err error) {
-	ctx, c := d.tel.startInternal(ctx, opSweep)
-	defer c.end(&err)
+	ctx, end := d.tel.startInternal(ctx, opSweep)
+	defer func() { end(err) }()
 	due, err := d.store.DueDeclines(ctx, d.now().Add(-d.sweepAfter), sweepBatch)
 	if err != nil {
 		return 0, fmt.Errorf("sweep: %w", err)
@@ -179,8 +179,8 @@ func (d *Decliner) Sweep(ctx context.Context) (done int, err error) {
 		}
 		done++
 	}
-	if c.span != nil && c.span.IsRecording() {
-		c.span.SetAttributes(attrSweepDue.Int(len(due)), attrSweepDone.Int(done))
+	if span := d.tel.recording(ctx); span != nil {
+		span.SetAttributes(attrSweepDue.Int(len(due)), attrSweepDone.Int(done))
 	}
 	if done > 0 {
 		d.log.InfoContext(ctx, "swept declines whose message was lost", "jobs", done)

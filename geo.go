@@ -462,8 +462,8 @@ type NearbyJob struct {
 // Pages continue after the last job returned (distance, then ID).
 func (s *Service) ListJobsNear(ctx context.Context, a Actor, latitude, longitude, radiusKm float64, p PageRequest) (_ Page[NearbyJob], err error) {
 	const op = "ListJobsNear"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleNanny, RoleAdmin); err != nil {
 		return Page[NearbyJob]{}, opErr(op, err)
 	}

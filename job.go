@@ -152,8 +152,8 @@ type ParentJobs struct {
 // CreateJob posts a job owned by the calling parent; it starts OPEN.
 func (s *Service) CreateJob(ctx context.Context, a Actor, d JobDetails) (_ Job, err error) {
 	const op = "CreateJob"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -170,7 +170,7 @@ func (s *Service) CreateJob(ctx context.Context, a Actor, d JobDetails) (_ Job, 
 		UpdatedOn:      now,
 		Version:        1,
 	}
-	c.setIDs(spanIDs{job: j.ID})
+	s.tel.setIDs(ctx, spanIDs{job: j.ID})
 	if err := s.store.CreateJob(ctx, guard(a, s.active), j); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -180,8 +180,8 @@ func (s *Service) CreateJob(ctx context.Context, a Actor, d JobDetails) (_ Job, 
 // GetJob returns a job to any authenticated user.
 func (s *Service) GetJob(ctx context.Context, a Actor, id string) (_ Job, err error) {
 	const op = "GetJob"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{job: id})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: id})
+	defer func() { end(err) }()
 	if err := authenticate(a); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -196,8 +196,8 @@ func (s *Service) GetJob(ctx context.Context, a Actor, id string) (_ Job, err er
 // edit or booking makes it fail with ErrConflict.
 func (s *Service) UpdateJob(ctx context.Context, a Actor, id string, p JobPatch) (_ Job, err error) {
 	const op = "UpdateJob"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{job: id})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: id})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -228,8 +228,8 @@ func (s *Service) UpdateJob(ctx context.Context, a Actor, id string, p JobPatch)
 // is lost.
 func (s *Service) CancelJob(ctx context.Context, a Actor, id string) (_ Job, err error) {
 	const op = "CancelJob"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{job: id})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: id})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -248,8 +248,8 @@ func (s *Service) CancelJob(ctx context.Context, a Actor, id string) (_ Job, err
 // admins.
 func (s *Service) ListJobsByStatus(ctx context.Context, a Actor, status JobStatus, p PageRequest) (_ Page[Job], err error) {
 	const op = "ListJobsByStatus"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleNanny, RoleAdmin); err != nil {
 		return Page[Job]{}, opErr(op, err)
 	}
@@ -268,8 +268,8 @@ func (s *Service) ListJobsByStatus(ctx context.Context, a Actor, status JobStatu
 // parent and admins.
 func (s *Service) ListJobsByParent(ctx context.Context, a Actor, parent string, p PageRequest) (_ ParentJobs, err error) {
 	const op = "ListJobsByParent"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorizeSelf(a, parent); err != nil {
 		return ParentJobs{}, opErr(op, err)
 	}

@@ -95,8 +95,8 @@ func (r Rating) MarshalJSON() ([]byte, error) {
 // opens it to reviews.
 func (s *Service) CompleteJob(ctx context.Context, a Actor, jobID string) (_ Job, err error) {
 	const op = "CompleteJob"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{job: jobID})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -114,8 +114,8 @@ func (s *Service) CompleteJob(ctx context.Context, a Actor, jobID string) (_ Job
 // an *AlreadyExistsError on FieldReview.
 func (s *Service) LeaveReview(ctx context.Context, a Actor, jobID string, in NewReview) (_ Review, err error) {
 	const op = "LeaveReview"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{job: jobID})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent, RoleNanny); err != nil {
 		return Review{}, opErr(op, err)
 	}
@@ -161,8 +161,8 @@ func (s *Service) LeaveReview(ctx context.Context, a Actor, jobID string, in New
 // ListReviews lists the reviews of a user, newest first. Reviews are public.
 func (s *Service) ListReviews(ctx context.Context, a Actor, username string, p PageRequest) (_ Page[Review], err error) {
 	const op = "ListReviews"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := validUsernameArg(username); err != nil {
 		return Page[Review]{}, opErr(op, err)
 	}

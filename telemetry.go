@@ -112,6 +112,8 @@ type telemetry struct {
 	// metered is false when metrics are off; the instruments are then
 	// no-ops that nothing calls.
 	metered bool
+	// on is tracer != nil || metered: there is something to do.
+	on bool
 
 	bookings, conflicts, opErrors, declines, deadLettered metric.Int64Counter
 	lag                                                   metric.Float64Histogram
@@ -139,6 +141,7 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, prop propaga
 	default:
 		t.metered = true
 	}
+	t.on = t.tracer != nil || t.metered
 	m := mp.Meter(InstrumentationScope)
 	t.bookings = counter(m, metricBookings, "{booking}",
 		"Bookings made: BookNanny calls that booked a nanny (a retry of a booking already made is not counted).")
@@ -215,21 +218,45 @@ type call struct {
 	span trace.Span
 }
 
-// start begins observing the operation op called by a. The span (when
-// tracing is on) is a child of ctx's span and named op; the returned
-// context carries it. End the call with end.
-func (t *telemetry) start(ctx context.Context, op string, a Actor, ids spanIDs) (context.Context, call) {
-	ctx, c := t.startInternal(ctx, op)
+// start begins observing the operation op called by a, and returns the
+// context to run it with and the function that ends it with its error:
+// defer func() { end(err) }() (a closure, so err need not escape). The span (when tracing is on) is a child of ctx's span
+// and named op; the returned context carries it.
+//
+// With telemetry off it returns ctx as it is and a function that does
+// nothing, a plain function rather than a closure: the call then costs a
+// test and an empty deferred call, and allocates nothing.
+func (t *telemetry) start(ctx context.Context, op string, a Actor, ids spanIDs) (context.Context, func(error)) {
+	if !t.on {
+		return ctx, endNothing
+	}
+	return t.startOp(ctx, op, a, ids)
+}
+
+// startOp is start with telemetry on.
+func (t *telemetry) startOp(ctx context.Context, op string, a Actor, ids spanIDs) (context.Context, func(error)) {
+	ctx, c := t.startCall(ctx, op)
 	if c.span != nil && c.span.IsRecording() {
 		c.span.SetAttributes(attrActorRole.String(roleValue(a)))
 		ids.set(c.span)
 	}
-	return ctx, c
+	return ctx, c.end
 }
 
-// startInternal begins observing op, an operation without a caller (a
-// Sweep).
-func (t *telemetry) startInternal(ctx context.Context, op string) (context.Context, call) {
+// startInternal is start for an operation without a caller (a Sweep).
+func (t *telemetry) startInternal(ctx context.Context, op string) (context.Context, func(error)) {
+	if !t.on {
+		return ctx, endNothing
+	}
+	ctx, c := t.startCall(ctx, op)
+	return ctx, c.end
+}
+
+// endNothing is the end of a call when telemetry is off.
+func endNothing(error) {}
+
+// startCall begins observing op.
+func (t *telemetry) startCall(ctx context.Context, op string) (context.Context, call) {
 	c := call{t: t, op: op}
 	if t.tracer != nil {
 		ctx, c.span = t.tracer.Start(ctx, op)
@@ -238,19 +265,31 @@ func (t *telemetry) startInternal(ctx context.Context, op string) (context.Conte
 	return ctx, c
 }
 
-// setIDs adds IDs known only once the operation made them (CreateJob's job).
-func (c call) setIDs(ids spanIDs) {
-	if c.span != nil && c.span.IsRecording() {
-		ids.set(c.span)
+// recording returns the span of ctx when this telemetry made it and it
+// records, or nil: never the caller's span, which is not ours to annotate.
+func (t *telemetry) recording(ctx context.Context) trace.Span {
+	if t.tracer == nil {
+		return nil
+	}
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		return span
+	}
+	return nil
+}
+
+// setIDs adds to the span of ctx, which start made, IDs known only once
+// the operation made them (CreateJob's job).
+func (t *telemetry) setIDs(ctx context.Context, ids spanIDs) {
+	if span := t.recording(ctx); span != nil {
+		ids.set(span)
 	}
 }
 
-// end ends the call with its error, *errp: a failure is counted by
+// end ends the call with its error: a failure is counted by
 // operation and error.type and marks the span as an error with that type.
 // Only an internal error — a backend failure, whose message comes from
 // infrastructure, not from user input — is recorded on the span in full.
-func (c call) end(errp *error) {
-	err := *errp
+func (c call) end(err error) {
 	if err != nil {
 		c.t.countError(c.ctx, c.op, ErrorType(err))
 	}
@@ -300,7 +339,10 @@ func (t *telemetry) inject(ctx context.Context, m *Message) {
 // span — the consumer's own (a Lambda invocation's, a Sweep's) — and when
 // ctx has none and one message brought the job, that message's context,
 // so a Poller's declines continue the booking's trace.
-func (t *telemetry) startDecline(ctx context.Context, jobID string, msgs []Message) (context.Context, call) {
+func (t *telemetry) startDecline(ctx context.Context, jobID string, msgs []Message) (context.Context, func(error)) {
+	if !t.on {
+		return ctx, endNothing
+	}
 	c := call{t: t, op: opDeclineJob}
 	if t.tracer != nil {
 		var links []trace.Link
@@ -325,16 +367,15 @@ func (t *telemetry) startDecline(ctx context.Context, jobID string, msgs []Messa
 		}
 	}
 	c.ctx = ctx
-	return ctx, c
+	return ctx, c.end
 }
 
-// declined records what the declines of a job did: from msgs (nil for a
-// sweep), finished at now.
-func (c call) declined(res DeclineResult, msgs []Message, now time.Time) {
-	if c.span != nil && c.span.IsRecording() {
-		c.span.SetAttributes(attrDeclined.Int(len(res.Declined)), attrSkipped.Int(len(res.Skipped)))
+// declined records what the declines of a job did, in the context
+// startDecline returned: from msgs (nil for a sweep), finished at now.
+func (t *telemetry) declined(ctx context.Context, res DeclineResult, msgs []Message, now time.Time) {
+	if span := t.recording(ctx); span != nil {
+		span.SetAttributes(attrDeclined.Int(len(res.Declined)), attrSkipped.Int(len(res.Skipped)))
 	}
-	t := c.t
 	if !t.metered {
 		return
 	}
@@ -342,11 +383,11 @@ func (c call) declined(res DeclineResult, msgs []Message, now time.Time) {
 	if msgs == nil {
 		source = "sweep"
 	}
-	t.declines.Add(c.ctx, int64(len(res.Declined)), t.declineSets[[2]string{"applied", source}])
-	t.declines.Add(c.ctx, int64(len(res.Skipped)), t.declineSets[[2]string{"skipped", source}])
+	t.declines.Add(ctx, int64(len(res.Declined)), t.declineSets[[2]string{"applied", source}])
+	t.declines.Add(ctx, int64(len(res.Skipped)), t.declineSets[[2]string{"skipped", source}])
 	for _, m := range msgs {
 		if !m.SentAt.IsZero() {
-			t.lag.Record(c.ctx, max(now.Sub(m.SentAt), 0).Seconds())
+			t.lag.Record(ctx, max(now.Sub(m.SentAt), 0).Seconds())
 		}
 	}
 }

@@ -315,8 +315,8 @@ func (n NewUser) validate(today Date) (string, error) {
 // reserved atomically; the account starts UNVERIFIED.
 func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (_ User, err error) {
 	const op = "CreateUser"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authenticate(a); err != nil {
 		return User{}, opErr(op, err)
 	}
@@ -353,8 +353,8 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (_ User, 
 // private ones (email, phone, birth date, address, location).
 func (s *Service) GetUser(ctx context.Context, a Actor, username string) (_ User, err error) {
 	const op = "GetUser"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := validUsernameArg(username); err != nil {
 		return User{}, opErr(op, err)
 	}
@@ -373,8 +373,8 @@ func (s *Service) GetUser(ctx context.Context, a Actor, username string) (_ User
 // the same profile makes one of them fail with ErrConflict.
 func (s *Service) UpdateUser(ctx context.Context, a Actor, username string, p UserPatch) (_ User, err error) {
 	const op = "UpdateUser"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorizeSelf(a, username); err != nil {
 		return User{}, opErr(op, err)
 	}
@@ -411,8 +411,8 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, username string, p Us
 // UpdateUserStatus sets an account's status; admins only.
 func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string, status AccountStatus) (_ User, err error) {
 	const op = "UpdateUserStatus"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleAdmin); err != nil {
 		return User{}, opErr(op, err)
 	}
@@ -439,8 +439,8 @@ func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string
 // is gone, and are declined when their jobs close.
 func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) (err error) {
 	const op = "DeleteUser"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorizeSelf(a, username); err != nil {
 		return opErr(op, err)
 	}
@@ -454,8 +454,8 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) (err
 // parents; parents see public profiles only.
 func (s *Service) ListUsers(ctx context.Context, a Actor, t UserType, p PageRequest) (_ Page[User], err error) {
 	const op = "ListUsers"
-	ctx, c := s.tel.start(ctx, op, a, spanIDs{})
-	defer c.end(&err)
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleAdmin, RoleParent); err != nil {
 		return Page[User]{}, opErr(op, err)
 	}
