@@ -31,6 +31,62 @@
 //
 // So a rule is written once, in this package, and every backend applies it
 // with the same error.
+//
+// # Observability
+//
+// Traces and metrics use OpenTelemetry's API, and are off until Options
+// (and DeclinerOptions) get a TracerProvider or a MeterProvider: off, a
+// call costs a few dozen instructions and no allocation, and its context
+// reaches the store and the queue as the caller gave it. The tracer and
+// meter are named InstrumentationScope.
+//
+// Spans:
+//
+//   - one per Service operation, named after it ("BookNanny"), a child of
+//     the caller's span, with babysitter.job.id and
+//     babysitter.application.id where the call names them (CreateJob and
+//     ApplyToJob add the ID they make) and babysitter.actor.role (admin,
+//     parent, nanny, anonymous or none). A failure sets the status to
+//     Error and error.type to ErrorType(err); only an internal error is
+//     recorded in full, as an exception event.
+//   - "DeclineJob" per job the Decliner declines, with babysitter.job.id,
+//     babysitter.decline.source (queue or sweep) and
+//     babysitter.declines.applied and .skipped. From messages it is a
+//     consumer span linked to the span that sent each of them, read from
+//     the message's attributes (DeclinerOptions.Propagator); its parent
+//     is the consumer's own span when ctx has one (a Lambda
+//     invocation's), else the sender's when one message brought the job
+//     (a Poller), so the declines continue the booking's trace.
+//   - "Sweep" per Decliner.Sweep (babysitter.sweep.due, .done), the
+//     parent of the DeclineJob spans of the jobs it finishes.
+//
+// No span carries a username: though public in the marketplace, it names
+// a person, and traces are kept and read for other purposes than the
+// marketplace's (OpenTelemetry's conventions likewise leave user
+// identifiers off by default). Nor does a span carry an email, a phone
+// number, an address or a domain error's message, which may quote them.
+//
+// Metrics (counters unless said otherwise):
+//
+//   - babysitter.bookings {booking}: BookNanny calls that booked (a retry
+//     of a booking already made is not counted);
+//   - babysitter.booking.conflicts {conflict}: BookNanny calls refused
+//     with ErrConflict;
+//   - babysitter.operation.errors {error}: failed operations, by
+//     babysitter.operation and error.type;
+//   - babysitter.declines {application}: applications declined
+//     (babysitter.decline.outcome=applied) or found changed before their
+//     write (skipped), by babysitter.decline.source;
+//   - babysitter.decline.lag (histogram, s): from a decline message's
+//     Message.SentAt to the end of its job's declines;
+//   - babysitter.decline.dead_lettered {message}: messages that failed at
+//     their last delivery before the dead-letter queue
+//     (DeclinerOptions.MaxReceiveCount), by error.type.
+//
+// Log lines: NewLogHandler adds the request ID of the context
+// (WithRequestID, set by the transport) and the trace and span IDs of its
+// span; the Service, the Decliner and the Poller log with their context
+// through such a handler.
 package babysitter
 
 import (

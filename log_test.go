@@ -1,13 +1,11 @@
 package babysitter_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,24 +16,13 @@ import (
 )
 
 // logLines is a JSON slog handler's output, safe for concurrent writers.
-type logLines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
+type logLines struct{ syncBuffer }
 
 // records returns the lines logged so far, decoded, without their time.
 func (l *logLines) records(t *testing.T) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for line := range strings.Lines(l.buf.String()) {
+	for line := range strings.Lines(l.String()) {
 		var r map[string]any
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("log line %q: %v", line, err)
@@ -182,11 +169,7 @@ func TestPollerLogsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(babysitter.WithRequestID(context.Background(), "poller-1"))
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	waitFor(t, 10*time.Second, "a receive error logged", func() bool {
-		out.mu.Lock()
-		defer out.mu.Unlock()
-		return out.buf.Len() > 0
-	})
+	waitFor(t, 10*time.Second, "a receive error logged", func() bool { return out.String() != "" })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
