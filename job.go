@@ -151,8 +151,10 @@ type ParentJobs struct {
 }
 
 // CreateJob posts a job owned by the calling parent; it starts OPEN.
-func (s *Service) CreateJob(ctx context.Context, a Actor, d JobDetails) (Job, error) {
+func (s *Service) CreateJob(ctx context.Context, a Actor, d JobDetails) (_ Job, err error) {
 	const op = "CreateJob"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -169,6 +171,7 @@ func (s *Service) CreateJob(ctx context.Context, a Actor, d JobDetails) (Job, er
 		UpdatedOn:      now,
 		Version:        1,
 	}
+	s.tel.setIDs(ctx, spanIDs{job: j.ID})
 	if err := s.store.CreateJob(ctx, guard(a, s.active), j); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -176,8 +179,10 @@ func (s *Service) CreateJob(ctx context.Context, a Actor, d JobDetails) (Job, er
 }
 
 // GetJob returns a job to any authenticated user.
-func (s *Service) GetJob(ctx context.Context, a Actor, id string) (Job, error) {
+func (s *Service) GetJob(ctx context.Context, a Actor, id string) (_ Job, err error) {
 	const op = "GetJob"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: id})
+	defer func() { end(err) }()
 	if err := authenticate(a); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -190,8 +195,10 @@ func (s *Service) GetJob(ctx context.Context, a Actor, id string) (Job, error) {
 
 // UpdateJob edits an OPEN job, for its parent or an admin. A concurrent
 // edit or booking makes it fail with ErrConflict.
-func (s *Service) UpdateJob(ctx context.Context, a Actor, id string, p JobPatch) (Job, error) {
+func (s *Service) UpdateJob(ctx context.Context, a Actor, id string, p JobPatch) (_ Job, err error) {
 	const op = "UpdateJob"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: id})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -220,8 +227,10 @@ func (s *Service) UpdateJob(ctx context.Context, a Actor, id string, p JobPatch)
 // sends the job's decline message; as for BookNanny, the cancellation's
 // write records the declines as due, so they follow even if the message
 // is lost.
-func (s *Service) CancelJob(ctx context.Context, a Actor, id string) (Job, error) {
+func (s *Service) CancelJob(ctx context.Context, a Actor, id string) (_ Job, err error) {
 	const op = "CancelJob"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: id})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -238,15 +247,17 @@ func (s *Service) CancelJob(ctx context.Context, a Actor, id string) (Job, error
 
 // ListJobsByStatus lists jobs in one status, newest first, for nannies and
 // admins.
-func (s *Service) ListJobsByStatus(ctx context.Context, a Actor, status JobStatus, p PageRequest) (Page[Job], error) {
+func (s *Service) ListJobsByStatus(ctx context.Context, a Actor, status JobStatus, p PageRequest) (_ Page[Job], err error) {
 	const op = "ListJobsByStatus"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleNanny, RoleAdmin); err != nil {
 		return Page[Job]{}, opErr(op, err)
 	}
 	if !status.Valid() {
 		return Page[Job]{}, opErr(op, invalid("jobStatus", "must be OPEN, CLOSED, COMPLETED or CANCELLED"))
 	}
-	p, err := p.normalize()
+	p, err = p.normalize()
 	if err != nil {
 		return Page[Job]{}, opErr(op, err)
 	}
@@ -256,8 +267,10 @@ func (s *Service) ListJobsByStatus(ctx context.Context, a Actor, status JobStatu
 
 // ListJobsByParent returns a parent and their jobs, newest first, for that
 // parent and admins.
-func (s *Service) ListJobsByParent(ctx context.Context, a Actor, parent string, p PageRequest) (ParentJobs, error) {
+func (s *Service) ListJobsByParent(ctx context.Context, a Actor, parent string, p PageRequest) (_ ParentJobs, err error) {
 	const op = "ListJobsByParent"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorizeSelf(a, parent); err != nil {
 		return ParentJobs{}, opErr(op, err)
 	}
@@ -267,7 +280,7 @@ func (s *Service) ListJobsByParent(ctx context.Context, a Actor, parent string, 
 	if err := validUsernameArg(parent); err != nil {
 		return ParentJobs{}, opErr(op, err)
 	}
-	p, err := p.normalize()
+	p, err = p.normalize()
 	if err != nil {
 		return ParentJobs{}, opErr(op, err)
 	}

@@ -314,8 +314,10 @@ func (n NewUser) validate(today Date) (string, error) {
 // and role must match the new account (a parent creates a PARENT account);
 // admin accounts are provisioned, not created here. Username and email are
 // reserved atomically; the account starts UNVERIFIED.
-func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (User, error) {
+func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (_ User, err error) {
 	const op = "CreateUser"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authenticate(a); err != nil {
 		return User{}, opErr(op, err)
 	}
@@ -350,8 +352,10 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (User, er
 // GetUser returns a user's profile. It is public: anyone, even anonymous,
 // sees the public fields; the user themselves and admins also see the
 // private ones (email, phone, birth date, address, location).
-func (s *Service) GetUser(ctx context.Context, a Actor, username string) (User, error) {
+func (s *Service) GetUser(ctx context.Context, a Actor, username string) (_ User, err error) {
 	const op = "GetUser"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := validUsernameArg(username); err != nil {
 		return User{}, opErr(op, err)
 	}
@@ -368,8 +372,10 @@ func (s *Service) GetUser(ctx context.Context, a Actor, username string) (User, 
 // UpdateUser changes profile fields (and the email, moving its reservation
 // atomically) for the user themselves or an admin. A concurrent update of
 // the same profile makes one of them fail with ErrConflict.
-func (s *Service) UpdateUser(ctx context.Context, a Actor, username string, p UserPatch) (User, error) {
+func (s *Service) UpdateUser(ctx context.Context, a Actor, username string, p UserPatch) (_ User, err error) {
 	const op = "UpdateUser"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorizeSelf(a, username); err != nil {
 		return User{}, opErr(op, err)
 	}
@@ -404,8 +410,10 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, username string, p Us
 }
 
 // UpdateUserStatus sets an account's status; admins only.
-func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string, status AccountStatus) (User, error) {
+func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string, status AccountStatus) (_ User, err error) {
 	const op = "UpdateUserStatus"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleAdmin); err != nil {
 		return User{}, opErr(op, err)
 	}
@@ -430,8 +438,10 @@ func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string
 // refused with ErrConflict while a parent has OPEN jobs. A nanny's PENDING
 // applications do not stop it: they can never be booked once the account
 // is gone, and are declined when their jobs close.
-func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) error {
+func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) (err error) {
 	const op = "DeleteUser"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorizeSelf(a, username); err != nil {
 		return opErr(op, err)
 	}
@@ -443,15 +453,17 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) erro
 
 // ListUsers lists PARENT or NANNY accounts by username, for admins and
 // parents; parents see public profiles only.
-func (s *Service) ListUsers(ctx context.Context, a Actor, t UserType, p PageRequest) (Page[User], error) {
+func (s *Service) ListUsers(ctx context.Context, a Actor, t UserType, p PageRequest) (_ Page[User], err error) {
 	const op = "ListUsers"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleAdmin, RoleParent); err != nil {
 		return Page[User]{}, opErr(op, err)
 	}
 	if t != UserParent && t != UserNanny {
 		return Page[User]{}, opErr(op, invalid("type", "must be PARENT or NANNY"))
 	}
-	p, err := p.normalize()
+	p, err = p.normalize()
 	if err != nil {
 		return Page[User]{}, opErr(op, err)
 	}
