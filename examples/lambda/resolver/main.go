@@ -32,7 +32,8 @@ func main() {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
 	}
-	router := appsync.NewRouter(svc, appsync.Options{Logger: log})
+	router := appsync.NewRouter(svc, appsync.Options{Logger: log,
+		WritesPerMinute: appsync.DefaultWritesPerMinute, WriteBurst: appsync.DefaultWriteBurst})
 	lambda.Start(lambda.NewHandler(router.Handle))
 }
 
