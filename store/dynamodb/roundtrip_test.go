@@ -13,7 +13,8 @@ import (
 	"github.com/babysitter-go/babysitter/store/dynamodb/ddbtest"
 )
 
-// TestRoundTrips counts the requests each Store method sends: the SPEC
+// TestRoundTrips counts the requests each Store method sends: the
+// round-trip contract (DESIGN.md)
 // makes them part of the contract.
 //
 // It counts calls (the operations the Store asks the client for), not
