@@ -63,9 +63,9 @@ func one(api string) map[string]int { return map[string]int{api: 1} }
 // store/dynamodb's documented request
 // plan, which the scenario holds the code to.
 const (
-	basisContract   = "contract"
-	basisDesign = "design (store/dynamodb doc.go)"
-	basisGuard  = "contract: 1 Query per page; + the Guard's GetItem of the actor, sent beside it (same round trip)"
+	basisContract = "contract"
+	basisDesign   = "design (store/dynamodb doc.go)"
+	basisGuard    = "contract: 1 Query per page; + the Guard's GetItem of the actor, sent beside it (same round trip)"
 )
 
 func roundTrips(ctx context.Context, e *env, rep *report) error {
@@ -461,7 +461,7 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 			fmt.Sprintf("Each operation run %d times through the Service (after %d untimed warm-up calls), its requests "+
 				"counted around the one call (fixtures excluded) by SDK middleware: client calls, not retry attempts. "+
 				"\"= minimum\" needs every call, warm-up included, to send exactly the minimum.", iters, warm),
-			"BookNanny's minimum: the SPEC allows one transaction, the reads it needs (strongly consistent where " +
+			"BookNanny's minimum: the contract allows one transaction, the reads it needs (strongly consistent where " +
 				"correctness depends on them) and at most ⌈N/10⌉ sends. Since issue 14 the store reads once — a " +
 				"consistent BatchGetItem of the job, the application and the actor before the transaction (precise " +
 				"errors, a retried booking recognized) — and the transaction also puts the job's outbox item; the " +
