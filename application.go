@@ -49,8 +49,10 @@ type NannyApplications struct {
 // ApplyToJob applies the calling nanny to an OPEN job, at most once per job.
 // By default the nanny's account must be VERIFIED (Options.AllowUnverified);
 // the check is part of the same atomic write.
-func (s *Service) ApplyToJob(ctx context.Context, a Actor, jobID string, in NewApplication) (Application, error) {
+func (s *Service) ApplyToJob(ctx context.Context, a Actor, jobID string, in NewApplication) (_ Application, err error) {
 	const op = "ApplyToJob"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleNanny); err != nil {
 		return Application{}, opErr(op, err)
 	}
@@ -73,6 +75,7 @@ func (s *Service) ApplyToJob(ctx context.Context, a Actor, jobID string, in NewA
 		CreatedOn:     now,
 		UpdatedOn:     now,
 	}
+	s.tel.setIDs(ctx, spanIDs{application: app.ID})
 	if err := s.store.ApplyToJob(ctx, guard(a, s.verified), app); err != nil {
 		return Application{}, opErr(op, err)
 	}
@@ -80,8 +83,10 @@ func (s *Service) ApplyToJob(ctx context.Context, a Actor, jobID string, in NewA
 }
 
 // WithdrawApplication withdraws the calling nanny's PENDING application.
-func (s *Service) WithdrawApplication(ctx context.Context, a Actor, jobID, applicationID string) (Application, error) {
+func (s *Service) WithdrawApplication(ctx context.Context, a Actor, jobID, applicationID string) (_ Application, err error) {
 	const op = "WithdrawApplication"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID, application: applicationID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleNanny); err != nil {
 		return Application{}, opErr(op, err)
 	}
@@ -94,15 +99,17 @@ func (s *Service) WithdrawApplication(ctx context.Context, a Actor, jobID, appli
 
 // ListApplicationsForJob returns a job and its applications, newest first,
 // for the job's parent and admins.
-func (s *Service) ListApplicationsForJob(ctx context.Context, a Actor, jobID string, p PageRequest) (JobApplications, error) {
+func (s *Service) ListApplicationsForJob(ctx context.Context, a Actor, jobID string, p PageRequest) (_ JobApplications, err error) {
 	const op = "ListApplicationsForJob"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
 		return JobApplications{}, opErr(op, err)
 	}
 	if err := validID("jobId", jobID); err != nil {
 		return JobApplications{}, opErr(op, err)
 	}
-	p, err := p.normalize()
+	p, err = p.normalize()
 	if err != nil {
 		return JobApplications{}, opErr(op, err)
 	}
@@ -115,8 +122,10 @@ func (s *Service) ListApplicationsForJob(ctx context.Context, a Actor, jobID str
 
 // ListJobsAppliedTo returns a nanny and their applications, newest first,
 // for that nanny and admins.
-func (s *Service) ListJobsAppliedTo(ctx context.Context, a Actor, nanny string, p PageRequest) (NannyApplications, error) {
+func (s *Service) ListJobsAppliedTo(ctx context.Context, a Actor, nanny string, p PageRequest) (_ NannyApplications, err error) {
 	const op = "ListJobsAppliedTo"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorizeSelf(a, nanny); err != nil {
 		return NannyApplications{}, opErr(op, err)
 	}
@@ -126,7 +135,7 @@ func (s *Service) ListJobsAppliedTo(ctx context.Context, a Actor, nanny string, 
 	if err := validUsernameArg(nanny); err != nil {
 		return NannyApplications{}, opErr(op, err)
 	}
-	p, err := p.normalize()
+	p, err = p.normalize()
 	if err != nil {
 		return NannyApplications{}, opErr(op, err)
 	}

@@ -31,6 +31,62 @@
 //
 // So a rule is written once, in this package, and every backend applies it
 // with the same error.
+//
+// # Observability
+//
+// Traces and metrics use OpenTelemetry's API, and are off until Options
+// (and DeclinerOptions) get a TracerProvider or a MeterProvider: off, a
+// call costs a few dozen instructions and no allocation, and its context
+// reaches the store and the queue as the caller gave it. The tracer and
+// meter are named InstrumentationScope.
+//
+// Spans:
+//
+//   - one per Service operation, named after it ("BookNanny"), a child of
+//     the caller's span, with babysitter.job.id and
+//     babysitter.application.id where the call names them (CreateJob and
+//     ApplyToJob add the ID they make) and babysitter.actor.role (admin,
+//     parent, nanny, anonymous or none). A failure sets the status to
+//     Error and error.type to ErrorType(err); only an internal error is
+//     recorded in full, as an exception event.
+//   - "DeclineJob" per job the Decliner declines, with babysitter.job.id,
+//     babysitter.decline.source (queue or sweep) and
+//     babysitter.declines.applied and .skipped. From messages it is a
+//     consumer span linked to the span that sent each of them, read from
+//     the message's attributes (DeclinerOptions.Propagator); its parent
+//     is the consumer's own span when ctx has one (a Lambda
+//     invocation's), else the sender's when one message brought the job
+//     (a Poller), so the declines continue the booking's trace.
+//   - "Sweep" per Decliner.Sweep (babysitter.sweep.due, .done), the
+//     parent of the DeclineJob spans of the jobs it finishes.
+//
+// No span carries a username: though public in the marketplace, it names
+// a person, and traces are kept and read for other purposes than the
+// marketplace's (OpenTelemetry's conventions likewise leave user
+// identifiers off by default). Nor does a span carry an email, a phone
+// number, an address or a domain error's message, which may quote them.
+//
+// Metrics (counters unless said otherwise):
+//
+//   - babysitter.bookings {booking}: BookNanny calls that booked (a retry
+//     of a booking already made is not counted);
+//   - babysitter.booking.conflicts {conflict}: BookNanny calls refused
+//     with ErrConflict;
+//   - babysitter.operation.errors {error}: failed operations, by
+//     babysitter.operation and error.type;
+//   - babysitter.declines {application}: applications declined
+//     (babysitter.decline.outcome=applied) or found changed before their
+//     write (skipped), by babysitter.decline.source;
+//   - babysitter.decline.lag (histogram, s): from a decline message's
+//     Message.SentAt to the end of its job's declines;
+//   - babysitter.decline.dead_lettered {message}: messages that failed at
+//     their last delivery before the dead-letter queue
+//     (DeclinerOptions.MaxReceiveCount), by error.type.
+//
+// Log lines: NewLogHandler adds the request ID of the context
+// (WithRequestID, set by the transport) and the trace and span IDs of its
+// span; the Service, the Decliner and the Poller log with their context
+// through such a handler.
 package babysitter
 
 import (
@@ -39,6 +95,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Role is the caller's group, as the transport verified it (a Cognito group
@@ -67,8 +126,9 @@ type Options struct {
 	Now func() time.Time
 	// NewID returns a new time-ordered ID; default UUIDv7.
 	NewID func() string
-	// Logger receives operational events (failed decline sends, poison
-	// messages); default slog.Default().
+	// Logger receives operational events (failed decline sends); default
+	// slog.Default(). Its lines carry the request, trace and span IDs of
+	// their context (NewLogHandler).
 	Logger *slog.Logger
 	// AllowUnverified lets UNVERIFIED nannies apply and UNVERIFIED parents
 	// book. By default both need a VERIFIED account.
@@ -89,6 +149,30 @@ type Options struct {
 	// naming one of its identity documents (UpdateUserStatus). By default
 	// a VERIFIED decision is made on a document the user uploaded.
 	VerifyWithoutDocument bool
+	// TracerProvider, when set, makes a span per operation, named after
+	// it ("BookNanny"), with the job and application IDs and the caller's
+	// role (see the package documentation, "Observability"). Nil — or the
+	// no-op provider of go.opentelemetry.io/otel/trace/noop — makes none
+	// and costs nothing: the context reaches the store and the queue as
+	// the caller gave it. The global provider (otel.GetTracerProvider) is
+	// used only if passed here.
+	TracerProvider trace.TracerProvider
+	// MeterProvider, when set, receives the metrics: bookings, booking
+	// conflicts and errors by operation and kind. Nil, or the no-op
+	// provider, records none.
+	MeterProvider metric.MeterProvider
+	// Propagator writes the trace context of the call that sends a
+	// decline message (BookNanny, CancelJob, ReconcileJob) into the
+	// message's attributes, for the consumer's spans to link to; the
+	// DeclinerOptions.Propagator of the consumer must read the same
+	// format. Default propagation.TraceContext{}: W3C traceparent and
+	// tracestate. For AWS X-Ray, use the X-Ray propagator
+	// (go.opentelemetry.io/contrib/propagators/aws/xray, with its ID
+	// generator on the SDK's TracerProvider), alone or beside the W3C one
+	// in propagation.NewCompositeTextMapPropagator. A message carries two
+	// attributes of its own; the propagator may add at most
+	// MaxMessageAttributes-2.
+	Propagator propagation.TextMapPropagator
 }
 
 // Service runs every domain operation. It is safe for concurrent use.
@@ -98,6 +182,7 @@ type Service struct {
 	now   func() time.Time
 	newID func() string
 	log   *slog.Logger
+	tel   *telemetry
 	// active is the Guard's status set for most operations; verified the
 	// one for apply and book.
 	active, verified []AccountStatus
@@ -111,15 +196,15 @@ type Service struct {
 
 // New returns a Service on the given store and queue.
 func New(store Store, queue Queue, opts Options) *Service {
-	s := &Service{store: store, queue: queue, now: opts.Now, newID: opts.NewID, log: opts.Logger}
+	s := &Service{
+		store: store, queue: queue, now: opts.Now, newID: opts.NewID, log: withIDs(opts.Logger),
+		tel: newTelemetry(opts.TracerProvider, opts.MeterProvider, opts.Propagator),
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.newID == nil {
 		s.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
-	}
-	if s.log == nil {
-		s.log = slog.Default()
 	}
 	s.blobs, s.publicBaseURL, s.verifyWithoutDocument = opts.Blobs, opts.PublicBaseURL, opts.VerifyWithoutDocument
 	if s.blobs != nil {
@@ -183,13 +268,25 @@ func validID(field, id string) error {
 	if len(id) == 0 || len(id) > 64 {
 		return invalid(field, "must be 1 to 64 characters")
 	}
+	if !isID(id) {
+		return invalid(field, "must contain only letters, digits, '-' and '_'")
+	}
+	return nil
+}
+
+// isID reports whether id is 1 to 64 letters, digits, '-' and '_': what
+// validID accepts, without an error to build.
+func isID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return invalid(field, "must contain only letters, digits, '-' and '_'")
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 func validUsernameArg(username string) error {

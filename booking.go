@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -103,22 +104,33 @@ func decodeStrict(body []byte, v any) error {
 // the message cannot be sent — or the process dies right after the
 // commit — a Decliner's Sweep declines them without any client action.
 // DeclinesQueued is 0 then.
-func (s *Service) BookNanny(ctx context.Context, a Actor, jobID, applicationID string) (Booking, error) {
+func (s *Service) BookNanny(ctx context.Context, a Actor, jobID, applicationID string) (_ Booking, err error) {
 	const op = "BookNanny"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID, application: applicationID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent); err != nil {
 		return Booking{}, opErr(op, err)
 	}
 	if err := validIDs("jobId", jobID, "applicationId", applicationID); err != nil {
 		return Booking{}, opErr(op, err)
 	}
+	at := s.now()
 	j, app, err := s.store.BookNanny(ctx, BookRequest{
 		Guard:          guard(a, s.verified),
 		ApplicationRef: ApplicationRef{JobID: jobID, ApplicationID: applicationID},
 		Applicant:      s.verified,
-		At:             s.now(),
+		At:             at,
 	})
 	if err != nil {
+		if errors.Is(err, ErrConflict) {
+			s.tel.add(ctx, s.tel.conflicts)
+		}
 		return Booking{}, opErr(op, err)
+	}
+	// A booking this call made is stamped with its time; a retry of one
+	// already made returns the job as stored, stamped by the first call.
+	if j.UpdatedOn.Equal(at) {
+		s.tel.add(ctx, s.tel.bookings)
 	}
 	return Booking{Job: j, Application: app, DeclinesQueued: s.queueDeclines(ctx, op, jobID)}, nil
 }
@@ -129,8 +141,10 @@ func (s *Service) BookNanny(ctx context.Context, a Actor, jobID, applicationID s
 // every closed or cancelled job whose message was lost — but it lets an
 // operator hurry one job along, and it declines the PENDING applications
 // of jobs closed before the outbox existed. Running it again is harmless.
-func (s *Service) ReconcileJob(ctx context.Context, a Actor, jobID string) (int, error) {
+func (s *Service) ReconcileJob(ctx context.Context, a Actor, jobID string) (_ int, err error) {
 	const op = "ReconcileJob"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
 		return 0, opErr(op, err)
 	}
@@ -148,10 +162,19 @@ func (s *Service) ReconcileJob(ctx context.Context, a Actor, jobID string) (int,
 	if err := CheckDecline(jobID, &j); err != nil {
 		return 0, opErr(op, err)
 	}
-	if err := s.queue.Send(ctx, []Message{DeclineMessage(jobID)}); err != nil {
+	if err := s.queue.Send(ctx, []Message{s.declineMessage(ctx, jobID)}); err != nil {
 		return 0, opErr(op, fmt.Errorf("sending the decline message of job %s: %w", jobID, err))
 	}
 	return 1, nil
+}
+
+// declineMessage is DeclineMessage(jobID) with ctx's trace context in its
+// attributes (Options.Propagator): the consumer links its spans to the
+// call that sent it.
+func (s *Service) declineMessage(ctx context.Context, jobID string) Message {
+	m := DeclineMessage(jobID)
+	s.tel.inject(ctx, &m)
+	return m
 }
 
 // queueDeclines sends the decline message of a job that has just left
@@ -159,7 +182,7 @@ func (s *Service) ReconcileJob(ctx context.Context, a Actor, jobID string) (int,
 // the write that closed the job committed and recorded the declines as
 // due, so they follow without the message (Decliner.Sweep).
 func (s *Service) queueDeclines(ctx context.Context, op, jobID string) int {
-	if err := s.queue.Send(ctx, []Message{DeclineMessage(jobID)}); err != nil {
+	if err := s.queue.Send(ctx, []Message{s.declineMessage(ctx, jobID)}); err != nil {
 		s.log.WarnContext(ctx, "the decline message was not sent; the sweeper will decline the job's applications",
 			"op", op, "jobId", jobID, "err", err)
 		return 0

@@ -485,8 +485,10 @@ func (n *NearbyJob) UnmarshalJSON(b []byte) error {
 // a point, nearest first, for nannies and admins. It reads the geohash
 // index ranges around the point (see GeoRange), never every open job.
 // Pages continue after the last job returned (distance, then ID).
-func (s *Service) ListJobsNear(ctx context.Context, a Actor, latitude, longitude, radiusKm float64, p PageRequest) (Page[NearbyJob], error) {
+func (s *Service) ListJobsNear(ctx context.Context, a Actor, latitude, longitude, radiusKm float64, p PageRequest) (_ Page[NearbyJob], err error) {
 	const op = "ListJobsNear"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleNanny, RoleAdmin); err != nil {
 		return Page[NearbyJob]{}, opErr(op, err)
 	}
@@ -495,7 +497,7 @@ func (s *Service) ListJobsNear(ctx context.Context, a Actor, latitude, longitude
 	if !(radiusKm > 0 && radiusKm <= MaxRadiusKm) {
 		fe.add("radiusKm", "must be greater than 0 and at most %d", MaxRadiusKm)
 	}
-	p, err := p.normalize()
+	p, err = p.normalize()
 	if err != nil {
 		var ie *InvalidInputError
 		errors.As(err, &ie)

@@ -151,8 +151,10 @@ type ParentJobs struct {
 }
 
 // CreateJob posts a job owned by the calling parent; it starts OPEN.
-func (s *Service) CreateJob(ctx context.Context, a Actor, d JobDetails) (Job, error) {
+func (s *Service) CreateJob(ctx context.Context, a Actor, d JobDetails) (_ Job, err error) {
 	const op = "CreateJob"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -169,15 +171,38 @@ func (s *Service) CreateJob(ctx context.Context, a Actor, d JobDetails) (Job, er
 		UpdatedOn:      now,
 		Version:        1,
 	}
+	s.tel.setIDs(ctx, spanIDs{job: j.ID})
 	if err := s.store.CreateJob(ctx, guard(a, s.active), j); err != nil {
 		return Job{}, opErr(op, err)
 	}
 	return j, nil
 }
 
-// GetJob returns a job to any authenticated user.
-func (s *Service) GetJob(ctx context.Context, a Actor, id string) (Job, error) {
+// visibleTo returns the job as a may see it. Its parent, its booked nanny
+// and admins see all of it, and so does anyone while it is OPEN (nannies
+// need its place and hours to apply). Once it has left OPEN, anyone else
+// sees neither who was booked nor where: AcceptedNanny,
+// AcceptedApplicationID and Address are empty and Latitude, Longitude 0 —
+// else any account could follow a named nanny to a family's home, and a
+// deleted parent's address would stay readable by everyone.
+func (j Job) visibleTo(a Actor) Job {
+	party := a.Role == RoleAdmin ||
+		a.Role == RoleParent && a.Username == j.ParentUsername ||
+		a.Role == RoleNanny && j.AcceptedNanny != "" && a.Username == j.AcceptedNanny
+	if j.Status == JobOpen || party {
+		return j
+	}
+	j.AcceptedNanny, j.AcceptedApplicationID = "", ""
+	j.Address, j.Latitude, j.Longitude = "", 0, 0
+	return j
+}
+
+// GetJob returns a job to any authenticated user (see Job.visibleTo for
+// what a job that has left OPEN shows to others than its parties).
+func (s *Service) GetJob(ctx context.Context, a Actor, id string) (_ Job, err error) {
 	const op = "GetJob"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: id})
+	defer func() { end(err) }()
 	if err := authenticate(a); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -185,13 +210,18 @@ func (s *Service) GetJob(ctx context.Context, a Actor, id string) (Job, error) {
 		return Job{}, opErr(op, err)
 	}
 	j, err := s.store.GetJob(ctx, guard(a, s.active), id)
-	return j, opErr(op, err)
+	if err != nil {
+		return Job{}, opErr(op, err)
+	}
+	return j.visibleTo(a), nil
 }
 
 // UpdateJob edits an OPEN job, for its parent or an admin. A concurrent
 // edit or booking makes it fail with ErrConflict.
-func (s *Service) UpdateJob(ctx context.Context, a Actor, id string, p JobPatch) (Job, error) {
+func (s *Service) UpdateJob(ctx context.Context, a Actor, id string, p JobPatch) (_ Job, err error) {
 	const op = "UpdateJob"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: id})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -220,8 +250,10 @@ func (s *Service) UpdateJob(ctx context.Context, a Actor, id string, p JobPatch)
 // sends the job's decline message; as for BookNanny, the cancellation's
 // write records the declines as due, so they follow even if the message
 // is lost.
-func (s *Service) CancelJob(ctx context.Context, a Actor, id string) (Job, error) {
+func (s *Service) CancelJob(ctx context.Context, a Actor, id string) (_ Job, err error) {
 	const op = "CancelJob"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: id})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent, RoleAdmin); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -238,26 +270,36 @@ func (s *Service) CancelJob(ctx context.Context, a Actor, id string) (Job, error
 
 // ListJobsByStatus lists jobs in one status, newest first, for nannies and
 // admins.
-func (s *Service) ListJobsByStatus(ctx context.Context, a Actor, status JobStatus, p PageRequest) (Page[Job], error) {
+func (s *Service) ListJobsByStatus(ctx context.Context, a Actor, status JobStatus, p PageRequest) (_ Page[Job], err error) {
 	const op = "ListJobsByStatus"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleNanny, RoleAdmin); err != nil {
 		return Page[Job]{}, opErr(op, err)
 	}
 	if !status.Valid() {
 		return Page[Job]{}, opErr(op, invalid("jobStatus", "must be OPEN, CLOSED, COMPLETED or CANCELLED"))
 	}
-	p, err := p.normalize()
+	p, err = p.normalize()
 	if err != nil {
 		return Page[Job]{}, opErr(op, err)
 	}
 	page, err := s.store.ListJobsByStatus(ctx, guard(a, s.active), status, p)
-	return page, opErr(op, err)
+	if err != nil {
+		return Page[Job]{}, opErr(op, err)
+	}
+	for i, j := range page.Items {
+		page.Items[i] = j.visibleTo(a)
+	}
+	return page, nil
 }
 
 // ListJobsByParent returns a parent and their jobs, newest first, for that
 // parent and admins.
-func (s *Service) ListJobsByParent(ctx context.Context, a Actor, parent string, p PageRequest) (ParentJobs, error) {
+func (s *Service) ListJobsByParent(ctx context.Context, a Actor, parent string, p PageRequest) (_ ParentJobs, err error) {
 	const op = "ListJobsByParent"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorizeSelf(a, parent); err != nil {
 		return ParentJobs{}, opErr(op, err)
 	}
@@ -267,7 +309,7 @@ func (s *Service) ListJobsByParent(ctx context.Context, a Actor, parent string, 
 	if err := validUsernameArg(parent); err != nil {
 		return ParentJobs{}, opErr(op, err)
 	}
-	p, err := p.normalize()
+	p, err = p.normalize()
 	if err != nil {
 		return ParentJobs{}, opErr(op, err)
 	}

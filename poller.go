@@ -41,7 +41,8 @@ type Poller struct {
 	// sees its messages redelivered while it works.
 	VisibilityTimeout time.Duration
 	// Logger receives receive errors, handler panics and failed deletes;
-	// default slog.Default().
+	// default slog.Default(). Its lines carry the request, trace and span
+	// IDs of their context (NewLogHandler).
 	Logger *slog.Logger
 }
 
@@ -131,9 +132,7 @@ func (p *Poller) resolve() (*pollerRun, error) {
 	if r.batchSize == 0 {
 		r.batchSize = defaultPollerBatchSize
 	}
-	if r.log == nil {
-		r.log = slog.Default()
-	}
+	r.log = withIDs(r.log)
 	return r, nil
 }
 
@@ -151,7 +150,7 @@ func (r *pollerRun) work(ctx context.Context) {
 			backoff = min(max(2*backoff, pollerBackoffMin), pollerBackoffMax)
 			// Jitter, so workers failing together do not retry in lockstep.
 			wait := backoff/2 + rand.N(backoff/2+1)
-			r.log.Error("poller: receive failed; retrying", "err", err, "retryIn", wait)
+			r.log.ErrorContext(ctx, "poller: receive failed; retrying", "err", err, "retryIn", wait)
 			if !pollerSleep(ctx, wait) {
 				return
 			}
@@ -185,7 +184,7 @@ func (r *pollerRun) process(ctx context.Context, msgs []Message) {
 func (r *pollerRun) handle(ctx context.Context, msgs []Message) (failedIDs []string) {
 	defer func() {
 		if v := recover(); v != nil {
-			r.log.Error("poller: handler panicked; the batch will be redelivered",
+			r.log.ErrorContext(ctx, "poller: handler panicked; the batch will be redelivered",
 				"panic", v, "messages", len(msgs), "stack", string(debug.Stack()))
 			failedIDs = make([]string, len(msgs))
 			for i, m := range msgs {
@@ -219,13 +218,13 @@ func (r *pollerRun) deleteSucceeded(ctx context.Context, msgs []Message, failedI
 		// Most likely the handler reported some other ID (an application
 		// ID rather than the message ID); say so rather than silently
 		// deleting what it meant to retry.
-		r.log.Warn("poller: handler reported failed IDs not in its batch", "ids", slices.Sorted(maps.Keys(failed)))
+		r.log.WarnContext(ctx, "poller: handler reported failed IDs not in its batch", "ids", slices.Sorted(maps.Keys(failed)))
 	}
 	if len(ok) == 0 {
 		return
 	}
 	if err := r.src.Delete(ctx, ok); err != nil {
-		r.log.Error("poller: delete failed; the messages will be redelivered", "err", err, "messages", len(ok))
+		r.log.ErrorContext(ctx, "poller: delete failed; the messages will be redelivered", "err", err, "messages", len(ok))
 	}
 }
 
@@ -251,7 +250,7 @@ func (r *pollerRun) keepHidden(ctx context.Context, msgs []Message) (stop func()
 			}
 			for _, m := range msgs {
 				if err := r.src.ChangeVisibility(ctx, m, r.visibility); err != nil {
-					r.log.Warn("poller: extending visibility failed; the message may be redelivered while handled",
+					r.log.WarnContext(ctx, "poller: extending visibility failed; the message may be redelivered while handled",
 						"err", err, "id", m.ID)
 				}
 			}

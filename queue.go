@@ -5,18 +5,30 @@ import (
 	"time"
 )
 
-// Message is one queue message. ID, ReceiptHandle and ReceiveCount are set
-// by the queue on receive.
+// Message is one queue message. ID, ReceiptHandle, ReceiveCount and
+// SentAt are set by the queue on receive.
 type Message struct {
-	ID         string
-	Body       []byte
+	ID   string
+	Body []byte
+	// Attributes travel beside the body: the decline message's type and
+	// version, and the trace context of the call that sent it (see
+	// Options.Propagator). At most MaxMessageAttributes.
 	Attributes map[string]string
 	// ReceiptHandle identifies this delivery for Delete and ChangeVisibility.
 	ReceiptHandle string
 	// ReceiveCount is how many times the message has been delivered, this
 	// delivery included.
 	ReceiveCount int
+	// SentAt is when the queue accepted the message (SQS's SentTimestamp,
+	// to the millisecond), or zero when the queue does not say. The
+	// Decliner measures the decline lag from it.
+	SentAt time.Time
 }
+
+// MaxMessageAttributes is the most attributes a message may carry: SQS's
+// limit, which every Queue enforces so that what works in memory works on
+// SQS.
+const MaxMessageAttributes = 10
 
 // Queue is what the Service sends messages through.
 type Queue interface {

@@ -93,8 +93,10 @@ func (r Rating) MarshalJSON() ([]byte, error) {
 
 // CompleteJob moves the calling parent's CLOSED job to COMPLETED, which
 // opens it to reviews.
-func (s *Service) CompleteJob(ctx context.Context, a Actor, jobID string) (Job, error) {
+func (s *Service) CompleteJob(ctx context.Context, a Actor, jobID string) (_ Job, err error) {
 	const op = "CompleteJob"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent); err != nil {
 		return Job{}, opErr(op, err)
 	}
@@ -110,8 +112,10 @@ func (s *Service) CompleteJob(ctx context.Context, a Actor, jobID string) (Job, 
 // The review and the reviewee's rating aggregate change in one atomic write,
 // so the aggregate never drifts; a second review in the same direction is
 // an *AlreadyExistsError on FieldReview.
-func (s *Service) LeaveReview(ctx context.Context, a Actor, jobID string, in NewReview) (Review, error) {
+func (s *Service) LeaveReview(ctx context.Context, a Actor, jobID string, in NewReview) (_ Review, err error) {
 	const op = "LeaveReview"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: jobID})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleParent, RoleNanny); err != nil {
 		return Review{}, opErr(op, err)
 	}
@@ -155,12 +159,14 @@ func (s *Service) LeaveReview(ctx context.Context, a Actor, jobID string, in New
 }
 
 // ListReviews lists the reviews of a user, newest first. Reviews are public.
-func (s *Service) ListReviews(ctx context.Context, a Actor, username string, p PageRequest) (Page[Review], error) {
+func (s *Service) ListReviews(ctx context.Context, a Actor, username string, p PageRequest) (_ Page[Review], err error) {
 	const op = "ListReviews"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := validUsernameArg(username); err != nil {
 		return Page[Review]{}, opErr(op, err)
 	}
-	p, err := p.normalize()
+	p, err = p.normalize()
 	if err != nil {
 		return Page[Review]{}, opErr(op, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -38,15 +39,15 @@ func (s AccountStatus) Valid() bool {
 // The profile picture is not among them: it is an upload (RequestUpload,
 // ConfirmUpload), and User.ProfilePicURL is set from it, never from text.
 type Profile struct {
-	FirstName     string   `json:"firstName"`
-	LastName      string   `json:"lastName"`
-	DateOfBirth   Date     `json:"dateOfBirth,omitzero"`
-	Gender        string   `json:"gender,omitempty"`
-	Address       string   `json:"address,omitempty"`
-	About         string   `json:"about,omitempty"`
-	Latitude      *float64 `json:"latitude,omitempty"`
-	Longitude     *float64 `json:"longitude,omitempty"`
-	PhoneNumber   string   `json:"phoneNumber,omitempty"`
+	FirstName   string   `json:"firstName"`
+	LastName    string   `json:"lastName"`
+	DateOfBirth Date     `json:"dateOfBirth,omitzero"`
+	Gender      string   `json:"gender,omitempty"`
+	Address     string   `json:"address,omitempty"`
+	About       string   `json:"about,omitempty"`
+	Latitude    *float64 `json:"latitude,omitempty"`
+	Longitude   *float64 `json:"longitude,omitempty"`
+	PhoneNumber string   `json:"phoneNumber,omitempty"`
 
 	SpokenLanguages []string `json:"spokenLanguages,omitempty"`
 	Nationality     string   `json:"nationality,omitempty"`
@@ -115,8 +116,10 @@ func (u User) Age(on time.Time) int {
 }
 
 // public returns the profile that anyone may see: contact details, birth
-// date, home location, identity documents and the verification record are
-// for the user and admins only.
+// public returns the profile that anyone may see: contact details, birth
+// date, home location, disabilities (health data), identity documents and
+// the verification record are for the user and admins only, and a PARENT
+// account shows none of the nanny extras.
 func (u User) public() User {
 	u.Documents, u.Verification, u.Uploads = nil, nil, UserUploads{}
 	u.Email = ""
@@ -124,7 +127,20 @@ func (u User) public() User {
 	u.DateOfBirth = Date{}
 	u.Address = ""
 	u.Latitude, u.Longitude = nil, nil
+	u.Disabilities = ""
+	if u.Type != UserNanny {
+		u.SpokenLanguages, u.Nationality, u.RegionOfOrigin, u.HourlyRate = nil, "", "", nil
+		u.EducationLevel, u.Smokes, u.Drinks, u.Activities = "", nil, nil, nil
+	}
 	return u
+}
+
+// ownedBy reports whether a acts as the owner of account u: an identity of
+// u's username whose role acts through u's type. An identity without a
+// role (a sign-up not yet in a group) or with another role is not the
+// owner, whatever its username: it sees the public profile.
+func (u User) ownedBy(a Actor) bool {
+	return !a.Anonymous() && a.Username == u.Username && roleAccount(a.Role) == u.Type
 }
 
 // NewUser is the input of CreateUser.
@@ -216,10 +232,18 @@ func ValidUsername(s string) bool {
 
 // NormalizeEmail returns the canonical (lower-case) form of a valid email
 // address, the form uniqueness is checked on; ok is false when s is not a
-// plain address ("a@b.example", no display name, at most 254 bytes).
+// plain ASCII address ("a@b.example", no display name, at most 254
+// bytes). Non-ASCII addresses are refused: Unicode case folding would map
+// some of them onto another, ASCII, address ("\u212Aate@…" onto
+// "kate@…"), reserving an address nobody typed.
 func NormalizeEmail(s string) (string, bool) {
 	if len(s) > 254 || strings.TrimSpace(s) != s {
 		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return "", false
+		}
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
@@ -228,7 +252,14 @@ func NormalizeEmail(s string) (string, bool) {
 	return strings.ToLower(s), true
 }
 
-// checkText reports a text that is required but empty, too long, or not UTF-8.
+// multiLine is the length from which a text is prose (about, description,
+// messages, reviews) and may hold line breaks and tabs.
+const multiLine = 500
+
+// checkText reports a text that is required but empty, too long, not
+// UTF-8, or holding a character that makes it display as something else
+// than it is (see hiddenRune). Texts of at least multiLine characters may
+// hold line breaks and tabs; shorter ones (names, places) may not.
 func checkText(fe *fieldErrors, field, s string, required bool, max int) {
 	switch {
 	case !utf8.ValidString(s):
@@ -237,7 +268,29 @@ func checkText(fe *fieldErrors, field, s string, required bool, max int) {
 		fe.add(field, "is required")
 	case utf8.RuneCountInString(s) > max:
 		fe.add(field, "must be at most %d characters", max)
+	case strings.ContainsFunc(s, func(r rune) bool { return hiddenRune(r, max >= multiLine) }):
+		fe.add(field, "must not contain control characters, direction overrides or invisible spaces")
 	}
+}
+
+// hiddenRune reports the characters no text of a user may hold: control
+// characters (NUL, escapes; line breaks and tabs allowed in prose), the
+// bidirectional overrides and isolates that make "Ann\u202Efdp.exe" read
+// "Annexe.pdf", and the invisible spaces that make two different names
+// look alike. Joiners (U+200C, U+200D) stay allowed: scripts such as
+// Persian and emoji sequences need them.
+func hiddenRune(r rune, prose bool) bool {
+	switch {
+	case r == '\n' || r == '\t' || r == '\r':
+		return !prose
+	case unicode.IsControl(r):
+		return true
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x200E, r == 0x200F, r == 0x061C:
+		return true // bidi embeddings, overrides, isolates and marks
+	case r == 0x200B, r == 0x2060, r == 0xFEFF, r == 0x180E:
+		return true // zero-width space, word joiner, BOM, Mongolian vowel separator
+	}
+	return false
 }
 
 func checkList(fe *fieldErrors, field string, xs []string, maxItems, maxLen int) {
@@ -322,8 +375,10 @@ func (n NewUser) validate(today Date) (string, error) {
 // and role must match the new account (a parent creates a PARENT account);
 // admin accounts are provisioned, not created here. Username and email are
 // reserved atomically; the account starts UNVERIFIED.
-func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (User, error) {
+func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (_ User, err error) {
 	const op = "CreateUser"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authenticate(a); err != nil {
 		return User{}, opErr(op, err)
 	}
@@ -358,8 +413,10 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (User, er
 // GetUser returns a user's profile. It is public: anyone, even anonymous,
 // sees the public fields; the user themselves and admins also see the
 // private ones (email, phone, birth date, address, location).
-func (s *Service) GetUser(ctx context.Context, a Actor, username string) (User, error) {
+func (s *Service) GetUser(ctx context.Context, a Actor, username string) (_ User, err error) {
 	const op = "GetUser"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := validUsernameArg(username); err != nil {
 		return User{}, opErr(op, err)
 	}
@@ -367,7 +424,7 @@ func (s *Service) GetUser(ctx context.Context, a Actor, username string) (User, 
 	if err != nil {
 		return User{}, opErr(op, err)
 	}
-	if a.Role == RoleAdmin || (!a.Anonymous() && a.Username == username) {
+	if a.Role == RoleAdmin || u.ownedBy(a) {
 		return u, nil
 	}
 	return u.public(), nil
@@ -376,8 +433,10 @@ func (s *Service) GetUser(ctx context.Context, a Actor, username string) (User, 
 // UpdateUser changes profile fields (and the email, moving its reservation
 // atomically) for the user themselves or an admin. A concurrent update of
 // the same profile makes one of them fail with ErrConflict.
-func (s *Service) UpdateUser(ctx context.Context, a Actor, username string, p UserPatch) (User, error) {
+func (s *Service) UpdateUser(ctx context.Context, a Actor, username string, p UserPatch) (_ User, err error) {
 	const op = "UpdateUser"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorizeSelf(a, username); err != nil {
 		return User{}, opErr(op, err)
 	}
@@ -424,8 +483,10 @@ type StatusChange struct {
 // decision on an identity document the user uploaded (c.UploadID, checked
 // in the same write): the user's Verification records who decided, when
 // and on which document. Any other status clears that record.
-func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string, c StatusChange) (User, error) {
+func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string, c StatusChange) (_ User, err error) {
 	const op = "UpdateUserStatus"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleAdmin); err != nil {
 		return User{}, opErr(op, err)
 	}
@@ -469,8 +530,10 @@ func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string
 // Erasure), and DeleteUser deletes them right after it. If that fails, or
 // the process dies first, an Eraser's Sweep deletes them; either way
 // nothing personal outlives the account.
-func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) error {
+func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) (err error) {
 	const op = "DeleteUser"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorizeSelf(a, username); err != nil {
 		return opErr(op, err)
 	}
@@ -487,15 +550,17 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) erro
 
 // ListUsers lists PARENT or NANNY accounts by username, for admins and
 // parents; parents see public profiles only.
-func (s *Service) ListUsers(ctx context.Context, a Actor, t UserType, p PageRequest) (Page[User], error) {
+func (s *Service) ListUsers(ctx context.Context, a Actor, t UserType, p PageRequest) (_ Page[User], err error) {
 	const op = "ListUsers"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleAdmin, RoleParent); err != nil {
 		return Page[User]{}, opErr(op, err)
 	}
 	if t != UserParent && t != UserNanny {
 		return Page[User]{}, opErr(op, invalid("type", "must be PARENT or NANNY"))
 	}
-	p, err := p.normalize()
+	p, err = p.normalize()
 	if err != nil {
 		return Page[User]{}, opErr(op, err)
 	}
@@ -505,7 +570,7 @@ func (s *Service) ListUsers(ctx context.Context, a Actor, t UserType, p PageRequ
 	}
 	if a.Role != RoleAdmin {
 		for i, u := range page.Items {
-			if u.Username != a.Username {
+			if !u.ownedBy(a) {
 				page.Items[i] = u.public()
 			}
 		}

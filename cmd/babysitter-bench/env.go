@@ -195,6 +195,29 @@ func (l *reqLog) add(api string, d time.Duration) {
 	l.lat[api] = append(l.lat[api], d)
 }
 
+// sqsAPIs are the SQS operations among a reqLog's APIs; the rest are
+// DynamoDB's.
+var sqsAPIs = map[string]bool{
+	"SendMessage": true, "SendMessageBatch": true, "ReceiveMessage": true, "DeleteMessage": true,
+	"DeleteMessageBatch": true, "ChangeMessageVisibility": true, "GetQueueAttributes": true,
+}
+
+// counts are the requests made with l's context, by API: only the calls
+// of one operation, whatever the consumers and pollers around it send.
+func (l *reqLog) counts() counts {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := counts{store: map[string]int{}, queue: map[string]int{}, items: -1}
+	for api, lat := range l.lat {
+		if sqsAPIs[api] {
+			c.queue[api] = len(lat)
+		} else {
+			c.store[api] = len(lat)
+		}
+	}
+	return c
+}
+
 // p50s formats the median latency of each API, sorted by name.
 func (l *reqLog) p50s() string {
 	l.mu.Lock()

@@ -100,6 +100,7 @@ type entry struct {
 	body         []byte
 	attrs        map[string]string
 	receiveCount int
+	sentAt       time.Time // kept when the message moves to the dead-letter queue
 	visibleAt    time.Time
 	receipt      string // the current delivery's handle; "" before the first
 }
@@ -132,8 +133,9 @@ func New(opts Options) *Queue {
 }
 
 // Send enqueues copies of msgs with fresh message IDs; the ID,
-// ReceiptHandle and ReceiveCount of the arguments are ignored. Any number of
-// messages may be sent at once. Like SQS it refuses an empty body, so code
+// ReceiptHandle, ReceiveCount and SentAt of the arguments are ignored. Any
+// number of messages may be sent at once. Like SQS it refuses an empty
+// body and more than babysitter.MaxMessageAttributes attributes, so code
 // tested here does not fail only in production; a refused call enqueues
 // nothing.
 func (q *Queue) Send(ctx context.Context, msgs []babysitter.Message) error {
@@ -143,6 +145,9 @@ func (q *Queue) Send(ctx context.Context, msgs []babysitter.Message) error {
 	for i, m := range msgs {
 		if len(m.Body) == 0 {
 			return fmt.Errorf("memory: send: message %d has an empty body", i)
+		}
+		if len(m.Attributes) > babysitter.MaxMessageAttributes {
+			return fmt.Errorf("memory: send: message %d has %d attributes, more than %d", i, len(m.Attributes), babysitter.MaxMessageAttributes)
 		}
 	}
 	if len(msgs) == 0 {
@@ -156,6 +161,7 @@ func (q *Queue) Send(ctx context.Context, msgs []babysitter.Message) error {
 			id:        uuid.NewString(),
 			body:      cloneBytes(m.Body),
 			attrs:     cloneAttrs(m.Attributes),
+			sentAt:    now,
 			visibleAt: now,
 		})
 	}
@@ -251,7 +257,7 @@ func (q *Queue) takeLocked(maxMsgs int) ([]babysitter.Message, time.Time) {
 			// queue cannot deadlock: a queue's DeadLetter exists before it,
 			// so the lock order always follows creation order.
 			delete(q.inFlight, e.receipt)
-			q.dlq.push(e.id, e.body, e.attrs)
+			q.dlq.push(e)
 			moved = true
 			continue
 		default:
@@ -267,6 +273,7 @@ func (q *Queue) takeLocked(maxMsgs int) ([]babysitter.Message, time.Time) {
 				Attributes:    cloneAttrs(e.attrs),
 				ReceiptHandle: e.receipt,
 				ReceiveCount:  e.receiveCount,
+				SentAt:        e.sentAt,
 			})
 			if e.visibleAt.Before(next) || next.IsZero() {
 				next = e.visibleAt
@@ -281,11 +288,12 @@ func (q *Queue) takeLocked(maxMsgs int) ([]babysitter.Message, time.Time) {
 	return out, next
 }
 
-// push enqueues a message moved from another queue, keeping its ID.
-func (q *Queue) push(id string, body []byte, attrs map[string]string) {
+// push enqueues a message moved from another queue, keeping its ID,
+// content and sent time.
+func (q *Queue) push(e *entry) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.msgs = append(q.msgs, &entry{id: id, body: body, attrs: attrs, visibleAt: q.now()})
+	q.msgs = append(q.msgs, &entry{id: e.id, body: e.body, attrs: e.attrs, sentAt: e.sentAt, visibleAt: q.now()})
 	q.signalLocked()
 }
 

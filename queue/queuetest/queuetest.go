@@ -73,6 +73,8 @@ func Run(t *testing.T, h Harness) {
 	}{
 		{"SendReceiveDelete", testSendReceiveDelete},
 		{"SendNothing", testSendNothing},
+		{"AttributesSurvive", testAttributesSurvive},
+		{"TooManyAttributes", testTooManyAttributes},
 		{"ReceiveAtMostMax", testReceiveAtMostMax},
 		{"ReceiveEmpty", testReceiveEmpty},
 		{"ReceiveMaxOutOfRange", testReceiveMaxOutOfRange},
@@ -146,6 +148,66 @@ func testSendNothing(t *testing.T, h Harness) {
 	}
 	if got := receiveOnce(t, q, 10); len(got) > 0 {
 		t.Errorf("received %d messages after sending none", len(got))
+	}
+}
+
+// testAttributesSurvive: a message with the most attributes a queue
+// takes, among them trace contexts in the W3C and X-Ray formats (the
+// punctuation of real headers: dashes, commas, equals signs, semicolons),
+// arrives with every attribute intact and a SentAt around the time of the
+// Send. SentAt may be off by the queue's clock skew and is whole
+// milliseconds on SQS, so the bounds are wide: they catch a missing time,
+// a wrong unit or time zone, not a slow clock.
+func testAttributesSurvive(t *testing.T, h Harness) {
+	const skew = time.Minute
+	q, _ := h.New(t, 30*time.Second, 0)
+	attrs := map[string]string{
+		"type":            "babysitter.DeclineJob",
+		"version":         "1",
+		"traceparent":     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"tracestate":      "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE",
+		"baggage":         "userRole=parent,jobKind=BABYSITTING",
+		"X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+		"a.b-c_d":         "names may have dots, dashes and underscores",
+		"unicode":         "héllo wörld ✓",
+		"spaces":          "  leading and trailing  ",
+		"json":            `{"jobId":"0190a1b2-0000-7000-8000-000000000002"}`,
+	}
+	if len(attrs) != babysitter.MaxMessageAttributes {
+		t.Fatalf("the test sends %d attributes, want the maximum %d", len(attrs), babysitter.MaxMessageAttributes)
+	}
+	sent := []babysitter.Message{{Body: []byte(`{"jobId":"j"}`), Attributes: attrs}}
+	before := time.Now()
+	if err := q.Send(t.Context(), sent); err != nil {
+		t.Fatalf("Send(a message with %d attributes): %v", len(attrs), err)
+	}
+	after := time.Now()
+	got := receiveN(t, q, 1)[0]
+	if diff := cmp.Diff(attrs, got.Attributes); diff != "" {
+		t.Errorf("received attributes (-sent +received):\n%s", diff)
+	}
+	if got.SentAt.Before(before.Add(-skew)) || got.SentAt.After(after.Add(skew)) {
+		t.Errorf("SentAt %v, want between %v and %v (the Send, within %v)", got.SentAt, before, after, skew)
+	}
+	if err := q.Delete(t.Context(), []babysitter.Message{got}); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+}
+
+// testTooManyAttributes: a Send with a message of more than
+// MaxMessageAttributes attributes (SQS refuses them) is refused, and sends
+// none of its messages.
+func testTooManyAttributes(t *testing.T, h Harness) {
+	q, _ := h.New(t, 30*time.Second, 0)
+	msgs := makeMessages("m", 2)
+	for i := range babysitter.MaxMessageAttributes - 1 {
+		msgs[1].Attributes["extra"+strconv.Itoa(i)] = "x"
+	}
+	if err := q.Send(t.Context(), msgs); err == nil {
+		t.Fatalf("Send of a message with %d attributes succeeded, want an error", len(msgs[1].Attributes))
+	}
+	if got := receiveOnce(t, q, 10); len(got) > 0 {
+		t.Errorf("received %d messages of a refused Send, first %q", len(got), got[0].Body)
 	}
 }
 

@@ -10,9 +10,12 @@
 // SDK client's retryer (configure it on the client); Send also retries the
 // entries of a batch that the queue failed on its side, and only those.
 //
-// Message attributes travel as SQS message attributes of type String.
-// Received attributes of type Number come back as their string form;
-// Binary attributes, which no babysitter code sends, are left out.
+// Message attributes travel as SQS message attributes of type String (at
+// most babysitter.MaxMessageAttributes, SQS's limit): the decline
+// message's type and version and the trace context of the booking that
+// sent it. Received attributes of type Number come back as their string
+// form; Binary attributes, which no babysitter code sends, are left out. A
+// received message's SentAt is its SentTimestamp.
 //
 // It passes queue/queuetest against fauxqs, an SQS emulator, and the
 // Service-level invariants against fauxqs and DynamoDB Local
@@ -227,9 +230,10 @@ func (e *SendError) Error() string {
 // not stop the other batches; Send's error then joins the request errors
 // (errors.As reaches the SDK's) and says how many messages may not have
 // been sent. A message with an empty body, a body or attribute that is not
-// valid UTF-8, or an empty attribute name or value is refused before
-// anything is sent. The IDs, receipt handles and receive counts of msgs are
-// ignored.
+// valid UTF-8, an empty attribute name or value, or more than
+// babysitter.MaxMessageAttributes attributes is refused before anything is
+// sent. The IDs, receipt handles, receive counts and sent times of msgs
+// are ignored.
 func (q *Queue) Send(ctx context.Context, msgs []babysitter.Message) error {
 	if err := checkMessages(msgs); err != nil {
 		return fmt.Errorf("sqs: send to %s: %w", q.name, err)
@@ -299,6 +303,8 @@ func checkMessages(msgs []babysitter.Message) error {
 			return fmt.Errorf("message %d has an empty body", i)
 		case !utf8.Valid(m.Body):
 			return fmt.Errorf("message %d: body is not valid UTF-8", i)
+		case len(m.Attributes) > babysitter.MaxMessageAttributes:
+			return fmt.Errorf("message %d has %d attributes, more than SQS's %d", i, len(m.Attributes), babysitter.MaxMessageAttributes)
 		}
 		for k, v := range m.Attributes {
 			if k == "" || v == "" || !utf8.ValidString(k) || !utf8.ValidString(v) {
@@ -438,7 +444,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // Receive waits up to the wait time (Options.WaitTime) for at most max
 // messages (1–10) and returns what arrived, possibly none, with their
-// receive counts (ApproximateReceiveCount). Each is hidden for the
+// receive counts (ApproximateReceiveCount) and sent times
+// (SentTimestamp). Each is hidden for the
 // visibility timeout. When ctx ends, Receive returns an error matching
 // ctx's (errors.Is(err, context.Canceled)) at once; messages the queue had
 // handed out by then come back after their visibility timeout.
@@ -450,11 +457,14 @@ func (q *Queue) Receive(ctx context.Context, max int) ([]babysitter.Message, err
 		return nil, fmt.Errorf("sqs: receive from %s: %w", q.name, err)
 	}
 	in := &sqs.ReceiveMessageInput{
-		QueueUrl:                    aws.String(q.url),
-		MaxNumberOfMessages:         int32(max),
-		WaitTimeSeconds:             q.wait,
-		MessageAttributeNames:       []string{"All"},
-		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount},
+		QueueUrl:              aws.String(q.url),
+		MaxNumberOfMessages:   int32(max),
+		WaitTimeSeconds:       q.wait,
+		MessageAttributeNames: []string{"All"},
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{
+			types.MessageSystemAttributeNameApproximateReceiveCount,
+			types.MessageSystemAttributeNameSentTimestamp,
+		},
 	}
 	if q.visibility > 0 {
 		in.VisibilityTimeout = q.visibility
@@ -481,6 +491,9 @@ func fromSQS(m types.Message) babysitter.Message {
 		ReceiptHandle: aws.ToString(m.ReceiptHandle),
 	}
 	out.ReceiveCount, _ = strconv.Atoi(m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
+	if ms, err := strconv.ParseInt(m.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil && ms > 0 {
+		out.SentAt = time.UnixMilli(ms)
+	}
 	for k, v := range m.MessageAttributes {
 		if v.StringValue == nil { // Binary: nothing babysitter sends
 			continue

@@ -99,7 +99,8 @@ func TestReceiveRequest(t *testing.T) {
 		if d := cmp.Diff([]string{"All"}, in.MessageAttributeNames); d != "" {
 			t.Errorf("MessageAttributeNames: %s", d)
 		}
-		if d := cmp.Diff([]types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount}, in.MessageSystemAttributeNames); d != "" {
+		wantSystem := []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount, types.MessageSystemAttributeNameSentTimestamp}
+		if d := cmp.Diff(wantSystem, in.MessageSystemAttributeNames); d != "" {
 			t.Errorf("MessageSystemAttributeNames: %s", d)
 		}
 	}
