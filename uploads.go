@@ -72,8 +72,10 @@ func checkUploadRef(r UploadRef) error {
 //
 // At most MaxRequestedUploads may be pending at once; requests whose URL
 // has expired are discarded (their objects deleted) as new ones come.
-func (s *Service) RequestUpload(ctx context.Context, a Actor, username string, in UploadRequest) (UploadTicket, error) {
+func (s *Service) RequestUpload(ctx context.Context, a Actor, username string, in UploadRequest) (_ UploadTicket, err error) {
 	const op = "RequestUpload"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorizeOwnAccount(a, username); err != nil {
 		return UploadTicket{}, opErr(op, err)
 	}
@@ -120,8 +122,10 @@ func (s *Service) RequestUpload(ctx context.Context, a Actor, username string, i
 // is valid. Nothing uploaded yet is ErrConflict; an upload ID that is not
 // one of the account's is ErrNotFound. Confirming an upload again changes
 // nothing.
-func (s *Service) ConfirmUpload(ctx context.Context, a Actor, r UploadRef) (User, error) {
+func (s *Service) ConfirmUpload(ctx context.Context, a Actor, r UploadRef) (_ User, err error) {
 	const op = "ConfirmUpload"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorizeOwnAccount(a, r.Username); err != nil {
 		return User{}, opErr(op, err)
 	}
@@ -178,8 +182,10 @@ func (s *Service) ConfirmUpload(ctx context.Context, a Actor, r UploadRef) (User
 // (UpdateUserStatus). Only the user's own Documents are served: any other
 // upload ID — another user's document, a picture, an upload not confirmed
 // — is ErrNotFound (a requested one ErrConflict).
-func (s *Service) GetDocument(ctx context.Context, a Actor, r UploadRef) (PresignedRequest, error) {
+func (s *Service) GetDocument(ctx context.Context, a Actor, r UploadRef) (_ PresignedRequest, err error) {
 	const op = "GetDocument"
+	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
+	defer func() { end(err) }()
 	if err := authorize(a, RoleAdmin); err != nil {
 		return PresignedRequest{}, opErr(op, err)
 	}
