@@ -20,7 +20,10 @@ type trustWorld struct {
 }
 
 func newTrustWorld(t *testing.T) *trustWorld {
-	return &trustWorld{t: t, svc: babysitter.New(smemory.New(), qmemory.New(qmemory.Options{}), babysitter.Options{})}
+	// Trust is about the accounts' statuses, not the documents behind
+	// them: admins verify without one here (uploads_test.go verifies on
+	// documents).
+	return &trustWorld{t: t, svc: babysitter.New(smemory.New(), qmemory.New(qmemory.Options{}), babysitter.Options{VerifyWithoutDocument: true})}
 }
 
 // account creates and verifies the account of a.
@@ -29,7 +32,7 @@ func (w *trustWorld) account(a babysitter.Actor) {
 	if _, err := w.svc.CreateUser(w.t.Context(), a, newUserInput(a)); err != nil {
 		w.t.Fatalf("CreateUser(%s): %v", a.Username, err)
 	}
-	if _, err := w.svc.UpdateUserStatus(w.t.Context(), admin, a.Username, babysitter.StatusVerified); err != nil {
+	if _, err := w.svc.UpdateUserStatus(w.t.Context(), admin, a.Username, babysitter.StatusChange{Status: babysitter.StatusVerified}); err != nil {
 		w.t.Fatalf("verify %s: %v", a.Username, err)
 	}
 }
@@ -57,7 +60,7 @@ func TestBookingADeactivatedNanny(t *testing.T) {
 	w.must("CreateJob", err)
 	app, err := w.svc.ApplyToJob(ctx, n1, j.ID, babysitter.NewApplication{})
 	w.must("ApplyToJob", err)
-	_, err = w.svc.UpdateUserStatus(ctx, admin, n1.Username, babysitter.StatusDeactivated)
+	_, err = w.svc.UpdateUserStatus(ctx, admin, n1.Username, babysitter.StatusChange{Status: babysitter.StatusDeactivated})
 	w.must("deactivate", err)
 
 	_, err = w.svc.BookNanny(ctx, p1, j.ID, app.ID)

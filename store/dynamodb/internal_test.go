@@ -28,14 +28,15 @@ func fullUser() babysitter.User {
 		Type: babysitter.UserNanny, Status: babysitter.StatusVerified,
 		Profile: babysitter.Profile{
 			FirstName: "Ada", LastName: "Lovelace", DateOfBirth: babysitter.Date{Year: 1990, Month: 12, Day: 10},
-			Gender: "female", ProfilePicURL: "https://img.example.com/a.png", Address: "1 Way", About: "Hi",
+			Gender: "female", Address: "1 Way", About: "Hi",
 			Latitude: ptr(52.520008), Longitude: ptr(-13.404954), PhoneNumber: "+4915112345678",
 			SpokenLanguages: []string{"en", "de"}, Nationality: "British", RegionOfOrigin: "London",
 			HourlyRate: &babysitter.Money{Amount: 1850, Currency: "EUR"}, EducationLevel: "MSc",
 			Smokes: ptr(false), Drinks: ptr(true), Disabilities: "none", Activities: []string{"chess"},
 		},
-		Rating:    babysitter.Rating{Count: 3, Sum: 13},
-		CreatedOn: t, UpdatedOn: t.Add(time.Nanosecond), Version: 7,
+		ProfilePicURL: "https://img.example.com/a.png",
+		Rating:        babysitter.Rating{Count: 3, Sum: 13},
+		CreatedOn:     t, UpdatedOn: t.Add(time.Nanosecond), Version: 7,
 	}
 }
 

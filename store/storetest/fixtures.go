@@ -196,7 +196,6 @@ func fullProfile() babysitter.Profile {
 		LastName:        "Lovelace",
 		DateOfBirth:     babysitter.Date{Year: 1990, Month: time.December, Day: 10},
 		Gender:          "female",
-		ProfilePicURL:   "https://img.example.com/ada.png",
 		Address:         "1 Analytical Way",
 		About:           "Loves kids and engines.",
 		Latitude:        ptr(52.520008),
@@ -220,17 +219,23 @@ func newUser(typ babysitter.UserType) babysitter.User {
 	name := uniqueName()
 	t := now()
 	return babysitter.User{
-		ID:        newID(),
-		Username:  name,
-		Email:     name + "@example.com",
-		Type:      typ,
-		Status:    babysitter.StatusUnverified,
-		Profile:   fullProfile(),
-		CreatedOn: t,
-		UpdatedOn: t,
-		Version:   1,
+		ID:       newID(),
+		Username: name,
+		Email:    name + "@example.com",
+		Type:     typ,
+		Status:   babysitter.StatusUnverified,
+		Profile:  fullProfile(),
+		// Set by ConfirmUpload in the Service; a Store stores it as given.
+		ProfilePicURL: "https://img.example.com/ada.png",
+		CreatedOn:     t,
+		UpdatedOn:     t,
+		Version:       1,
 	}
 }
+
+// noErasure is the error of a DeleteUser whose Erasure does not matter
+// (an account with no objects has none).
+func noErasure(_ babysitter.Erasure, err error) error { return err }
 
 // newJob returns a valid OPEN job of parent with every detail set.
 func newJob(parent string) babysitter.Job {
@@ -500,6 +505,15 @@ func (f *fixture) pendingIDs(jobID string) []string {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// clearDeclines runs ClearDeclines on the job, failing the test on an
+// error.
+func (f *fixture) clearDeclines(jobID string) {
+	f.t.Helper()
+	if err := f.s.ClearDeclines(f.ctx, jobID); err != nil {
+		f.t.Fatalf("ClearDeclines %s: %v", jobID, err)
+	}
 }
 
 // declinePending runs DeclinePending on the job at at, failing the test on

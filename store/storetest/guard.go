@@ -28,7 +28,7 @@ func (f *fixture) deactivate(username string) {
 
 func (f *fixture) setStatus(username string, st babysitter.AccountStatus) {
 	f.t.Helper()
-	if _, err := f.s.SetUserStatus(f.ctx, username, st, now()); err != nil {
+	if _, err := f.s.SetUserStatus(f.ctx, babysitter.StatusUpdate{Username: username, Status: st, At: now()}); err != nil {
 		f.t.Fatalf("SetUserStatus %s %s: %v", username, st, err)
 	}
 }
@@ -98,7 +98,7 @@ func (sc *scene) calls(self babysitter.User) []guardedCall {
 	const y, n = true, false
 	return []guardedCall{
 		{"UpdateUser", y, y, func(g babysitter.Guard) error { return s.UpdateUser(ctx, g, self.Email, edit) }},
-		{"DeleteUser", n, n, func(g babysitter.Guard) error { return s.DeleteUser(ctx, g, sc.victim.Username, now()) }},
+		{"DeleteUser", n, n, func(g babysitter.Guard) error { return noErasure(s.DeleteUser(ctx, g, sc.victim.Username, now())) }},
 		{"ListUsers", y, y, func(g babysitter.Guard) error {
 			_, err := s.ListUsers(ctx, g, babysitter.UserNanny, pr)
 			return err
@@ -359,7 +359,7 @@ func testGuardDeletedParent(t *testing.T, s babysitter.Store) {
 	p, n := f.parent(), f.nanny()
 	j := f.job(p.Username)
 	j, accepted := f.book(j, f.apply(j.ID, n.Username))
-	if err := s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now()); err != nil {
+	if err := noErasure(s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now())); err != nil {
 		t.Fatalf("DeleteUser of a parent with a CLOSED job: %v", err)
 	}
 	again := newUser(babysitter.UserParent)

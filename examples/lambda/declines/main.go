@@ -4,8 +4,13 @@
 // ReportBatchItemFailures), so only those are redelivered and, after the
 // queue's maxReceiveCount, moved to the dead-letter queue.
 //
-// Environment: TABLE_NAME (the DynamoDB table), AWS_REGION (set by
-// Lambda), LOG_LEVEL (optional).
+// After a job's declines it publishes what they mean for each person —
+// booked, bookingConfirmed, declined, jobCancelled — to the SNS topic
+// TOPIC_ARN; the job's outbox entry is cleared only once they are
+// published, so a failed publication is retried with the message.
+//
+// Environment: TABLE_NAME (the DynamoDB table), TOPIC_ARN (the
+// notifications topic), AWS_REGION (set by Lambda), LOG_LEVEL (optional).
 package main
 
 import (
@@ -33,9 +38,9 @@ func main() {
 	lambda.Start(sqsevent.Handler(decliner.HandleBatch, log))
 }
 
-// newDecliner wires the Decliner to DynamoDB from the environment. The
-// consumer only declines; it never sends, so it has no queue client and
-// no sqs:SendMessage permission.
+// newDecliner wires the Decliner to DynamoDB and SNS from the
+// environment. The consumer only declines and publishes; it never sends to
+// the queue, so it has no queue client and no sqs:SendMessage permission.
 func newDecliner(ctx context.Context, log *slog.Logger) (*babysitter.Decliner, error) {
 	table, err := lambdaenv.Require("TABLE_NAME")
 	if err != nil {
@@ -46,5 +51,9 @@ func newDecliner(ctx context.Context, log *slog.Logger) (*babysitter.Decliner, e
 		return nil, err
 	}
 	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg), table)
-	return babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log}), nil
+	notifier, err := lambdaenv.Notifier(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log, Notifier: notifier}), nil
 }

@@ -3,9 +3,11 @@
 // info.parentTypeName and info.fieldName (see the transport/appsync package).
 //
 // Environment: TABLE_NAME (the DynamoDB table), QUEUE_URL (the decline
-// queue), AWS_REGION (set by Lambda), WRITES_PER_MINUTE (optional: each
-// caller's mutations per minute on one execution environment, default 30
-// with bursts of 20; 0 turns the limit off), LOG_LEVEL (optional).
+// queue), BUCKET and PUBLIC_BASE_URL (identity documents and pictures; see
+// lambdaenv.Blobs), AWS_REGION (set by Lambda), WRITES_PER_MINUTE
+// (optional: each caller's mutations per minute on one execution
+// environment, default 30 with bursts of 20; 0 turns the limit off),
+// LOG_LEVEL (optional).
 package main
 
 import (
@@ -64,5 +66,12 @@ func newService(ctx context.Context, log *slog.Logger) (*babysitter.Service, err
 	// The resolver only sends (SendMessageBatch); receiving is the decline
 	// function's event source mapping.
 	queue := sqs.New(awssqs.NewFromConfig(cfg), queueURL, sqs.Options{})
-	return babysitter.New(store, queue, babysitter.Options{Logger: log}), nil
+	// Uploads are presigned here, checked (HeadObject) and, for a deleted
+	// account or a replaced picture, deleted here; the bytes never pass
+	// through the function.
+	blobs, publicBase, err := lambdaenv.Blobs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return babysitter.New(store, queue, babysitter.Options{Logger: log, Blobs: blobs, PublicBaseURL: publicBase}), nil
 }
