@@ -115,6 +115,13 @@ const (
 type Actor struct {
 	Username string
 	Role     Role
+	// Subject is the identity provider's own ID of the identity, which it
+	// never gives to another (a Cognito user's sub), where a username may
+	// be given to a new identity once its user is deleted there.
+	// CreateUser binds the account to it (User.Subject), and from then on
+	// only an actor with the same Subject acts through the account or sees
+	// it as its owner. Empty when the caller's transport knows none.
+	Subject string
 }
 
 // Anonymous reports whether the actor carries no identity.

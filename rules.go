@@ -23,9 +23,10 @@ import (
 //
 // An admin (Actor.Role RoleAdmin) is provisioned in the identity provider,
 // may have no account and manages every job: the Guard passes. Anyone else
-// acts only through their own account, which must exist, be of the type
-// their role acts through (AccountType) and be in one of the Allow
-// statuses. A Guard whose actor has any other role fails.
+// acts only through their own account, which must exist, be bound to
+// their identity (the account's Subject, if any, is the actor's), be of
+// the type their role acts through (AccountType) and be in one of the
+// Allow statuses. A Guard whose actor has any other role fails.
 type Guard struct {
 	Actor Actor
 	// Allow lists the account statuses that pass.
@@ -63,6 +64,8 @@ func (g Guard) Check(account *User) error {
 		return Errorf(ErrForbidden, "actor %q has no role that acts through an account", g.Actor.Username)
 	case account == nil:
 		return Errorf(ErrForbidden, "account %q does not exist", g.Actor.Username)
+	case !account.boundTo(g.Actor):
+		return Errorf(ErrForbidden, "account %q belongs to another identity of that username", g.Actor.Username)
 	case account.Type != want:
 		return Errorf(ErrForbidden, "account %q is a %s account; a %s acts only through a %s account", g.Actor.Username, account.Type, g.Actor.Role, want)
 	case account.Status == StatusDeactivated:

@@ -50,10 +50,21 @@ func TestGuardCheck(t *testing.T) {
 		{"zero guard", Guard{}, account("", UserParent, StatusVerified), ErrForbidden},
 		{"unknown role", Guard{Actor{Username: "alice", Role: "owner"}, allowActive}, account("alice", UserParent, StatusVerified), ErrForbidden},
 		{"role without a username", Guard{Actor{Role: RoleParent}, allowActive}, account("", UserParent, StatusVerified), ErrForbidden},
+		{"the identity the account is bound to", Guard{withSub(parent, "s1"), allowActive}, bound(account("alice", UserParent, StatusVerified), "s1"), nil},
+		{"another identity of the username", Guard{withSub(parent, "s2"), allowActive}, bound(account("alice", UserParent, StatusVerified), "s1"), ErrForbidden},
+		{"an identity without a subject on a bound account", Guard{parent, allowActive}, bound(account("alice", UserParent, StatusVerified), "s1"), ErrForbidden},
+		{"any identity of the username on an unbound account", Guard{withSub(parent, "s2"), allowActive}, account("alice", UserParent, StatusVerified), nil},
+		{"admin on a bound account", Guard{Actor{Username: "alice", Role: RoleAdmin}, nil}, bound(account("alice", UserParent, StatusVerified), "s1"), nil},
 	} {
 		wantKind(t, tc.name, tc.g.Check(tc.account), tc.want)
 	}
 }
+
+// withSub returns a with subject sub.
+func withSub(a Actor, sub string) Actor { a.Subject = sub; return a }
+
+// bound returns u bound to subject sub.
+func bound(u *User, sub string) *User { u.Subject = sub; return u }
 
 func TestCheckBooking(t *testing.T) {
 	now := time.Now()

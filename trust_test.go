@@ -161,3 +161,49 @@ func TestDeletedNannysApplicationIsInert(t *testing.T) {
 	_, err = w.svc.BookNanny(ctx, p1, j.ID, other.ID)
 	w.must("booking another nanny", err)
 }
+
+// TestAccountBoundToSubject: an identity provider may give a username to a
+// new identity once its user is deleted there (Cognito does). The account
+// stays bound to the identity that created it (Actor.Subject): another
+// subject with the same username, in the same group, acts through nothing
+// the account owns and sees only its public profile; an admin and the
+// original identity are unaffected.
+func TestAccountBoundToSubject(t *testing.T) {
+	w := newTrustWorld(t)
+	ctx := t.Context()
+	alice := babysitter.Actor{Username: "alice", Role: babysitter.RoleParent, Subject: "sub-original"}
+	stranger := alice
+	stranger.Subject = "sub-newcomer"
+	noSubject := alice
+	noSubject.Subject = ""
+	w.account(alice)
+	j, err := w.svc.CreateJob(ctx, alice, jobInput())
+	w.must("CreateJob by alice", err)
+
+	for _, a := range []babysitter.Actor{stranger, noSubject} {
+		u, err := w.svc.GetUser(ctx, a, "alice")
+		w.must("GetUser", err)
+		if u.Email != "" || u.Address != "" {
+			t.Errorf("subject %q reads alice's private profile: email %q, address %q", a.Subject, u.Email, u.Address)
+		}
+		_, err = w.svc.UpdateUser(ctx, a, "alice", babysitter.UserPatch{About: new("taken over")})
+		w.refused("UpdateUser by subject "+a.Subject, err, babysitter.ErrForbidden)
+		_, err = w.svc.CreateJob(ctx, a, jobInput())
+		w.refused("CreateJob by subject "+a.Subject, err, babysitter.ErrForbidden)
+		_, err = w.svc.GetJob(ctx, a, j.ID)
+		w.refused("GetJob by subject "+a.Subject, err, babysitter.ErrForbidden)
+		_, err = w.svc.CancelJob(ctx, a, j.ID)
+		w.refused("CancelJob by subject "+a.Subject, err, babysitter.ErrForbidden)
+		w.refused("DeleteUser by subject "+a.Subject, w.svc.DeleteUser(ctx, a, "alice"), babysitter.ErrForbidden)
+	}
+	u, err := w.svc.GetUser(ctx, alice, "alice")
+	w.must("GetUser by alice", err)
+	if u.Email == "" || u.About == "taken over" {
+		t.Errorf("alice's own view: email %q, about %q", u.Email, u.About)
+	}
+	if got, err := w.svc.GetJob(ctx, alice, j.ID); err != nil || got.Status != babysitter.JobOpen {
+		t.Errorf("alice's job after the attempts: %+v, %v; want OPEN", got, err)
+	}
+	_, err = w.svc.UpdateUser(ctx, alice, "alice", babysitter.UserPatch{About: new("mine")})
+	w.must("UpdateUser by alice", err)
+}

@@ -104,6 +104,11 @@ type User struct {
 	// concurrency on read-modify-write updates. It is not part of the API's
 	// JSON: no operation takes it.
 	Version int64 `json:"-"`
+	// Subject is the Actor.Subject of the identity that created the
+	// account, which alone acts through it (Guard.Check) and owns it.
+	// Empty: bound to no subject. Not part of the API's JSON: it is the
+	// identity provider's ID, no use to anyone else.
+	Subject string `json:"-"`
 }
 
 // Age returns the user's age in whole years on the given day, or 0 when the
@@ -115,7 +120,6 @@ func (u User) Age(on time.Time) int {
 	return u.DateOfBirth.YearsSince(DateOf(on))
 }
 
-// public returns the profile that anyone may see: contact details, birth
 // public returns the profile that anyone may see: contact details, birth
 // date, home location, disabilities (health data), identity documents and
 // the verification record are for the user and admins only, and a PARENT
@@ -140,8 +144,13 @@ func (u User) public() User {
 // role (a sign-up not yet in a group) or with another role is not the
 // owner, whatever its username: it sees the public profile.
 func (u User) ownedBy(a Actor) bool {
-	return !a.Anonymous() && a.Username == u.Username && roleAccount(a.Role) == u.Type
+	return !a.Anonymous() && a.Username == u.Username && roleAccount(a.Role) == u.Type && u.boundTo(a)
 }
+
+// boundTo reports whether a is the identity account u was created by: the
+// same Subject, or u is bound to none (an account created by an actor
+// without one, or before accounts were bound).
+func (u User) boundTo(a Actor) bool { return u.Subject == "" || u.Subject == a.Subject }
 
 // NewUser is the input of CreateUser.
 type NewUser struct {
@@ -403,6 +412,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (_ User, 
 		CreatedOn: now,
 		UpdatedOn: now,
 		Version:   1,
+		Subject:   a.Subject,
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return User{}, opErr(op, err)

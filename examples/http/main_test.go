@@ -145,7 +145,7 @@ func TestTokenCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	a, err := jwtauth.NewHS256(testKey, 0).Authenticate(context.Background(), strings.TrimSpace(out.String()))
-	if err != nil || a != (babysitter.Actor{Username: "alice", Role: babysitter.RoleAdmin}) {
+	if err != nil || a != (babysitter.Actor{Username: "alice", Role: babysitter.RoleAdmin, Subject: "alice"}) {
 		t.Errorf("minted token: %+v, %v", a, err)
 	}
 	for _, args := range [][]string{{"token"}, {"token", "-user", "alice"}, {"token", "-user", "alice", "-group", "root"}, {"token", "-bogus"},

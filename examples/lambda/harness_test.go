@@ -329,22 +329,34 @@ func newEventKit(t testing.TB) eventKit {
 	}
 }
 
+// subOf is the sub of username's Cognito user: one user has one sub in
+// every token (the account is bound to it), so the users of the fixtures
+// keep the fixtures' subs.
+func (k eventKit) subOf(username string) string {
+	for _, ev := range []obj{k.cognito, k.claims} {
+		claims := ev["identity"].(obj)["claims"].(obj)
+		if claims["cognito:username"] == username {
+			return claims["sub"].(string)
+		}
+	}
+	return "sub-" + username
+}
+
 // as returns a Cognito event of user (with its groups in identity.groups
 // and in the claims) for parent.field with args.
 func (k eventKit) as(username string, groups []string, parent, field string, args obj) obj {
 	ev := clone(k.cognito).(obj)
 	id := ev["identity"].(obj)
+	claims := id["claims"].(obj)
+	id["sub"], claims["sub"] = k.subOf(username), k.subOf(username)
 	id["username"] = username
-	id["sub"] = "sub-" + username
 	gs := make([]any, len(groups))
 	for i, g := range groups {
 		gs[i] = g
 	}
 	id["groups"] = gs
-	claims := id["claims"].(obj)
 	claims["cognito:username"] = username
 	claims["cognito:groups"] = gs
-	claims["sub"] = "sub-" + username
 	return withField(ev, parent, field, args)
 }
 
@@ -352,6 +364,7 @@ func (k eventKit) as(username string, groups []string, parent, field string, arg
 func (k eventKit) asClaimsOnly(username string, groups []string, parent, field string, args obj) obj {
 	ev := clone(k.claims).(obj)
 	claims := ev["identity"].(obj)["claims"].(obj)
+	claims["sub"] = k.subOf(username)
 	claims["cognito:username"] = username
 	gs := make([]any, len(groups))
 	for i, g := range groups {

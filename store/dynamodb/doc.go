@@ -269,22 +269,27 @@
 //	1  version 0 plus v = 1. A build from before versions reads these
 //	   items as it read its own.
 //	2  version 1 plus, on user items, the account's uploads (the map
-//	   uploads, uploadsVersion) and the verification record, and the
-//	   erasure item.
+//	   uploads, uploadsVersion), the verification record and the
+//	   identity the account is bound to (subject), and the erasure item.
 //
 // An item is written at the oldest version that holds its attributes: a
-// user item with neither uploads nor a verification record, and every
-// item of the other types, are version 1 exactly as before; a user item
-// gets v = 2 with its first upload or verification (the UpdateItems that
-// write them SET v too), and erasure items are version 2. Why a new
+// user item with neither uploads, nor a verification record, nor a
+// subject, and every item of the other types, are version 1 exactly as
+// before; a user item is version 2 from its creation when its creator had
+// a subject (Actor.Subject), else from its first upload or verification
+// (the UpdateItems that write them SET v too), and erasure items are
+// version 2. Why a new
 // version, although a build of version 1 would decode these items (the
 // decoder ignores attributes it does not know): it would mishandle them.
 // Its DeleteUser would delete the account and leave its documents in the
 // bucket with nothing pointing at them, its status change would make an
-// account VERIFIED on no document and leave a stale verification record.
+// account VERIFIED on no document and leave a stale verification record,
+// and its Guard would let any identity of the account's username act
+// through it — the takeover the subject prevents.
 // Refusing the item (ErrNewerSchema) is the safe failure. So during a
 // rolling deploy an old build keeps serving every account that has never
-// uploaded anything, and fails — writing nothing — on those that have;
+// uploaded anything and is bound to no subject, and fails — writing
+// nothing — on the others;
 // deploying first with Options.Blobs unset (no upload can happen, and
 // VERIFIED needs Options.VerifyWithoutDocument meanwhile) and setting it
 // once no old build runs avoids even that: the two-step rule below,

@@ -55,7 +55,7 @@ func v2(c goldenCase) goldenCase {
 
 // v2Attrs are the attributes version 2 added to user items: an item
 // without them is the version-1 item of the same user (TestVersion2).
-var v2Attrs = []string{attrUploads, attrUploadsVersion, attrVerification}
+var v2Attrs = []string{attrUploads, attrUploadsVersion, attrVerification, attrSubject}
 
 // decodeAs reads an item into the item struct T: the markers, the email
 // reservation and the tombstone are never read as domain values.
@@ -110,6 +110,7 @@ func goldenCases() []goldenCase {
 			},
 			decodeAs[outboxItem]("outbox item")),
 		v2(golden("user_evidence", evidenceUser(), encodeUser, decodeUser)),
+		v2(golden("user_bound", boundUser(), encodeUser, decodeUser)),
 		v2(golden("erasure", babysitter.ErasureOf(evidenceUser(), u.UpdatedOn.UTC()),
 			encodeErasure,
 			func(item map[string]types.AttributeValue) (babysitter.Erasure, error) {
@@ -118,11 +119,19 @@ func goldenCases() []goldenCase {
 	}
 }
 
-// evidenceUser is fullUser with every attribute of version 2: documents,
-// requested and discarded uploads, the picture (its URL is fullUser's),
-// the verification record.
-func evidenceUser() babysitter.User {
+// boundUser is fullUser bound to a subject, and nothing else of version
+// 2: the subject alone makes a user item version 2.
+func boundUser() babysitter.User {
 	u := fullUser()
+	u.Subject = "0b1e2c3d-1111-4000-8000-0000000000ad"
+	return u
+}
+
+// evidenceUser is boundUser with every other attribute of version 2:
+// documents, requested and discarded uploads, the picture (its URL is
+// fullUser's), the verification record.
+func evidenceUser() babysitter.User {
+	u := boundUser()
 	at := time.Date(2026, 3, 4, 5, 0, 0, 123456789, time.UTC)
 	up := func(id string, kind babysitter.UploadKind, contentType string, size int64, minute int, uploaded bool) babysitter.Upload {
 		x := babysitter.Upload{ID: id, Kind: kind, ContentType: contentType, Size: size, RequestedOn: at.Add(time.Duration(minute) * time.Minute)}
@@ -531,7 +540,7 @@ func TestVersion2(t *testing.T) {
 		t.Errorf("version 2 is not version 1 plus %v (-user +user_evidence without them):\n%s", v2Attrs, d)
 	}
 	// A build that reads versions 0 and 1 refuses the version-2 items.
-	for _, name := range []string{"user_evidence", "erasure"} {
+	for _, name := range []string{"user_evidence", "user_bound", "erasure"} {
 		item := readItemFile(t, filepath.Join("testdata", "items", name+".golden.json"))
 		if v, err := itemVersion(item); err != nil || v <= baseSchema {
 			t.Errorf("%s: version %d (%v); a version-1 build would read it", name, v, err)

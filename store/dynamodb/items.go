@@ -49,6 +49,7 @@ const (
 	attrEmail         = "email"                // userItem
 	attrUserStatus    = "status"               // userItem
 	attrUserType      = "type"                 // userItem
+	attrSubject       = "subject"              // userItem
 	attrJobStatus     = "jobStatus"            // jobItem
 	attrAppStatus     = "jobApplicationStatus" // applicationItem
 	attrAccepted      = "acceptedApplicationId"
@@ -137,6 +138,9 @@ type userItem struct {
 	UploadsVersion int64 `dynamodbav:"uploadsVersion,omitempty"`
 	// Verification is babysitter.Verification.
 	Verification *verificationItem `dynamodbav:"verification,omitempty"`
+	// Subject is babysitter.User.Subject, written by CreateUser and never
+	// changed; absent when the account is bound to none.
+	Subject string `dynamodbav:"subject,omitempty"`
 }
 
 // The states of an upload (uploadItem.State).
@@ -169,7 +173,7 @@ type verificationItem struct {
 // version 2 reads it as before — and refuses, rather than mishandles, an
 // account with uploads or a verification record (see doc.go, "Items").
 func (i userItem) version() int {
-	if len(i.Uploads) > 0 || i.UploadsVersion != 0 || i.Verification != nil {
+	if len(i.Uploads) > 0 || i.UploadsVersion != 0 || i.Verification != nil || i.Subject != "" {
 		return 2
 	}
 	return baseSchema
@@ -545,7 +549,7 @@ func userItemOf(u babysitter.User) userItem {
 		ID: u.ID, Username: u.Username, Email: u.Email, Type: u.Type, Status: u.Status,
 		profileItem: profileItemOf(u.Profile), ProfilePicURL: u.ProfilePicURL,
 		RatingCount: &u.Rating.Count, RatingSum: &u.Rating.Sum,
-		CreatedOn: u.CreatedOn, UpdatedOn: u.UpdatedOn, Version: u.Version,
+		CreatedOn: u.CreatedOn, UpdatedOn: u.UpdatedOn, Version: u.Version, Subject: u.Subject,
 		Uploads: uploadsItemOf(u), UploadsVersion: u.Uploads.Version, Verification: verificationItemOf(u.Verification),
 	}
 }
@@ -554,7 +558,7 @@ func (i userItem) value() babysitter.User {
 	u := babysitter.User{
 		ID: i.ID, Username: i.Username, Email: i.Email, Type: i.Type, Status: i.Status,
 		Profile: i.profileItem.profile(), ProfilePicURL: i.ProfilePicURL,
-		CreatedOn: i.CreatedOn, UpdatedOn: i.UpdatedOn, Version: i.Version,
+		CreatedOn: i.CreatedOn, UpdatedOn: i.UpdatedOn, Version: i.Version, Subject: i.Subject,
 		Verification: i.Verification.value(),
 	}
 	i.setUploads(&u)

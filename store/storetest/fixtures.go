@@ -52,8 +52,13 @@ func asParent(username string) babysitter.Guard { return as(babysitter.RoleParen
 func asNanny(username string) babysitter.Guard  { return as(babysitter.RoleNanny, username) }
 
 func as(role babysitter.Role, username string) babysitter.Guard {
-	return babysitter.Guard{Actor: babysitter.Actor{Username: username, Role: role}, Allow: active}
+	return babysitter.Guard{Actor: babysitter.Actor{Username: username, Role: role, Subject: subjectOf(username)}, Allow: active}
 }
+
+// subjectOf is the identity provider's subject of the suite's identity of
+// username, which the suite's accounts are bound to (newUser): the Guards
+// of as pass the binding, so only what a case changes can fail.
+func subjectOf(username string) string { return "sub-" + username }
 
 // asAdmin is the Guard of an admin, who has no account (none of the
 // suite's usernames look like this one) and manages every job.
@@ -230,6 +235,7 @@ func newUser(typ babysitter.UserType) babysitter.User {
 		CreatedOn:     t,
 		UpdatedOn:     t,
 		Version:       1,
+		Subject:       subjectOf(name),
 	}
 }
 

@@ -16,6 +16,8 @@ var guardCases = []testCase{
 	{"zero guard and unknown roles are refused", testGuardZero},
 	{"PARENT account with a nanny's role", testGuardParentAccountNannyRole},
 	{"NANNY account with a parent's role", testGuardNannyAccountParentRole},
+	{"another identity of the account's username", testGuardOtherSubject},
+	{"an account bound to no subject", testGuardUnbound},
 	{"admin acts without an account", testGuardAdmin},
 	{"a deleted parent's job is no one's", testGuardDeletedParent},
 }
@@ -243,6 +245,43 @@ func testGuardNannyAccountParentRole(t *testing.T, s babysitter.Store) {
 	sc := f.scene()
 	sc.wantRefused(sc.n, as(babysitter.RoleParent, sc.n.Username))
 	sc.wantAllowed(sc.n)
+}
+
+// testGuardOtherSubject: an account is bound to the identity that
+// created it (User.Subject). Another identity of the same username — an
+// identity provider that gave a deleted user's name to a newcomer — or an
+// identity without a subject is refused everything, reads included.
+func testGuardOtherSubject(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	for _, typ := range []babysitter.UserType{babysitter.UserParent, babysitter.UserNanny} {
+		sc := f.scene()
+		self := sc.p
+		if typ == babysitter.UserNanny {
+			self = sc.n
+		}
+		other, none := as(role(typ), self.Username), as(role(typ), self.Username)
+		other.Actor.Subject, none.Actor.Subject = "sub-newcomer", ""
+		sc.wantRefused(self, other, none)
+		sc.wantAllowed(self)
+	}
+}
+
+// testGuardUnbound: an account bound to no subject (created by an actor
+// without one, or before accounts were bound) lets its username act
+// whatever the subject, as before.
+func testGuardUnbound(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	unbound := func(u *babysitter.User) { u.Subject = "" }
+	p := f.user(babysitter.UserParent, unbound)
+	check(t, "the unbound account as stored", p, f.getUser(p.Username))
+	for _, sub := range []string{"", "sub-anyone"} {
+		g := asParent(p.Username)
+		g.Actor.Subject = sub
+		j := newJob(p.Username)
+		if err := s.CreateJob(f.ctx, g, j); err != nil {
+			t.Errorf("CreateJob through an unbound account with subject %q: %v", sub, err)
+		}
+	}
 }
 
 // testGuardZero: a Guard checks something whatever it holds; the zero
