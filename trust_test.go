@@ -37,6 +37,22 @@ func (w *trustWorld) account(a babysitter.Actor) {
 	}
 }
 
+// job creates a job of parent.
+func (w *trustWorld) job(parent babysitter.Actor) babysitter.Job {
+	w.t.Helper()
+	j, err := w.svc.CreateJob(w.t.Context(), parent, jobInput())
+	w.must("CreateJob by "+parent.Username, err)
+	return j
+}
+
+// apply applies nanny to job.
+func (w *trustWorld) apply(nanny babysitter.Actor, job babysitter.Job) babysitter.Application {
+	w.t.Helper()
+	app, err := w.svc.ApplyToJob(w.t.Context(), nanny, job.ID, babysitter.NewApplication{})
+	w.must("ApplyToJob by "+nanny.Username, err)
+	return app
+}
+
 func (w *trustWorld) must(what string, err error) {
 	w.t.Helper()
 	if err != nil {
@@ -56,11 +72,9 @@ func TestBookingADeactivatedNanny(t *testing.T) {
 	ctx := t.Context()
 	w.account(p1)
 	w.account(n1)
-	j, err := w.svc.CreateJob(ctx, p1, jobInput())
-	w.must("CreateJob", err)
-	app, err := w.svc.ApplyToJob(ctx, n1, j.ID, babysitter.NewApplication{})
-	w.must("ApplyToJob", err)
-	_, err = w.svc.UpdateUserStatus(ctx, admin, n1.Username, babysitter.StatusChange{Status: babysitter.StatusDeactivated})
+	j := w.job(p1)
+	app := w.apply(n1, j)
+	_, err := w.svc.UpdateUserStatus(ctx, admin, n1.Username, babysitter.StatusChange{Status: babysitter.StatusDeactivated})
 	w.must("deactivate", err)
 
 	_, err = w.svc.BookNanny(ctx, p1, j.ID, app.ID)
@@ -81,9 +95,8 @@ func TestRoleBoundToAccountType(t *testing.T) {
 	w.account(n1)
 	bobAsParent := babysitter.Actor{Username: n1.Username, Role: babysitter.RoleParent}
 
-	j, err := w.svc.CreateJob(ctx, alice, jobInput())
-	w.must("CreateJob", err)
-	_, err = w.svc.ApplyToJob(ctx, aliceAsNanny, j.ID, babysitter.NewApplication{})
+	j := w.job(alice)
+	_, err := w.svc.ApplyToJob(ctx, aliceAsNanny, j.ID, babysitter.NewApplication{})
 	w.refused("a PARENT account applying with a nanny token", err, babysitter.ErrForbidden)
 	_, err = w.svc.CreateJob(ctx, bobAsParent, jobInput())
 	w.refused("a NANNY account creating a job with a parent token", err, babysitter.ErrForbidden)
@@ -91,8 +104,7 @@ func TestRoleBoundToAccountType(t *testing.T) {
 	w.refused("a PARENT account listing applications as a nanny", err, babysitter.ErrForbidden)
 
 	// The booked story runs, then alice tries to review herself both ways.
-	app, err := w.svc.ApplyToJob(ctx, n1, j.ID, babysitter.NewApplication{})
-	w.must("ApplyToJob", err)
+	app := w.apply(n1, j)
 	_, err = w.svc.BookNanny(ctx, alice, j.ID, app.ID)
 	w.must("BookNanny", err)
 	_, err = w.svc.CompleteJob(ctx, alice, j.ID)
@@ -120,11 +132,9 @@ func TestDeletedUsernameIsNeverReused(t *testing.T) {
 	ctx := t.Context()
 	w.account(p1)
 	w.account(n1)
-	j, err := w.svc.CreateJob(ctx, p1, jobInput())
-	w.must("CreateJob", err)
-	app, err := w.svc.ApplyToJob(ctx, n1, j.ID, babysitter.NewApplication{})
-	w.must("ApplyToJob", err)
-	_, err = w.svc.BookNanny(ctx, p1, j.ID, app.ID)
+	j := w.job(p1)
+	app := w.apply(n1, j)
+	_, err := w.svc.BookNanny(ctx, p1, j.ID, app.ID)
 	w.must("BookNanny", err)
 	w.must("DeleteUser", w.svc.DeleteUser(ctx, p1, p1.Username))
 
@@ -148,15 +158,11 @@ func TestDeletedNannysApplicationIsInert(t *testing.T) {
 	w.account(p1)
 	w.account(n1)
 	w.account(n2)
-	j, err := w.svc.CreateJob(ctx, p1, jobInput())
-	w.must("CreateJob", err)
-	gone, err := w.svc.ApplyToJob(ctx, n1, j.ID, babysitter.NewApplication{})
-	w.must("ApplyToJob", err)
-	other, err := w.svc.ApplyToJob(ctx, n2, j.ID, babysitter.NewApplication{})
-	w.must("ApplyToJob", err)
+	j := w.job(p1)
+	gone, other := w.apply(n1, j), w.apply(n2, j)
 	// A nanny with a PENDING application may delete her account.
 	w.must("DeleteUser of a nanny with a PENDING application", w.svc.DeleteUser(ctx, n1, n1.Username))
-	_, err = w.svc.BookNanny(ctx, p1, j.ID, gone.ID)
+	_, err := w.svc.BookNanny(ctx, p1, j.ID, gone.ID)
 	w.refused("booking a deleted nanny", err, babysitter.ErrConflict)
 	_, err = w.svc.BookNanny(ctx, p1, j.ID, other.ID)
 	w.must("booking another nanny", err)
@@ -177,8 +183,7 @@ func TestAccountBoundToSubject(t *testing.T) {
 	noSubject := alice
 	noSubject.Subject = ""
 	w.account(alice)
-	j, err := w.svc.CreateJob(ctx, alice, jobInput())
-	w.must("CreateJob by alice", err)
+	j := w.job(alice)
 
 	for _, a := range []babysitter.Actor{stranger, noSubject} {
 		u, err := w.svc.GetUser(ctx, a, "alice")
