@@ -39,7 +39,7 @@ func summarize(spans tracetest.SpanStubs, keys ...string) []spanOf {
 		got := spanOf{Name: s.Name, Kind: s.SpanKind, Parent: s.Parent.SpanID().String(), Attrs: map[string]string{}}
 		for _, kv := range s.Attributes {
 			if slices.Contains(keys, string(kv.Key)) {
-				got.Attrs[string(kv.Key)] = kv.Value.Emit()
+				got.Attrs[string(kv.Key)] = kv.Value.String()
 			}
 		}
 		out = append(out, got)
