@@ -99,7 +99,7 @@ func TestBookingWhenTheQueueFails(t *testing.T) {
 // an error log line with the panic, and the server keeps serving.
 func TestPanicRecovery(t *testing.T) {
 	logs := &syncBuffer{}
-	s := &Handler{log: slog.New(slog.NewJSONHandler(logs, nil)), timeout: DefaultRequestTimeout}
+	s := &Handler{log: slog.New(babysitter.NewLogHandler(slog.NewJSONHandler(logs, nil))), timeout: DefaultRequestTimeout} // as New wraps it
 	h := s.middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom: secret state") }))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/users/alice", nil))

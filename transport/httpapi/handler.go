@@ -81,6 +81,7 @@ func New(svc *babysitter.Service, auth Authenticator, opts Options) *Handler {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
+	h.log = slog.New(babysitter.NewLogHandler(h.log.Handler())) // request and trace IDs on each line
 	if h.timeout <= 0 {
 		h.timeout = DefaultRequestTimeout
 	}
