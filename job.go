@@ -178,7 +178,27 @@ func (s *Service) CreateJob(ctx context.Context, a Actor, d JobDetails) (_ Job, 
 	return j, nil
 }
 
-// GetJob returns a job to any authenticated user.
+// visibleTo returns the job as a may see it. Its parent, its booked nanny
+// and admins see all of it, and so does anyone while it is OPEN (nannies
+// need its place and hours to apply). Once it has left OPEN, anyone else
+// sees neither who was booked nor where: AcceptedNanny,
+// AcceptedApplicationID and Address are empty and Latitude, Longitude 0 —
+// else any account could follow a named nanny to a family's home, and a
+// deleted parent's address would stay readable by everyone.
+func (j Job) visibleTo(a Actor) Job {
+	party := a.Role == RoleAdmin ||
+		a.Role == RoleParent && a.Username == j.ParentUsername ||
+		a.Role == RoleNanny && j.AcceptedNanny != "" && a.Username == j.AcceptedNanny
+	if j.Status == JobOpen || party {
+		return j
+	}
+	j.AcceptedNanny, j.AcceptedApplicationID = "", ""
+	j.Address, j.Latitude, j.Longitude = "", 0, 0
+	return j
+}
+
+// GetJob returns a job to any authenticated user (see Job.visibleTo for
+// what a job that has left OPEN shows to others than its parties).
 func (s *Service) GetJob(ctx context.Context, a Actor, id string) (_ Job, err error) {
 	const op = "GetJob"
 	ctx, end := s.tel.start(ctx, op, a, spanIDs{job: id})
@@ -190,7 +210,10 @@ func (s *Service) GetJob(ctx context.Context, a Actor, id string) (_ Job, err er
 		return Job{}, opErr(op, err)
 	}
 	j, err := s.store.GetJob(ctx, guard(a, s.active), id)
-	return j, opErr(op, err)
+	if err != nil {
+		return Job{}, opErr(op, err)
+	}
+	return j.visibleTo(a), nil
 }
 
 // UpdateJob edits an OPEN job, for its parent or an admin. A concurrent
@@ -262,7 +285,13 @@ func (s *Service) ListJobsByStatus(ctx context.Context, a Actor, status JobStatu
 		return Page[Job]{}, opErr(op, err)
 	}
 	page, err := s.store.ListJobsByStatus(ctx, guard(a, s.active), status, p)
-	return page, opErr(op, err)
+	if err != nil {
+		return Page[Job]{}, opErr(op, err)
+	}
+	for i, j := range page.Items {
+		page.Items[i] = j.visibleTo(a)
+	}
+	return page, nil
 }
 
 // ListJobsByParent returns a parent and their jobs, newest first, for that

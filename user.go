@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -101,14 +102,28 @@ func (u User) Age(on time.Time) int {
 }
 
 // public returns the profile that anyone may see: contact details, birth
-// date and home location are for the user and admins only.
+// date, home location and disabilities (health data) are for the user and
+// admins only, and a PARENT account shows none of the nanny extras.
 func (u User) public() User {
 	u.Email = ""
 	u.PhoneNumber = ""
 	u.DateOfBirth = Date{}
 	u.Address = ""
 	u.Latitude, u.Longitude = nil, nil
+	u.Disabilities = ""
+	if u.Type != UserNanny {
+		u.SpokenLanguages, u.Nationality, u.RegionOfOrigin, u.HourlyRate = nil, "", "", nil
+		u.EducationLevel, u.Smokes, u.Drinks, u.Activities = "", nil, nil, nil
+	}
 	return u
+}
+
+// ownedBy reports whether a acts as the owner of account u: an identity of
+// u's username whose role acts through u's type. An identity without a
+// role (a sign-up not yet in a group) or with another role is not the
+// owner, whatever its username: it sees the public profile.
+func (u User) ownedBy(a Actor) bool {
+	return !a.Anonymous() && a.Username == u.Username && roleAccount(a.Role) == u.Type
 }
 
 // NewUser is the input of CreateUser.
@@ -202,10 +217,18 @@ func ValidUsername(s string) bool {
 
 // NormalizeEmail returns the canonical (lower-case) form of a valid email
 // address, the form uniqueness is checked on; ok is false when s is not a
-// plain address ("a@b.example", no display name, at most 254 bytes).
+// plain ASCII address ("a@b.example", no display name, at most 254
+// bytes). Non-ASCII addresses are refused: Unicode case folding would map
+// some of them onto another, ASCII, address ("\u212Aate@…" onto
+// "kate@…"), reserving an address nobody typed.
 func NormalizeEmail(s string) (string, bool) {
 	if len(s) > 254 || strings.TrimSpace(s) != s {
 		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return "", false
+		}
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
@@ -214,7 +237,14 @@ func NormalizeEmail(s string) (string, bool) {
 	return strings.ToLower(s), true
 }
 
-// checkText reports a text that is required but empty, too long, or not UTF-8.
+// multiLine is the length from which a text is prose (about, description,
+// messages, reviews) and may hold line breaks and tabs.
+const multiLine = 500
+
+// checkText reports a text that is required but empty, too long, not
+// UTF-8, or holding a character that makes it display as something else
+// than it is (see hiddenRune). Texts of at least multiLine characters may
+// hold line breaks and tabs; shorter ones (names, places) may not.
 func checkText(fe *fieldErrors, field, s string, required bool, max int) {
 	switch {
 	case !utf8.ValidString(s):
@@ -223,7 +253,29 @@ func checkText(fe *fieldErrors, field, s string, required bool, max int) {
 		fe.add(field, "is required")
 	case utf8.RuneCountInString(s) > max:
 		fe.add(field, "must be at most %d characters", max)
+	case strings.ContainsFunc(s, func(r rune) bool { return hiddenRune(r, max >= multiLine) }):
+		fe.add(field, "must not contain control characters, direction overrides or invisible spaces")
 	}
+}
+
+// hiddenRune reports the characters no text of a user may hold: control
+// characters (NUL, escapes; line breaks and tabs allowed in prose), the
+// bidirectional overrides and isolates that make "Ann\u202Efdp.exe" read
+// "Annexe.pdf", and the invisible spaces that make two different names
+// look alike. Joiners (U+200C, U+200D) stay allowed: scripts such as
+// Persian and emoji sequences need them.
+func hiddenRune(r rune, prose bool) bool {
+	switch {
+	case r == '\n' || r == '\t' || r == '\r':
+		return !prose
+	case unicode.IsControl(r):
+		return true
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x200E, r == 0x200F, r == 0x061C:
+		return true // bidi embeddings, overrides, isolates and marks
+	case r == 0x200B, r == 0x2060, r == 0xFEFF, r == 0x180E:
+		return true // zero-width space, word joiner, BOM, Mongolian vowel separator
+	}
+	return false
 }
 
 func checkList(fe *fieldErrors, field string, xs []string, maxItems, maxLen int) {
@@ -363,7 +415,7 @@ func (s *Service) GetUser(ctx context.Context, a Actor, username string) (_ User
 	if err != nil {
 		return User{}, opErr(op, err)
 	}
-	if a.Role == RoleAdmin || (!a.Anonymous() && a.Username == username) {
+	if a.Role == RoleAdmin || u.ownedBy(a) {
 		return u, nil
 	}
 	return u.public(), nil
@@ -473,7 +525,7 @@ func (s *Service) ListUsers(ctx context.Context, a Actor, t UserType, p PageRequ
 	}
 	if a.Role != RoleAdmin {
 		for i, u := range page.Items {
-			if u.Username != a.Username {
+			if !u.ownedBy(a) {
 				page.Items[i] = u.public()
 			}
 		}

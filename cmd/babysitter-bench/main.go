@@ -3,7 +3,7 @@
 // fauxqs (an SQS emulator):
 //
 //  1. roundtrips: the requests every Service operation sends, beside the
-//     SPEC's minimum;
+//     round-trip contract's minimum (DESIGN.md);
 //  2. overhead: GetUser and CreateJob through the Service against the same
 //     single SDK request made directly on the same client, interleaved;
 //  3. booking: BookNanny with N = 10, 100, 1,000 other applications through

@@ -58,13 +58,14 @@ func nonZero(m map[string]int) map[string]int {
 
 func one(api string) map[string]int { return map[string]int{api: 1} }
 
-// The basis of the minimums. SPEC: the SPEC states the count. Design: the
-// SPEC states none; the figure is store/dynamodb's documented request
+// The basis of the minimums. contract: DESIGN.md's round-trip contract
+// states the count. Design: the contract states none; the figure is
+// store/dynamodb's documented request
 // plan, which the scenario holds the code to.
 const (
-	basisSPEC   = "SPEC"
-	basisDesign = "design (store/dynamodb doc.go)"
-	basisGuard  = "SPEC: 1 Query per page; + the Guard's GetItem of the actor, sent beside it (same round trip)"
+	basisContract = "contract"
+	basisDesign   = "design (store/dynamodb doc.go)"
+	basisGuard    = "contract: 1 Query per page; + the Guard's GetItem of the actor, sent beside it (same round trip)"
 )
 
 func roundTrips(ctx context.Context, e *env, rep *report) error {
@@ -139,7 +140,7 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 			op: "BookNanny (N=" + strconv.Itoa(n) + " others)", actor: "parent",
 			ddb: map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, sqs: one("SendMessageBatch"),
 			store: one("BookNanny"), queue: one("Send"),
-			basis: "SPEC: 1 transaction + the reads it needs + at most ⌈N/10⌉ sends; design: 1 message per job, whatever N (see below)",
+			basis: "contract: 1 transaction + the reads it needs + at most ⌈N/10⌉ sends; design: 1 message per job, whatever N (see below)",
 			prepare: func(ctx context.Context, _ int) (func(context.Context) error, error) {
 				j, apps, err := bookable(ctx, n)
 				return func(ctx context.Context) error {
@@ -156,7 +157,7 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 	cases := []rtCase{
 		{
 			op: "CreateUser", actor: "the new nanny",
-			ddb: one("TransactWriteItems"), store: one("CreateUser"), basis: basisSPEC,
+			ddb: one("TransactWriteItems"), store: one("CreateUser"), basis: basisContract,
 			prepare: func(context.Context, int) (func(context.Context) error, error) {
 				a := babysitter.Actor{Username: e.username("n"), Role: babysitter.RoleNanny}
 				return func(ctx context.Context) error {
@@ -167,7 +168,7 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 		},
 		{
 			op: "GetUser", actor: "a nanny (public profile)",
-			ddb: one("GetItem"), store: one("GetUser"), basis: basisSPEC,
+			ddb: one("GetItem"), store: one("GetUser"), basis: basisContract,
 			prepare: noop(func(ctx context.Context) error { _, err := w.svc.GetUser(ctx, nanny, parent.Username); return err }),
 		},
 		{
@@ -184,7 +185,7 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 		},
 		{
 			op: "UpdateUserStatus", actor: "admin",
-			ddb: one("UpdateItem"), store: one("SetUserStatus"), basis: basisSPEC,
+			ddb: one("UpdateItem"), store: one("SetUserStatus"), basis: basisContract,
 			prepare: func(_ context.Context, i int) (func(context.Context) error, error) {
 				st := []babysitter.AccountStatus{babysitter.StatusVerified, babysitter.StatusUnverified}[i%2]
 				return func(ctx context.Context) error {
@@ -211,12 +212,12 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 		},
 		{
 			op: "CreateJob", actor: "parent",
-			ddb: one("TransactWriteItems"), store: one("CreateJob"), basis: basisSPEC,
+			ddb: one("TransactWriteItems"), store: one("CreateJob"), basis: basisContract,
 			prepare: noop(func(ctx context.Context) error { _, err := w.job(ctx, parent); return err }),
 		},
 		{
 			op: "GetJob", actor: "nanny",
-			ddb: one("BatchGetItem"), store: one("GetJob"), basis: basisSPEC + " (1 read: the job and the actor's account in one BatchGetItem)",
+			ddb: one("BatchGetItem"), store: one("GetJob"), basis: basisContract + " (1 read: the job and the actor's account in one BatchGetItem)",
 			prepare: noop(func(ctx context.Context) error { _, err := w.svc.GetJob(ctx, nanny, shared.ID); return err }),
 		},
 		{
@@ -251,7 +252,7 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 		},
 		{
 			op: "ListJobsByParent (first page)", actor: "the parent",
-			ddb: one("Query"), store: one("ListJobsByParent"), basis: basisSPEC + " (the parent's item is in the Query)",
+			ddb: one("Query"), store: one("ListJobsByParent"), basis: basisContract + " (the parent's item is in the Query)",
 			prepare: noop(func(ctx context.Context) error {
 				_, err := w.svc.ListJobsByParent(ctx, parent, parent.Username, page)
 				return err
@@ -259,7 +260,7 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 		},
 		{
 			op: "ApplyToJob", actor: "nanny",
-			ddb: one("TransactWriteItems"), store: one("ApplyToJob"), basis: basisSPEC,
+			ddb: one("TransactWriteItems"), store: one("ApplyToJob"), basis: basisContract,
 			prepare: func(ctx context.Context, _ int) (func(context.Context) error, error) {
 				j, err := w.job(ctx, parent)
 				return func(ctx context.Context) error {
@@ -293,7 +294,7 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 		},
 		{
 			op: "ListJobsAppliedTo (first page)", actor: "the nanny",
-			ddb: one("Query"), store: one("ListJobsAppliedTo"), basis: basisSPEC + " (the nanny's item is in the Query)",
+			ddb: one("Query"), store: one("ListJobsAppliedTo"), basis: basisContract + " (the nanny's item is in the Query)",
 			prepare: noop(func(ctx context.Context) error {
 				_, err := w.svc.ListJobsAppliedTo(ctx, nanny, nanny.Username, page)
 				return err
@@ -354,7 +355,7 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 		{
 			op: "LeaveReview", actor: "the parent",
 			ddb: map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, store: map[string]int{"GetJob": 1, "CreateReview": 1},
-			basis: "SPEC: review and aggregate in 1 atomic write; + the read that finds the reviewee",
+			basis: "contract: review and aggregate in 1 atomic write; + the read that finds the reviewee",
 			prepare: func(ctx context.Context, _ int) (func(context.Context) error, error) {
 				j, err := completed(ctx)
 				return func(ctx context.Context) error { _, err := w.svc.LeaveReview(ctx, parent, j.ID, review); return err }, err
@@ -460,7 +461,7 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 			fmt.Sprintf("Each operation run %d times through the Service (after %d untimed warm-up calls), its requests "+
 				"counted around the one call (fixtures excluded) by SDK middleware: client calls, not retry attempts. "+
 				"\"= minimum\" needs every call, warm-up included, to send exactly the minimum.", iters, warm),
-			"BookNanny's minimum: the SPEC allows one transaction, the reads it needs (strongly consistent where " +
+			"BookNanny's minimum: the contract allows one transaction, the reads it needs (strongly consistent where " +
 				"correctness depends on them) and at most ⌈N/10⌉ sends. Since issue 14 the store reads once — a " +
 				"consistent BatchGetItem of the job, the application and the actor before the transaction (precise " +
 				"errors, a retried booking recognized) — and the transaction also puts the job's outbox item; the " +

@@ -25,7 +25,8 @@ import (
 )
 
 // tutorial is the reference tutorial's booking, implemented faithfully as
-// the baseline (reference/babysitter-tutorial.txt, "Booking a nanny"):
+// the baseline (the tutorial's "Booking a nanny"; DESIGN.md, "What
+// changed from the tutorial"):
 //
 //	book_nanny:  Query the jobApplications GSI (GSI1PK = JOB#<jobId>,
 //	             descending, eventually consistent, one page, no

@@ -15,7 +15,7 @@ import (
 	"github.com/babysitter-go/babysitter/queue/sqs/sqstest"
 )
 
-// The SPEC's booking invariants on DynamoDB Local and fauxqs:
+// The booking invariants (DESIGN.md) on DynamoDB Local and fauxqs:
 //
 //  1. A job has at most one ACCEPTED application, and it is CLOSED if it has one.
 //  2. Once the queue drains, no application of a CLOSED job is PENDING —

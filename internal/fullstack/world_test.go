@@ -374,7 +374,7 @@ func (w *world) statuses(jobID string) (babysitter.Job, map[babysitter.Applicati
 	}
 }
 
-// checkInvariants asserts SPEC invariants 1 and 2 after a drain: at most
+// checkInvariants asserts invariants 1 and 2 (DESIGN.md) after a drain: at most
 // one ACCEPTED application, the job CLOSED with it; no PENDING application
 // on a job that is not OPEN. It returns the statuses.
 func (w *world) checkInvariants(jobID string, wantApps int) map[babysitter.ApplicationStatus][]babysitter.Application {

@@ -13,8 +13,8 @@ import (
 	"github.com/babysitter-go/babysitter/store/dynamodb/ddbtest"
 )
 
-// TestRoundTrips counts the requests each Store method sends: the SPEC
-// makes them part of the contract.
+// TestRoundTrips counts the requests each Store method sends: DESIGN.md's
+// round-trip contract makes them part of the API.
 //
 // It counts calls (the operations the Store asks the client for), not
 // attempts: on a loaded machine the SDK may retry a request that timed out

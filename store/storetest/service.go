@@ -13,7 +13,7 @@ import (
 	qmemory "github.com/babysitter-go/babysitter/queue/memory"
 )
 
-// The Service-level cases: the SPEC's booking invariants, run through a
+// The Service-level cases: the booking invariants (DESIGN.md), run through a
 // Service on the store under test and an in-memory queue that the cases
 // drain with a Decliner on the same store.
 //

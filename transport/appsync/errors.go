@@ -11,7 +11,8 @@ import (
 )
 
 // The GraphQL errorTypes this API returns, one per error kind of the
-// library. Clients branch on them.
+// library, plus RateLimited (the Router's write limit) and InternalError.
+// Clients branch on them.
 const (
 	TypeNotFound        = "NotFound"
 	TypeAlreadyExists   = "AlreadyExists"
@@ -19,6 +20,7 @@ const (
 	TypeForbidden       = "Forbidden"
 	TypeUnauthenticated = "Unauthenticated"
 	TypeConflict        = "Conflict"
+	TypeRateLimited     = "RateLimited"
 	TypeInternalError   = "InternalError"
 )
 

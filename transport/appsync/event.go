@@ -18,6 +18,7 @@ package appsync
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 
 	"github.com/babysitter-go/babysitter"
@@ -81,13 +82,16 @@ type Identity struct {
 }
 
 // Actor returns the babysitter.Actor of the caller: anonymous for API-key
-// calls (no identity), IAM calls and identities without a username; else the
-// Cognito username with the role of its groups. A member of "admin" is an
-// admin whatever its other groups; then "parent", then "nanny". Groups that
-// name no role leave the role empty, which the Service forbids everywhere a
+// calls (no identity), IAM calls, identities of another issuer than a
+// Cognito user pool (an OIDC or Lambda authorizer added beside Cognito
+// must not name users and groups here) and identities without a username;
+// else the Cognito username with the role of its groups. Group names
+// match exactly, as Cognito's do: a member of "admin" is an admin
+// whatever its other groups; then "parent", then "nanny". Groups that name
+// no role leave the role empty, which the Service forbids everywhere a
 // role is needed.
 func (id *Identity) Actor() babysitter.Actor {
-	if id == nil || id.UserArn != "" {
+	if id == nil || id.UserArn != "" || !cognitoIssuer(id.Issuer) {
 		return babysitter.Actor{}
 	}
 	username := id.Username
@@ -129,6 +133,21 @@ func (id *Identity) groups() []string {
 	return nil
 }
 
+// cognitoIssuer reports whether iss is a Cognito user pool's issuer
+// (https://cognito-idp.<region>.amazonaws.com/<pool id>), or empty: the
+// AppSync console and simulators send Cognito claims without one.
+func cognitoIssuer(iss string) bool {
+	if iss == "" {
+		return true
+	}
+	u, err := url.Parse(iss)
+	if err != nil || u.Scheme != "https" || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") == "" || strings.Contains(strings.Trim(u.Path, "/"), "/") {
+		return false
+	}
+	region, ok := strings.CutPrefix(u.Host, "cognito-idp.")
+	return ok && strings.HasSuffix(region, ".amazonaws.com") && !strings.Contains(strings.TrimSuffix(region, ".amazonaws.com"), ".")
+}
+
 func claimString(claims map[string]any, name string) string {
 	s, _ := claims[name].(string)
 	return s
@@ -138,7 +157,7 @@ func claimString(claims map[string]any, name string) string {
 func roleOf(groups []string) babysitter.Role {
 	var role babysitter.Role
 	for _, g := range groups {
-		switch babysitter.Role(strings.ToLower(strings.TrimSpace(g))) {
+		switch babysitter.Role(strings.TrimSpace(g)) {
 		case babysitter.RoleAdmin:
 			return babysitter.RoleAdmin
 		case babysitter.RoleParent:

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/internal/ratelimit"
 )
 
 // Tracer is an optional tracing hook: Start opens a span named after the
@@ -39,7 +40,22 @@ type Options struct {
 	// BatchConcurrency bounds the fields of a batch resolved at once;
 	// default 8.
 	BatchConcurrency int
+	// WritesPerMinute and WriteBurst limit each caller's mutations
+	// (errorType RateLimited beyond them), as the HTTP API does, so that
+	// one account cannot probe for taken email addresses without bound.
+	// 0 writes per minute is no limit. The limit is per Router — per Lambda
+	// execution environment — so it bounds a burst on one environment; a
+	// WAF rate-based rule on the API bounds the whole.
+	WritesPerMinute float64
+	WriteBurst      int
 }
+
+// DefaultWritesPerMinute and DefaultWriteBurst are the HTTP API's default
+// write limit, for routers that want the same.
+const (
+	DefaultWritesPerMinute = ratelimit.DefaultPerMinute
+	DefaultWriteBurst      = ratelimit.DefaultBurst
+)
 
 // Router routes AppSync direct resolver events to a babysitter.Service.
 type Router struct {
@@ -48,11 +64,13 @@ type Router struct {
 	tracer Tracer
 	now    func() time.Time
 	batch  int
+	writes *ratelimit.Writes
 }
 
 // NewRouter returns a Router on svc.
 func NewRouter(svc *babysitter.Service, opts Options) *Router {
-	r := &Router{svc: svc, log: opts.Logger, tracer: opts.Tracer, now: opts.Now, batch: opts.BatchConcurrency}
+	r := &Router{svc: svc, log: opts.Logger, tracer: opts.Tracer, now: opts.Now, batch: opts.BatchConcurrency,
+		writes: ratelimit.New(opts.WritesPerMinute, opts.WriteBurst)}
 	if r.log == nil {
 		r.log = slog.Default()
 	}
@@ -182,6 +200,13 @@ func (r *Router) Resolve(ctx context.Context, ev *Event) (data any, e *Error) {
 		e = &Error{Type: TypeInternalError, Message: fmt.Sprintf("no resolver for %s", field)}
 		log.ErrorContext(ctx, "no route for field")
 		return nil, e
+	}
+	if field.Parent == "Mutation" && actor.Username != "" {
+		if wait, ok := r.writes.Allow(actor.Username); !ok {
+			e = &Error{Type: TypeRateLimited, Message: fmt.Sprintf("too many writes from this caller; retry in %v", wait.Round(time.Second))}
+			log.InfoContext(ctx, "resolver refused", "errorType", e.Type)
+			return nil, e
+		}
 	}
 	data, err := route(ctx, call{svc: r.svc, actor: actor, args: ev.Arguments, now: r.now()})
 	elapsed := time.Since(start)

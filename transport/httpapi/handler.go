@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/internal/ratelimit"
 )
 
 // DefaultRequestTimeout bounds the backend work of one request unless
@@ -27,10 +28,10 @@ const DefaultRequestTimeout = 20 * time.Second
 // (Options.WritesPerMinute): a burst for a burst of clicks, then one
 // write every two seconds. Far above what a person does, far below what
 // a script probing for taken email addresses (PATCH … {"email"}) would
-// need.
+// need. The AppSync router has the same.
 const (
-	DefaultWritesPerMinute = 30
-	DefaultWriteBurst      = 20
+	DefaultWritesPerMinute = ratelimit.DefaultPerMinute
+	DefaultWriteBurst      = ratelimit.DefaultBurst
 )
 
 // Authenticator verifies a bearer token and returns the actor it names.
@@ -66,7 +67,7 @@ type Handler struct {
 	log     *slog.Logger
 	timeout time.Duration
 	// writes limits each caller's writes; nil for no limit.
-	writes *writeLimiter
+	writes *ratelimit.Writes
 	// draining is set when a graceful stop begins, so /readyz tells load
 	// balancers to send no more traffic while requests in flight finish.
 	draining atomic.Bool
@@ -89,7 +90,7 @@ func New(svc *babysitter.Service, auth Authenticator, opts Options) *Handler {
 		if opts.WriteBurst < 1 {
 			panic("httpapi: Options.WriteBurst must be at least 1 with a write limit")
 		}
-		h.writes = newWriteLimiter(opts.WritesPerMinute, opts.WriteBurst)
+		h.writes = ratelimit.New(opts.WritesPerMinute, opts.WriteBurst)
 	}
 	h.mux = h.routes()
 	return h
@@ -235,14 +236,14 @@ func checkQuery(r *http.Request, allowed []string) error {
 // that may change something. Reads are not limited; every write route
 // needs a token, so the caller has a username.
 func (h *Handler) limitWrites(r *http.Request, a babysitter.Actor) error {
-	if h.writes == nil || a.Username == "" {
+	if a.Username == "" {
 		return nil
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return nil
 	}
-	if wait, ok := h.writes.allow(a.Username); !ok {
+	if wait, ok := h.writes.Allow(a.Username); !ok {
 		return &rateLimitedError{retryAfter: wait}
 	}
 	return nil

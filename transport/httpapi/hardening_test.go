@@ -144,40 +144,6 @@ func TestEmailProbeIsRateLimited(t *testing.T) {
 	want[babysitter.User](t, e.do("POST", "/v1/users", carol, userBody("carol", babysitter.UserNanny)), http.StatusCreated)
 }
 
-func TestWriteLimiter(t *testing.T) {
-	if newWriteLimiter(0, 10) != nil {
-		t.Fatal("0 writes a minute should mean no limiter")
-	}
-	now := time.Unix(1_800_000_000, 0)
-	l := newWriteLimiter(6, 2) // one every 10 s
-	l.now = func() time.Time { return now }
-	for i := range 2 {
-		if _, ok := l.allow("bob"); !ok {
-			t.Fatalf("write %d of the burst refused", i+1)
-		}
-	}
-	wait, ok := l.allow("bob")
-	if ok || wait != 10*time.Second {
-		t.Fatalf("third write: ok %v, wait %v; want refused for 10s", ok, wait)
-	}
-	if _, ok := l.allow("carol"); !ok {
-		t.Fatal("carol refused for bob's writes")
-	}
-	now = now.Add(wait)
-	if _, ok := l.allow("bob"); !ok {
-		t.Fatal("refused after the Retry-After")
-	}
-	if _, ok := l.allow("bob"); ok {
-		t.Fatal("a refused write must not have been counted as allowance")
-	}
-	// Idle callers are forgotten once their bucket is full again.
-	now = now.Add(l.refill() + time.Second)
-	l.allow("dave")
-	if len(l.buckets) != 1 {
-		t.Errorf("%d buckets after everyone else went idle, want 1", len(l.buckets))
-	}
-}
-
 // TestNearQueryNearThePoles: the full radius is served anywhere — near a
 // pole, where it reaches every longitude, at the poles themselves and
 // across the antimeridian — and finds a job on the far side of the pole.

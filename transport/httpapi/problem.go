@@ -157,6 +157,8 @@ func writeProblem(w http.ResponseWriter, p Problem) {
 	}
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("X-Content-Type-Options", "nosniff")
+	// No problem is for a shared cache, the unrouted 404s and 405s included.
+	h.Set("Cache-Control", "private, no-store")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p) // the client may be gone; nothing to do about it
 }

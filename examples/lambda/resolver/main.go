@@ -3,13 +3,16 @@
 // info.parentTypeName and info.fieldName (see the transport/appsync package).
 //
 // Environment: TABLE_NAME (the DynamoDB table), QUEUE_URL (the decline
-// queue), AWS_REGION (set by Lambda), LOG_LEVEL (optional).
+// queue), AWS_REGION (set by Lambda), WRITES_PER_MINUTE (optional: each
+// caller's mutations per minute on one execution environment, default 30
+// with bursts of 20; 0 turns the limit off), LOG_LEVEL (optional).
 package main
 
 import (
 	"context"
 	"log/slog"
 	"os"
+	"strconv"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -32,7 +35,14 @@ func main() {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
 	}
-	router := appsync.NewRouter(svc, appsync.Options{Logger: log})
+	perMinute := float64(appsync.DefaultWritesPerMinute)
+	if v := os.Getenv("WRITES_PER_MINUTE"); v != "" {
+		if perMinute, err = strconv.ParseFloat(v, 64); err != nil || perMinute < 0 {
+			log.Error("cannot start: WRITES_PER_MINUTE must be a number of writes, 0 for no limit", "value", v)
+			os.Exit(1)
+		}
+	}
+	router := appsync.NewRouter(svc, appsync.Options{Logger: log, WritesPerMinute: perMinute, WriteBurst: appsync.DefaultWriteBurst})
 	lambda.Start(lambda.NewHandler(router.Handle))
 }
 
