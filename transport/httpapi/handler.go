@@ -654,7 +654,8 @@ func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errDraining)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	// A probe is not the API's traffic: no span, no GetUser not_found.
+	ctx, cancel := context.WithTimeout(babysitter.WithoutTelemetry(r.Context()), 2*time.Second)
 	defer cancel()
 	if _, err := h.svc.GetUser(ctx, babysitter.Actor{}, readinessProbeUser); err != nil && !errors.Is(err, babysitter.ErrNotFound) {
 		h.fail(w, r, fmt.Errorf("%w: %w", errNotReady, err))

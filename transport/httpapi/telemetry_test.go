@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -59,5 +60,21 @@ func TestTelemetry(t *testing.T) {
 	}
 	if strings.Count(logs.String(), `"requestId"`) != 1 {
 		t.Errorf("requestId twice in %s", logs.String())
+	}
+
+	// The readiness probe reads through the Service without telemetry:
+	// the server span alone.
+	exp.Reset()
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("readyz %d: %s", rec.Code, rec.Body)
+	}
+	var names []string
+	for _, s := range exp.GetSpans() {
+		names = append(names, s.Name)
+	}
+	if diff := cmp.Diff([]string{"GET /readyz"}, names); diff != "" {
+		t.Errorf("readyz spans (-want +got):\n%s", diff)
 	}
 }
