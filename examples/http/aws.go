@@ -15,10 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/babysitter-go/babysitter"
 	sqsqueue "github.com/babysitter-go/babysitter/queue/sqs"
 	ddbstore "github.com/babysitter-go/babysitter/store/dynamodb"
+	"github.com/babysitter-go/babysitter/telemetry/awsotel"
 )
 
 // createTableTimeout bounds -create-table, which waits for the table (and
@@ -39,7 +41,13 @@ const (
 // credentials, the table with its indexes, the queue — and refuses to
 // start with a message that names the fix, rather than answer 500s or
 // loop on receive errors.
-func newAWSBackends(ctx context.Context, cfg config, log *slog.Logger) (babysitter.Store, babysitter.Queue, babysitter.Source, error) {
+//
+// The store's client and the client the Service sends with are traced on
+// tp (telemetry/awsotel): their calls are children of the Service's and
+// the Decliner's spans. The startup checks and the poller's receives and
+// deletes use untraced clients, since each call would start a trace of
+// its own: one every long poll (20 s) for an idle queue.
+func newAWSBackends(ctx context.Context, cfg config, log *slog.Logger, tp trace.TracerProvider) (babysitter.Store, babysitter.Queue, babysitter.Source, error) {
 	var opts []func(*awsconfig.LoadOptions) error
 	if cfg.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(cfg.Region))
@@ -65,13 +73,21 @@ func newAWSBackends(ctx context.Context, cfg config, log *slog.Logger) (babysitt
 	if err := checkTable(ctx, client, cfg.Table, awsCfg.Region); err != nil {
 		return nil, nil, nil, err
 	}
-	store := ddbstore.New(client, cfg.Table)
-	queue, err := newSQSQueue(ctx, awsCfg, cfg)
+	store := ddbstore.New(dynamodb.NewFromConfig(awsCfg, awsotel.DynamoDB(tp)), cfg.Table)
+	source, err := newSQSQueue(ctx, awsCfg, cfg)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg, awsotel.SQS(tp)), source.URL(), queueOptions(cfg))
 	log.Info("AWS backends ready", "region", awsCfg.Region, "table", cfg.Table, "queueUrl", queue.URL())
-	return store, queue, queue, nil
+	return store, queue, source, nil
+}
+
+// queueOptions are the decline queue's: received messages get
+// cfg.VisibilityTimeout, the timeout the poller extends by, whatever the
+// queue's own setting.
+func queueOptions(cfg config) sqsqueue.Options {
+	return sqsqueue.Options{VisibilityTimeout: cfg.VisibilityTimeout}
 }
 
 // checkCredentials resolves the credentials once, so that a missing or
@@ -121,8 +137,7 @@ func checkTable(ctx context.Context, client *dynamodb.Client, table, region stri
 
 // newSQSQueue returns the decline queue at cfg.QueueURL, creating it and
 // its dead-letter queue first with -create-queue, and checks that it
-// answers. Received messages get cfg.VisibilityTimeout, the timeout the
-// poller extends by, whatever the queue's own setting.
+// answers.
 func newSQSQueue(ctx context.Context, awsCfg aws.Config, cfg config) (*sqsqueue.Queue, error) {
 	client := sqs.NewFromConfig(awsCfg)
 	queueURL := cfg.QueueURL
@@ -137,7 +152,7 @@ func newSQSQueue(ctx context.Context, awsCfg aws.Config, cfg config) (*sqsqueue.
 			queueURL = created
 		}
 	}
-	q := sqsqueue.New(client, queueURL, sqsqueue.Options{VisibilityTimeout: cfg.VisibilityTimeout})
+	q := sqsqueue.New(client, queueURL, queueOptions(cfg))
 	check, cancel := context.WithTimeout(ctx, startupCheckTimeout)
 	defer cancel()
 	if _, _, err := q.Len(check); errors.Is(err, sqsqueue.ErrQueueNotFound) {

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/babysitter-go/babysitter"
 	memqueue "github.com/babysitter-go/babysitter/queue/memory"
 	memstore "github.com/babysitter-go/babysitter/store/memory"
@@ -18,10 +20,11 @@ const maxReceiveCount = 5
 
 // newBackends returns the store, the queue the Service sends declines to
 // and the source the in-process poller consumes: in memory by default, on
-// DynamoDB and SQS when a table and a queue are configured.
-func newBackends(ctx context.Context, cfg config, log *slog.Logger) (babysitter.Store, babysitter.Queue, babysitter.Source, error) {
+// DynamoDB and SQS when a table and a queue are configured, their SDK
+// clients traced on tp.
+func newBackends(ctx context.Context, cfg config, log *slog.Logger, tp trace.TracerProvider) (babysitter.Store, babysitter.Queue, babysitter.Source, error) {
 	if cfg.awsMode() {
-		return newAWSBackends(ctx, cfg, log)
+		return newAWSBackends(ctx, cfg, log, tp)
 	}
 	store, queue := newMemoryBackends(cfg.VisibilityTimeout)
 	return store, queue, queue, nil

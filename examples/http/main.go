@@ -32,6 +32,15 @@
 // Each caller's writes are limited (-writes-per-minute, -write-burst):
 // beyond it a write is 429 with Retry-After.
 //
+// Telemetry follows the OpenTelemetry OTEL_* variables (telemetry/otelenv):
+// with OTEL_EXPORTER_OTLP_ENDPOINT (http://localhost:4318 for a local
+// collector or Jaeger) the server exports over OTLP/HTTP a trace per
+// request — the HTTP server span, the Service's operation, the DynamoDB
+// and SQS calls, the declines linked to the booking — and the metrics;
+// without it, nothing. Every log line of a request carries its requestId
+// and, when traced, its traceId and spanId. The README's "See traces
+// locally" has the recipe.
+//
 // # Walkthrough
 //
 // The tutorial's story with curl and jq, from the module root. Start the
@@ -268,8 +277,19 @@ const (
 // poller — after the last request, which may have queued declines — and
 // waits for it to finish its batches. listening, if not nil, is told the
 // address once the server accepts connections.
+//
+// With OTEL_EXPORTER_OTLP_ENDPOINT set (see newTelemetry) it traces each
+// request (otelhttp), the Service's operations, the declines and the AWS
+// SDK's calls, and exports the metrics; the spans and metrics still
+// buffered are exported once everything has stopped.
 func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(addr string)) error {
-	store, queue, source, err := newBackends(ctx, cfg, log)
+	tel, err := newTelemetry(ctx, log)
+	if err != nil {
+		return err
+	}
+	// Deferred first, so it runs last: after the poller and the sweeper.
+	defer shutdownTelemetry(ctx, tel, cfg.ShutdownTimeout, log)
+	store, queue, source, err := newBackends(ctx, cfg, log, tel.TracerProvider)
 	if err != nil {
 		return err
 	}
@@ -277,7 +297,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 	if err != nil {
 		return err
 	}
-	svc := babysitter.New(store, queue, babysitter.Options{Logger: log})
+	svc := babysitter.New(store, queue, babysitter.Options{
+		Logger: log, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
+	})
 	api := httpapi.New(svc, auth, httpapi.Options{Logger: log, WritesPerMinute: cfg.WritesPerMinute, WriteBurst: cfg.WriteBurst})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -290,7 +312,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 		return fmt.Errorf("refusing the built-in development key: %s listens on %s, not a loopback address", cfg.Addr, ln.Addr())
 	}
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           instrument(api, tel),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -304,7 +326,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 	// (a failed send, a process that died right after a booking).
 	pollCtx, stopPolling := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPolling()
-	decliner := babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log, SweepAfter: cfg.SweepAfter})
+	decliner := babysitter.NewDecliner(store, babysitter.DeclinerOptions{
+		Logger: log, SweepAfter: cfg.SweepAfter, MaxReceiveCount: maxReceiveCount,
+		TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
+	})
 	poller := &babysitter.Poller{
 		Source:            source,
 		Handler:           decliner.HandleBatch,
