@@ -8,7 +8,9 @@
 //
 // Environment: TABLE_NAME (the DynamoDB table), AWS_REGION (set by
 // Lambda), SWEEP_AFTER (optional, a Go duration, default 1m), LOG_LEVEL
-// (optional).
+// (optional), and OpenTelemetry's OTEL_* variables (lambdaenv.Telemetry):
+// with an OTLP endpoint each run is a trace — the invocation's span, the
+// Sweep, a DeclineJob per job it finishes, the DynamoDB calls.
 package main
 
 import (
@@ -25,26 +27,36 @@ import (
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/examples/lambda/internal/lambdaenv"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
+	"github.com/babysitter-go/babysitter/telemetry/awsotel"
+	"github.com/babysitter-go/babysitter/telemetry/lambdaotel"
+	"github.com/babysitter-go/babysitter/telemetry/otelenv"
 )
 
 func main() {
 	log := lambdaenv.Logger()
 	slog.SetDefault(log)
-	decliner, err := newDecliner(context.Background(), log)
+	ctx := context.Background()
+	tel, err := lambdaenv.Telemetry(ctx, "babysitter-sweeper")
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) error {
+	decliner, err := newDecliner(ctx, log, tel)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		os.Exit(1)
+	}
+	log = slog.New(babysitter.NewLogHandler(log.Handler())) // the request and trace IDs on "sweep done"
+	lambda.Start(lambdaenv.Traced(lambda.NewHandler(func(ctx context.Context, _ events.EventBridgeEvent) error {
 		n, err := decliner.Sweep(ctx)
 		log.InfoContext(ctx, "sweep done", "jobs", n)
 		return err // a failed sweep is retried by the next schedule
-	})
+	}), tel, log, lambdaotel.TriggerTimer))
 }
 
-// newDecliner wires the Decliner to DynamoDB from the environment. The
-// sweeper declines directly and sends nothing.
-func newDecliner(ctx context.Context, log *slog.Logger) (*babysitter.Decliner, error) {
+// newDecliner wires the Decliner to DynamoDB from the environment, traced
+// and metered on tel. The sweeper declines directly and sends nothing.
+func newDecliner(ctx context.Context, log *slog.Logger, tel *otelenv.Telemetry) (*babysitter.Decliner, error) {
 	table, err := lambdaenv.Require("TABLE_NAME")
 	if err != nil {
 		return nil, err
@@ -59,6 +71,9 @@ func newDecliner(ctx context.Context, log *slog.Logger) (*babysitter.Decliner, e
 	if err != nil {
 		return nil, err
 	}
-	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg), table)
-	return babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log, SweepAfter: after}), nil
+	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg, awsotel.DynamoDB(tel.TracerProvider)), table)
+	return babysitter.NewDecliner(store, babysitter.DeclinerOptions{
+		Logger: log, SweepAfter: after,
+		TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
+	}), nil
 }
