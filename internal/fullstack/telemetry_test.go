@@ -289,7 +289,7 @@ func telemetryAttrs(kvs []attribute.KeyValue) map[string]string {
 		switch k := string(kv.Key); {
 		case strings.HasPrefix(k, "babysitter."), strings.HasPrefix(k, "aws.dynamodb."), k == "aws.sqs.queue.url",
 			k == "messaging.system", k == "messaging.destination.name":
-			out[k] = kv.Value.Emit()
+			out[k] = kv.Value.String()
 		}
 	}
 	if len(out) == 0 {
@@ -308,7 +308,7 @@ func metricValues(rm metricdata.ResourceMetrics) map[string]map[string]int64 {
 		var parts []string
 		for _, kv := range s.ToSlice() {
 			if keep(string(kv.Key)) {
-				parts = append(parts, string(kv.Key)+"="+kv.Value.Emit())
+				parts = append(parts, string(kv.Key)+"="+kv.Value.String())
 			}
 		}
 		slices.Sort(parts)

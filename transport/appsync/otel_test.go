@@ -63,7 +63,7 @@ func TestOTelTracerAndLogs(t *testing.T) {
 				if attrs {
 					out.Attrs = map[string]string{}
 					for _, kv := range s.Attributes {
-						out.Attrs[string(kv.Key)] = kv.Value.Emit()
+						out.Attrs[string(kv.Key)] = kv.Value.String()
 					}
 				}
 				return out
