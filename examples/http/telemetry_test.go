@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,26 +17,9 @@ import (
 
 	"github.com/babysitter-go/babysitter/internal/otlptest"
 	"github.com/babysitter-go/babysitter/internal/testenv"
+	"github.com/babysitter-go/babysitter/internal/testlog"
 	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
-
-// syncBuffer is a log destination the test reads while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestServeExportsTelemetry runs the real serve, in memory and on
 // DynamoDB Local + fauxqs, with OTEL_EXPORTER_OTLP_ENDPOINT pointing at
@@ -80,20 +61,10 @@ func TestServeExportsTelemetry(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			logs := &syncBuffer{}
+			logs := &testlog.Buffer{}
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			addr, done := make(chan string, 1), make(chan error, 1)
-			go func() {
-				done <- serve(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)), func(a string) { addr <- a })
-			}()
-			var base string
-			select {
-			case a := <-addr:
-				base = "http://" + a
-			case err := <-done:
-				t.Fatalf("serve: %v", err)
-			}
+			base, done := startServe(t, ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 
 			token, err := jwtauth.MintDevToken(testKey, "alice", []string{"parent"}, time.Hour, time.Now())
 			if err != nil {

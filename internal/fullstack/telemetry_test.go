@@ -1,7 +1,6 @@
 package fullstack_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,13 +10,9 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
@@ -29,39 +24,13 @@ import (
 
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/internal/testenv"
+	"github.com/babysitter-go/babysitter/internal/testlog"
 	sqsqueue "github.com/babysitter-go/babysitter/queue/sqs"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
 	"github.com/babysitter-go/babysitter/telemetry/awsotel"
 	"github.com/babysitter-go/babysitter/transport/httpapi"
 	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
-
-// lockedBuffer is a log destination shared by the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	for line := range strings.Lines(l.b.String()) {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 // node is a span of the tree the test compares: its name and kind, the
 // attributes that say what it acted on, its links (by span name), and
@@ -92,31 +61,15 @@ func TestBookingTelemetry(t *testing.T) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) })
 
-	// Fresh table and queue; the clients the Service and the Decliner use
-	// are traced, the poller's receives are not (each would be a trace).
-	ddb := testenv.DynamoDBClient(t)
-	table := testenv.UniqueName(t, "otel")
-	if err := dynamodb.CreateTable(ctx, ddb, table); err != nil {
-		t.Fatalf("CreateTable: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = ddb.DeleteTable(context.Background(), &awsddb.DeleteTableInput{TableName: aws.String(table)})
-	})
-	plainSQS := testenv.SQSClient(t)
-	url, dlqURL, err := sqsqueue.CreateQueue(ctx, plainSQS, testenv.UniqueName(t, "otel"), 5*time.Second, 5)
-	if err != nil {
-		t.Fatalf("CreateQueue: %v", err)
-	}
-	t.Cleanup(func() {
-		for _, u := range []string{url, dlqURL} {
-			_, _ = plainSQS.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(u)})
-		}
-	})
+	// A world's fresh table and queue; the clients the Service and the
+	// Decliner use here are traced, the poller's receives are not (each
+	// would be a trace of its own).
+	w := newWorld(t, config{})
+	table, url := w.table, w.url
 	store := dynamodb.New(testenv.DynamoDBClient(t, awsotel.DynamoDB(tp)), table)
 	queue := sqsqueue.New(testenv.SQSClient(t, awsotel.SQS(tp)), url, sqsqueue.Options{})
-	source := sqsqueue.New(plainSQS, url, sqsqueue.Options{WaitTime: time.Second})
 
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := babysitter.New(store, queue, babysitter.Options{Logger: log, TracerProvider: tp, MeterProvider: mp})
 	decliner := babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log, TracerProvider: tp, MeterProvider: mp, MaxReceiveCount: 5})
@@ -126,13 +79,13 @@ func TestBookingTelemetry(t *testing.T) {
 	t.Cleanup(server.Close)
 
 	// The market, through the Service (each call its own trace).
-	w := &world{t: t, svc: svc}
+	w.svc = svc
 	parent := w.account(babysitter.RoleParent)
 	nannies := w.accounts(babysitter.RoleNanny, others+1)
 	job := w.job(parent)
 	apps := w.apply(job.ID, nannies)
 
-	stop := w.run(&babysitter.Poller{Source: source, Handler: decliner.HandleBatch, VisibilityTimeout: 5 * time.Second, Logger: log})
+	stop := w.run(w.poller(1, decliner.HandleBatch))
 	token, err := jwtauth.MintDevToken(key, parent.Username, []string{"parent"}, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +213,11 @@ func TestBookingTelemetry(t *testing.T) {
 	}
 	type logLine struct{ Msg, RequestID, TraceID, SpanID string }
 	var gotLines []logLine
-	for _, l := range logs.lines(t) {
+	records, err := logs.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range records {
 		if l["msg"] == "request" || l["msg"] == "declined applications" {
 			gotLines = append(gotLines, logLine{fmt.Sprint(l["msg"]), str(l["requestId"]), str(l["traceId"]), str(l["spanId"])})
 		}

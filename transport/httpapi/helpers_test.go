@@ -11,12 +11,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/internal/testlog"
 	memqueue "github.com/babysitter-go/babysitter/queue/memory"
 	memstore "github.com/babysitter-go/babysitter/store/memory"
 	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
@@ -148,7 +148,7 @@ type testEnv struct {
 	handler *Handler
 	store   *countingStore
 	queue   *countingQueue
-	logs    *syncBuffer
+	logs    *testlog.Buffer
 }
 
 // envConfig is what a test may change before its server starts.
@@ -163,7 +163,7 @@ type envConfig struct {
 // limited; opts change that before the server starts.
 func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, source babysitter.Source, opts ...func(*envConfig)) *testEnv {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cs := &countingStore{Store: store}
 	cq := &countingQueue{Queue: queue}
@@ -201,24 +201,6 @@ func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, so
 		}
 	})
 	return &testEnv{t: t, url: ts.URL, handler: h, store: cs, queue: cq, logs: logs}
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // token mints a test token for username in group.

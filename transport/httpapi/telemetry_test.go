@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/internal/testlog"
 	memqueue "github.com/babysitter-go/babysitter/queue/memory"
 	memstore "github.com/babysitter-go/babysitter/store/memory"
 	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
@@ -25,7 +26,7 @@ import (
 func TestTelemetry(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	svc := babysitter.New(memstore.New(), memqueue.New(memqueue.Options{}), babysitter.Options{TracerProvider: tp, Logger: log})
 	api := New(svc, jwtauth.NewHS256(testKey, jwtauth.DefaultMaxLifetime), Options{Logger: log})
