@@ -210,12 +210,12 @@ func TestAttack_DeclineMessagesCannotDeclineAnOpenJob(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	store := smemory.New()
-	svc := babysitter.New(store, qmemory.New(qmemory.Options{}), babysitter.Options{})
+	svc := babysitter.New(store, qmemory.New(qmemory.Options{}), babysitter.Options{VerifyWithoutDocument: true})
 	for _, a := range []babysitter.Actor{p1, n1, n2} {
 		if _, err := svc.CreateUser(ctx, a, newUserInput(a)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.UpdateUserStatus(ctx, admin, a.Username, babysitter.StatusVerified); err != nil {
+		if _, err := svc.UpdateUserStatus(ctx, admin, a.Username, babysitter.StatusChange{Status: babysitter.StatusVerified}); err != nil {
 			t.Fatal(err)
 		}
 	}

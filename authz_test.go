@@ -3,21 +3,28 @@ package babysitter_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/babysitter-go/babysitter"
+	bmemory "github.com/babysitter-go/babysitter/blob/memory"
 	qmemory "github.com/babysitter-go/babysitter/queue/memory"
 	smemory "github.com/babysitter-go/babysitter/store/memory"
 )
 
-// world is the fixture every authorization cell starts from: two verified
-// parents (p1 owns the OPEN jobs j1 and j2), two verified nannies (n1 has
-// applied to j1 with application a1), and an admin without an account.
+// world is the fixture every authorization cell starts from: two parents
+// (p1 owns the OPEN jobs j1 and j2) and two nannies (n1 has applied to j1
+// with application a1), each verified on an identity document of theirs
+// (docs), and an admin without an account.
 type world struct {
 	svc    *babysitter.Service
+	blobs  *bmemory.Blobs
 	j1, j2 string
 	a1     string
+	docs   map[string]string // username → upload ID
+	// upload is set by a setup that leaves an upload of p1's to confirm.
+	upload string
 }
 
 var (
@@ -33,14 +40,12 @@ var (
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := t.Context()
-	svc := babysitter.New(smemory.New(), qmemory.New(qmemory.Options{}), babysitter.Options{})
-	w := &world{svc: svc}
+	blobs := newBlobs(t, nil)
+	svc := babysitter.New(smemory.New(), qmemory.New(qmemory.Options{}), evidenceOptions(blobs))
+	w := &world{svc: svc, blobs: blobs, docs: map[string]string{}}
 	for _, a := range []babysitter.Actor{p1, p2, n1, n2} {
-		if _, err := svc.CreateUser(ctx, a, newUserInput(a)); err != nil {
-			t.Fatalf("CreateUser(%s): %v", a.Username, err)
-		}
-		if _, err := svc.UpdateUserStatus(ctx, admin, a.Username, babysitter.StatusVerified); err != nil {
-			t.Fatalf("verify %s: %v", a.Username, err)
+		if err := w.join(ctx, a); err != nil {
+			t.Fatal(err)
 		}
 	}
 	for _, id := range []*string{&w.j1, &w.j2} {
@@ -56,6 +61,20 @@ func newWorld(t *testing.T) *world {
 	}
 	w.a1 = app.ID
 	return w
+}
+
+// join creates a's account and has an admin verify it on an identity
+// document a uploads.
+func (w *world) join(ctx context.Context, a babysitter.Actor) error {
+	if _, err := w.svc.CreateUser(ctx, a, newUserInput(a)); err != nil {
+		return fmt.Errorf("CreateUser(%s): %w", a.Username, err)
+	}
+	id, err := verifyOnDocument(ctx, w.svc, w.blobs, a)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", a.Username, err)
+	}
+	w.docs[a.Username] = id
+	return nil
 }
 
 func newUserInput(a babysitter.Actor) babysitter.NewUser {
@@ -163,9 +182,40 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{
 			op: "UpdateUserStatus", owner: p1,
 			call: func(ctx context.Context, w *world, a babysitter.Actor) error {
-				_, err := w.svc.UpdateUserStatus(ctx, a, n2.Username, babysitter.StatusUnverified)
+				_, err := w.svc.UpdateUserStatus(ctx, a, n2.Username, babysitter.StatusChange{Status: babysitter.StatusVerified, UploadID: w.docs[n2.Username]})
 				return err
 			},
+			want: cell{unauth, forbidden, forbidden, forbidden, forbidden, ok, forbidden},
+		},
+		{
+			op: "RequestUpload", owner: p1,
+			call: func(ctx context.Context, w *world, a babysitter.Actor) error {
+				_, err := w.svc.RequestUpload(ctx, a, p1.Username, babysitter.UploadRequest{Kind: babysitter.UploadPicture, ContentType: "image/png", ContentLength: 3})
+				return err
+			},
+			// Uploads go to one's own account; admins have none.
+			want: cell{unauth, ok, forbidden, forbidden, forbidden, forbidden, forbidden},
+		},
+		{
+			op: "ConfirmUpload", owner: p1,
+			setup: func(ctx context.Context, w *world) error {
+				up, err := upload(ctx, w.svc, w.blobs, p1, babysitter.UploadPicture, "image/png", []byte("png"))
+				w.upload = up.ID
+				return err
+			},
+			call: func(ctx context.Context, w *world, a babysitter.Actor) error {
+				_, err := w.svc.ConfirmUpload(ctx, a, babysitter.UploadRef{Username: p1.Username, UploadID: w.upload})
+				return err
+			},
+			want: cell{unauth, ok, forbidden, forbidden, forbidden, forbidden, forbidden},
+		},
+		{
+			op: "GetDocument", owner: p1,
+			call: func(ctx context.Context, w *world, a babysitter.Actor) error {
+				_, err := w.svc.GetDocument(ctx, a, babysitter.UploadRef{Username: p1.Username, UploadID: w.docs[p1.Username]})
+				return err
+			},
+			// Admins only: not even the document's owner.
 			want: cell{unauth, forbidden, forbidden, forbidden, forbidden, ok, forbidden},
 		},
 		{
@@ -365,10 +415,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				ctx := t.Context()
 				w := newWorld(t)
 				if c.actor.Username == "nanny.three" {
-					if _, err := w.svc.CreateUser(ctx, c.actor, newUserInput(c.actor)); err != nil {
-						t.Fatal(err)
-					}
-					if _, err := w.svc.UpdateUserStatus(ctx, admin, c.actor.Username, babysitter.StatusVerified); err != nil {
+					if err := w.join(ctx, c.actor); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -382,7 +429,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					if actor == newbie {
 						actor = p1
 					}
-					if _, err := w.svc.UpdateUserStatus(ctx, admin, actor.Username, babysitter.StatusDeactivated); err != nil {
+					if _, err := w.svc.UpdateUserStatus(ctx, admin, actor.Username, babysitter.StatusChange{Status: babysitter.StatusDeactivated}); err != nil {
 						t.Fatalf("deactivate: %v", err)
 					}
 				}

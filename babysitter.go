@@ -115,6 +115,13 @@ const (
 type Actor struct {
 	Username string
 	Role     Role
+	// Subject is the identity provider's own ID of the identity, which it
+	// never gives to another (a Cognito user's sub), where a username may
+	// be given to a new identity once its user is deleted there.
+	// CreateUser binds the account to it (User.Subject), and from then on
+	// only an actor with the same Subject acts through the account or sees
+	// it as its owner. Empty when the caller's transport knows none.
+	Subject string
 }
 
 // Anonymous reports whether the actor carries no identity.
@@ -134,6 +141,21 @@ type Options struct {
 	// book. By default both need a VERIFIED account.
 	AllowUnverified bool
 
+	// Blobs stores the identity documents and profile pictures users
+	// upload (blob/memory embedded, blob/s3 in production). Nil: the
+	// upload operations (RequestUpload, ConfirmUpload, GetDocument) fail,
+	// and no account has objects to delete.
+	Blobs Blobs
+	// PublicBaseURL is where the public prefix of Blobs is readable by
+	// anyone (the bucket's picture prefix, a CDN, blob/memory's handler):
+	// a profile picture's URL is PublicBaseURL followed by its key, e.g.
+	// "https://bucket.s3.eu-west-1.amazonaws.com/" +
+	// "public/pictures/<id>". Required for pictures.
+	PublicBaseURL string
+	// VerifyWithoutDocument lets an admin set an account VERIFIED without
+	// naming one of its identity documents (UpdateUserStatus). By default
+	// a VERIFIED decision is made on a document the user uploaded.
+	VerifyWithoutDocument bool
 	// TracerProvider, when set, makes a span per operation, named after
 	// it ("BookNanny"), with the job and application IDs and the caller's
 	// role (see the package documentation, "Observability"). Nil — or the
@@ -171,6 +193,12 @@ type Service struct {
 	// active is the Guard's status set for most operations; verified the
 	// one for apply and book.
 	active, verified []AccountStatus
+	// blobs, publicBaseURL and verifyWithoutDocument are the Options';
+	// eraser deletes a deleted account's objects (nil without blobs).
+	blobs                 Blobs
+	publicBaseURL         string
+	verifyWithoutDocument bool
+	eraser                *Eraser
 }
 
 // New returns a Service on the given store and queue.
@@ -184,6 +212,10 @@ func New(store Store, queue Queue, opts Options) *Service {
 	}
 	if s.newID == nil {
 		s.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
+	}
+	s.blobs, s.publicBaseURL, s.verifyWithoutDocument = opts.Blobs, opts.PublicBaseURL, opts.VerifyWithoutDocument
+	if s.blobs != nil {
+		s.eraser = NewEraser(store, s.blobs, EraserOptions{Now: s.now, Logger: s.log})
 	}
 	s.active = []AccountStatus{StatusUnverified, StatusVerified}
 	s.verified = []AccountStatus{StatusVerified}

@@ -21,6 +21,7 @@ import (
 // It is safe for concurrent use.
 type Decliner struct {
 	store      DeclineStore
+	notifier   Notifier
 	now        func() time.Time
 	log        *slog.Logger
 	sweepAfter time.Duration
@@ -40,6 +41,12 @@ type DeclinerOptions struct {
 	// declines them itself: longer than the queue normally takes, so that
 	// the sweeper only finishes what a lost message left. Default 1 minute.
 	SweepAfter time.Duration
+	// Notifier tells people what the declines of a job mean for them:
+	// the booked nanny and the parent, the declined applicants, the
+	// applicants of a cancelled job (JobNotifications), once per job after
+	// its declines. Nil tells nobody: notify/memory is the embedded choice
+	// (it logs), notify/sns the production one.
+	Notifier Notifier
 	// MaxReceiveCount is the maxReceiveCount of the decline queue's
 	// redrive policy, if the consumer knows it: a message that fails at
 	// that delivery goes to the dead-letter queue next, which the Decliner
@@ -63,7 +70,7 @@ type DeclinerOptions struct {
 // NewDecliner returns a Decliner on the store.
 func NewDecliner(store DeclineStore, opts DeclinerOptions) *Decliner {
 	d := &Decliner{
-		store: store, now: opts.Now, log: withIDs(opts.Logger), sweepAfter: opts.SweepAfter,
+		store: store, notifier: opts.Notifier, now: opts.Now, log: withIDs(opts.Logger), sweepAfter: opts.SweepAfter,
 		maxReceive: max(opts.MaxReceiveCount, 0),
 		tel:        newTelemetry(opts.TracerProvider, opts.MeterProvider, opts.Propagator),
 	}
@@ -137,7 +144,12 @@ func (d *Decliner) failed(ctx context.Context, m Message, errorType string) {
 }
 
 // decline declines the PENDING applications of one job, brought by msgs
-// (nil from a sweep), and logs the outcome.
+// (nil from a sweep), publishes what that means for each person
+// (JobNotifications), then clears the job's outbox entry, and logs the
+// outcome. The entry is cleared only after the notifications are
+// published: if publishing fails, the message is redelivered (or the
+// sweeper takes the job), declines nothing more and publishes the same
+// notifications, with the same IDs, again.
 func (d *Decliner) decline(ctx context.Context, jobID string, msgs []Message) (err error) {
 	ctx, end := d.tel.startDecline(ctx, jobID, msgs)
 	defer func() { end(err) }()
@@ -152,6 +164,19 @@ func (d *Decliner) decline(ctx context.Context, jobID string, msgs []Message) (e
 	}
 	d.tel.declined(ctx, res, msgs, d.now())
 	d.log.DebugContext(ctx, "declined applications", "jobId", jobID, "declined", len(res.Declined), "skipped", len(res.Skipped))
+	if d.notifier != nil {
+		if ns := JobNotifications(res.Job, res.Applications); len(ns) > 0 {
+			if err := d.notifier.Notify(ctx, ns); err != nil {
+				d.log.WarnContext(ctx, "publishing the notifications of a job failed; they are published again on its next delivery or sweep",
+					"jobId", jobID, "notifications", len(ns), "err", err)
+				return fmt.Errorf("notifying the applicants of job %s: %w", jobID, err)
+			}
+		}
+	}
+	if err := d.store.ClearDeclines(ctx, jobID); err != nil {
+		d.log.WarnContext(ctx, "clearing a job's outbox entry failed", "jobId", jobID, "err", err)
+		return err
+	}
 	return nil
 }
 
@@ -191,16 +216,5 @@ func (d *Decliner) Sweep(ctx context.Context) (done int, err error) {
 // RunSweeper runs Sweep every interval until ctx is done, logging its
 // failures; it returns ctx's error.
 func (d *Decliner) RunSweeper(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := d.Sweep(ctx); err != nil && ctx.Err() == nil {
-			d.log.WarnContext(ctx, "sweeping due declines failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
+	return runEvery(ctx, interval, d.log, "sweeping due declines failed", d.Sweep)
 }

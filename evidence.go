@@ -315,3 +315,157 @@ func CheckUploaded(k UploadKind, info BlobInfo) error {
 	}
 	return fe.err()
 }
+
+// ---- a user's uploads, as the Service and the Stores keep them ----
+
+// Upload is one object of a user's — an identity document or a profile
+// picture — uploaded through a presigned PUT. Its ID names it in the API;
+// where it is stored (Key) is the Service's business alone.
+type Upload struct {
+	// ID is the random part of the object's key: 32 lowercase hex digits.
+	ID   string     `json:"uploadId"`
+	Kind UploadKind `json:"kind"`
+	// ContentType and Size are as declared when the upload was requested,
+	// and as stored once ConfirmUpload recorded it (they must agree).
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"contentLength"`
+	// RequestedOn is when the upload's presigned PUT was issued.
+	RequestedOn time.Time `json:"requestedOn"`
+	// UploadedOn is when ConfirmUpload recorded the object; zero while the
+	// upload is only requested.
+	UploadedOn time.Time `json:"uploadedOn,omitzero"`
+}
+
+// Key is where the upload's object is stored: its kind's prefix and its
+// ID.
+func (u Upload) Key() string { return u.Kind.Prefix() + u.ID }
+
+// Final is the time after which no object can appear under the upload's
+// key any more: its presigned PUT has expired (UploadExpiry after it was
+// issued), with UploadGrace for a PUT that started just before. Deleting
+// the object is final only after it; before, the client could still PUT.
+func (u Upload) Final() time.Time { return u.RequestedOn.Add(UploadExpiry + UploadGrace) }
+
+// UploadGrace is the margin after an upload URL expires before its key is
+// taken as closed: an upload that started just before the expiry may
+// still be arriving.
+const UploadGrace = time.Minute
+
+// Limits of one account's uploads, which keep its item small.
+const (
+	// MaxRequestedUploads is how many uploads an account may have requested
+	// and not confirmed at once. Requests older than their URL (Final) no
+	// longer count: RequestUpload discards them.
+	MaxRequestedUploads = 10
+	// MaxDocuments is how many identity documents an account keeps.
+	MaxDocuments = 10
+	// MaxDiscarded is how many objects may wait for deletion; beyond it a
+	// new upload is refused until they are deleted.
+	MaxDiscarded = 50
+)
+
+// ValidUploadID reports whether id has the shape of an upload ID: 32
+// lowercase hex digits, the random part of a key NewUpload makes.
+func ValidUploadID(id string) bool {
+	if len(id) != 2*keyRandomBytes {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil && strings.ToLower(id) == id
+}
+
+// uploadIDOf is the ID of a key NewUpload made for kind k.
+func uploadIDOf(k UploadKind, key string) string { return strings.TrimPrefix(key, k.Prefix()) }
+
+// UserUploads is the bookkeeping of an account's objects besides its
+// documents: what the Service and the Stores need so that no object of the
+// account is ever lost track of. It is never part of the API.
+type UserUploads struct {
+	// Requested are the uploads whose presigned PUT was issued and that
+	// ConfirmUpload has not recorded: their objects may exist.
+	Requested []Upload
+	// Picture is the current profile picture (User.ProfilePicURL points at
+	// it), nil for none.
+	Picture *Upload
+	// Discarded are objects no longer wanted — a replaced picture, a
+	// request left unconfirmed past its URL — that the Service deletes and
+	// then forgets (UploadChange.Forget).
+	Discarded []Upload
+	// Version increments with every change of the account's uploads:
+	// stores use it for optimistic concurrency (UpdateUploads).
+	Version int64
+}
+
+// all returns every upload of the account: requested, documents, picture
+// and discarded.
+func (u User) all() []Upload {
+	out := slices.Concat(u.Uploads.Requested, u.Documents, u.Uploads.Discarded)
+	if u.Uploads.Picture != nil {
+		out = append(out, *u.Uploads.Picture)
+	}
+	return out
+}
+
+// Keys returns the storage keys of every object the account may have:
+// requested, documents, picture and discarded.
+func (u User) Keys() []string {
+	var keys []string
+	for _, x := range u.all() {
+		keys = append(keys, x.Key())
+	}
+	return keys
+}
+
+// Verification records an admin's VERIFIED decision: who made it, when,
+// and on which identity document. It is private: the user and admins see
+// it, nobody else.
+type Verification struct {
+	// By is the deciding admin's username.
+	By string    `json:"by"`
+	At time.Time `json:"at"`
+	// UploadID is the identity document the decision was made on; "" only
+	// when Options.VerifyWithoutDocument let an admin verify without one.
+	UploadID string `json:"uploadId,omitempty"`
+}
+
+// Erasure is what a deleted account leaves to remove from object storage:
+// the keys of all its objects. DeleteUser's write records it with the
+// deletion; the Service deletes the objects right after, and an Eraser's
+// Sweep finishes what a failed or interrupted deletion left.
+type Erasure struct {
+	Username string
+	Keys     []string
+	// Due is when deleting Keys is final: the deletion's time, or later
+	// when one of the account's upload URLs is still valid then (the
+	// latest Upload.Final). The entry is cleared only after it.
+	Due time.Time
+}
+
+// ErasureOf is the Erasure of the account u, deleted at at: every key,
+// due when the last of its upload URLs has expired (a document confirmed
+// a minute after its request could still be PUT again until then).
+func ErasureOf(u User, at time.Time) Erasure {
+	e := Erasure{Username: u.Username, Keys: u.Keys(), Due: at}
+	for _, x := range u.all() {
+		if f := x.Final(); f.After(e.Due) {
+			e.Due = f
+		}
+	}
+	return e
+}
+
+// CheckUploadedAs checks a stored object (Stat) against the upload it was
+// requested as: CheckUploaded for its kind, and exactly the content type
+// and size the request declared — what its presigned PUT signed.
+func CheckUploadedAs(up Upload, info BlobInfo) error {
+	var fe fieldErrors
+	fe.addInvalid(CheckUploaded(up.Kind, info))
+	named := func(f string) bool { return slices.ContainsFunc(fe, func(e FieldError) bool { return e.Field == f }) }
+	if info.ContentType != up.ContentType && !named("contentType") {
+		fe.add("contentType", "stored object is %q, the upload was requested as %q", info.ContentType, up.ContentType)
+	}
+	if info.Size != up.Size && !named("contentLength") {
+		fe.add("contentLength", "stored object has %d bytes, the upload was requested with %d", info.Size, up.Size)
+	}
+	return fe.err()
+}

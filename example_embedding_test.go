@@ -30,7 +30,10 @@ func Example_embedding() {
 func run(ctx context.Context) error {
 	store := smemory.New()
 	queue := qmemory.New(qmemory.Options{})
-	svc := babysitter.New(store, queue, babysitter.Options{})
+	// VerifyWithoutDocument: this story's admin verifies accounts without
+	// looking at identity documents (by default a VERIFIED decision names
+	// one the user uploaded: RequestUpload, ConfirmUpload).
+	svc := babysitter.New(store, queue, babysitter.Options{VerifyWithoutDocument: true})
 
 	// The decline consumer and the sweeper. In production they may run in
 	// another process: examples/lambda has them as Lambda functions.
@@ -61,7 +64,7 @@ func run(ctx context.Context) error {
 			return err // errors.Is(err, babysitter.ErrAlreadyExists): the username or email is taken
 		}
 		// Accounts start UNVERIFIED; only VERIFIED parents book and VERIFIED nannies apply.
-		if _, err := svc.UpdateUserStatus(ctx, admin, a.Username, babysitter.StatusVerified); err != nil {
+		if _, err := svc.UpdateUserStatus(ctx, admin, a.Username, babysitter.StatusChange{Status: babysitter.StatusVerified}); err != nil {
 			return err
 		}
 	}

@@ -18,11 +18,14 @@ import (
 
 // newService returns a Service on an empty memory store and q. Its clock
 // is pinned, so that what an example prints is the same on every run.
+// Admins verify accounts without identity documents here; the examples of
+// RequestUpload and UpdateUserStatus verify on one, as by default.
 func newService(q babysitter.Queue) (*babysitter.Service, *smemory.Store) {
 	store := smemory.New()
 	return babysitter.New(store, q, babysitter.Options{
-		Now:    func() time.Time { return time.Date(2030, time.May, 20, 12, 0, 0, 0, time.UTC) },
-		Logger: slog.New(slog.DiscardHandler), // the examples print what matters
+		Now:                   func() time.Time { return time.Date(2030, time.May, 20, 12, 0, 0, 0, time.UTC) },
+		Logger:                slog.New(slog.DiscardHandler), // the examples print what matters
+		VerifyWithoutDocument: true,
 	}), store
 }
 
@@ -53,7 +56,7 @@ func join(ctx context.Context, svc *babysitter.Service, username string, role ba
 	a := babysitter.Actor{Username: username, Role: role}
 	must(svc.CreateUser(ctx, a, newUser(a)))
 	admin := babysitter.Actor{Username: "root", Role: babysitter.RoleAdmin}
-	must(svc.UpdateUserStatus(ctx, admin, username, babysitter.StatusVerified))
+	must(svc.UpdateUserStatus(ctx, admin, username, babysitter.StatusChange{Status: babysitter.StatusVerified}))
 	return a
 }
 
@@ -176,11 +179,11 @@ func ExampleService_UpdateUserStatus() {
 	bob := babysitter.Actor{Username: "bob", Role: babysitter.RoleNanny}
 	must(svc.CreateUser(ctx, bob, newUser(bob)))
 
-	_, err := svc.UpdateUserStatus(ctx, bob, "bob", babysitter.StatusVerified)
+	_, err := svc.UpdateUserStatus(ctx, bob, "bob", babysitter.StatusChange{Status: babysitter.StatusVerified})
 	fmt.Println("bob verifying himself is forbidden:", errors.Is(err, babysitter.ErrForbidden))
 
 	admin := babysitter.Actor{Username: "root", Role: babysitter.RoleAdmin} // admins have no account
-	u, err := svc.UpdateUserStatus(ctx, admin, "bob", babysitter.StatusVerified)
+	u, err := svc.UpdateUserStatus(ctx, admin, "bob", babysitter.StatusChange{Status: babysitter.StatusVerified})
 	if err != nil {
 		panic(err)
 	}

@@ -1,6 +1,7 @@
 package babysitter
 
 import (
+	"cmp"
 	"slices"
 )
 
@@ -22,9 +23,10 @@ import (
 //
 // An admin (Actor.Role RoleAdmin) is provisioned in the identity provider,
 // may have no account and manages every job: the Guard passes. Anyone else
-// acts only through their own account, which must exist, be of the type
-// their role acts through (AccountType) and be in one of the Allow
-// statuses. A Guard whose actor has any other role fails.
+// acts only through their own account, which must exist, be bound to
+// their identity (the account's Subject, if any, is the actor's), be of
+// the type their role acts through (AccountType) and be in one of the
+// Allow statuses. A Guard whose actor has any other role fails.
 type Guard struct {
 	Actor Actor
 	// Allow lists the account statuses that pass.
@@ -62,6 +64,8 @@ func (g Guard) Check(account *User) error {
 		return Errorf(ErrForbidden, "actor %q has no role that acts through an account", g.Actor.Username)
 	case account == nil:
 		return Errorf(ErrForbidden, "account %q does not exist", g.Actor.Username)
+	case !account.boundTo(g.Actor):
+		return Errorf(ErrForbidden, "account %q belongs to another identity of that username", g.Actor.Username)
 	case account.Type != want:
 		return Errorf(ErrForbidden, "account %q is a %s account; a %s acts only through a %s account", g.Actor.Username, account.Type, g.Actor.Role, want)
 	case account.Status == StatusDeactivated:
@@ -350,4 +354,184 @@ func jobNotIn(j *Job, want JobStatus) error {
 
 func appNotPending(a *Application) error {
 	return Errorf(ErrConflict, "application %q is %s, not PENDING", a.ID, a.Status)
+}
+
+// ---- uploads and verification ----
+
+// CheckStatusUpdate decides a SetUserStatus of u (nil when missing): the
+// account exists, and a VERIFIED decision on a document names one of its
+// Documents — a confirmed identity document of this user, not a picture,
+// not an upload still only requested, not anyone else's.
+func CheckStatusUpdate(u *User, s StatusUpdate) error {
+	if u == nil {
+		return UserNotFound(s.Username)
+	}
+	if v := s.Verification; v != nil && v.UploadID != "" {
+		if _, err := CheckDocument(u, v.UploadID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckDocument returns the identity document id of u (nil when missing):
+// one of its Documents. An upload only requested is ErrConflict; anything
+// else — a picture, another user's document, an unknown ID — is
+// ErrNotFound, so nobody learns of objects that are not this user's
+// documents.
+func CheckDocument(u *User, id string) (Upload, error) {
+	if u == nil {
+		return Upload{}, Errorf(ErrNotFound, "document %q: no such user", id)
+	}
+	if i := slices.IndexFunc(u.Documents, func(d Upload) bool { return d.ID == id }); i >= 0 {
+		return u.Documents[i], nil
+	}
+	if slices.ContainsFunc(u.Uploads.Requested, func(r Upload) bool { return r.ID == id && r.Kind == UploadDocument }) {
+		return Upload{}, Errorf(ErrConflict, "document %q of user %q is not uploaded yet: ConfirmUpload records it", id, u.Username)
+	}
+	return Upload{}, Errorf(ErrNotFound, "document %q of user %q", id, u.Username)
+}
+
+// CheckRequested returns the upload id of u as it is: requested (done
+// false), or already recorded by ConfirmUpload — one of its Documents or
+// its picture — (done true: confirming it again changes nothing). Any
+// other ID is ErrNotFound.
+func CheckRequested(u *User, id string) (up Upload, done bool, err error) {
+	if u == nil {
+		return Upload{}, false, Errorf(ErrNotFound, "upload %q: no such user", id)
+	}
+	if i := slices.IndexFunc(u.Uploads.Requested, func(r Upload) bool { return r.ID == id }); i >= 0 {
+		return u.Uploads.Requested[i], false, nil
+	}
+	if i := slices.IndexFunc(u.Documents, func(d Upload) bool { return d.ID == id }); i >= 0 {
+		return u.Documents[i], true, nil
+	}
+	if p := u.Uploads.Picture; p != nil && p.ID == id {
+		return *p, true, nil
+	}
+	return Upload{}, false, Errorf(ErrNotFound, "upload %q of user %q", id, u.Username)
+}
+
+// ApplyUploadChange returns the account u (nil when missing) after the
+// change c, and whether c changes anything; every Store applies it to the
+// account as it read it, and writes the result in one conditional write
+// (on Uploads.Version). The rules:
+//
+//   - Request: the requests whose URL has expired (Upload.Final) are
+//     discarded first, since they can no longer be confirmed; then at most
+//     MaxRequestedUploads may be pending, at most MaxDocuments documents
+//     held and requested, and at most MaxDiscarded objects await deletion
+//     (ErrConflict beyond).
+//   - Confirm: a requested upload is recorded — a document among the
+//     Documents, a picture as the profile picture (c.PictureURL), the
+//     previous picture discarded. An upload recorded already changes
+//     nothing; one never requested is ErrNotFound.
+//   - Forget: discarded objects whose deletion is done leave the account.
+//
+// UpdatedOn moves when what the API shows changes (a document, the
+// picture).
+func ApplyUploadChange(u *User, c UploadChange) (next User, changed bool, err error) {
+	if u == nil {
+		return User{}, false, UserNotFound(c.Username)
+	}
+	next = *u
+	up := &next.Uploads
+	up.Requested = slices.Clone(up.Requested)
+	up.Discarded = slices.Clone(up.Discarded)
+	next.Documents = slices.Clone(next.Documents)
+
+	if r := c.Request; r != nil && !slices.ContainsFunc(u.all(), func(x Upload) bool { return x.ID == r.ID }) {
+		// (A request recorded already — a write retried after it
+		// committed — changes nothing.)
+		keep := up.Requested[:0]
+		for _, x := range up.Requested {
+			if x.Final().Before(c.At) {
+				up.Discarded = append(up.Discarded, x)
+			} else {
+				keep = append(keep, x)
+			}
+		}
+		up.Requested = keep
+		docs := len(next.Documents)
+		for _, x := range up.Requested {
+			if x.Kind == UploadDocument {
+				docs++
+			}
+		}
+		switch {
+		case len(up.Requested) >= MaxRequestedUploads:
+			return User{}, false, Errorf(ErrConflict, "user %q has %d uploads requested and not confirmed; confirm them, or wait until their URLs expire", c.Username, len(up.Requested))
+		case r.Kind == UploadDocument && docs >= MaxDocuments:
+			return User{}, false, Errorf(ErrConflict, "user %q holds %d identity documents, the most an account keeps", c.Username, docs)
+		case len(up.Discarded) > MaxDiscarded:
+			return User{}, false, Errorf(ErrConflict, "user %q has %d objects awaiting deletion; try again later", c.Username, len(up.Discarded))
+		}
+		up.Requested = append(up.Requested, *r)
+		changed = true
+	}
+
+	if x := c.Confirm; x != nil {
+		i := slices.IndexFunc(up.Requested, func(r Upload) bool { return r.ID == x.ID && r.Kind == x.Kind })
+		if i < 0 {
+			_, done, err := CheckRequested(u, x.ID)
+			if err == nil && !done { // requested, as another kind
+				err = Errorf(ErrNotFound, "%s upload %q of user %q", x.Kind, x.ID, c.Username)
+			}
+			if err != nil {
+				return User{}, false, err
+			}
+			// Recorded already: nothing to change.
+		} else {
+			up.Requested = slices.Delete(up.Requested, i, i+1)
+			switch x.Kind {
+			case UploadDocument:
+				if len(next.Documents) >= MaxDocuments {
+					return User{}, false, Errorf(ErrConflict, "user %q holds %d identity documents, the most an account keeps", c.Username, len(next.Documents))
+				}
+				next.Documents = append(next.Documents, *x)
+			case UploadPicture:
+				if up.Picture != nil {
+					up.Discarded = append(up.Discarded, *up.Picture)
+				}
+				p := *x
+				up.Picture = &p
+				next.ProfilePicURL = c.PictureURL
+			}
+			next.UpdatedOn = c.At
+			changed = true
+		}
+	}
+
+	if len(c.Forget) > 0 {
+		n := len(up.Discarded)
+		up.Discarded = slices.DeleteFunc(up.Discarded, func(d Upload) bool { return slices.Contains(c.Forget, d.ID) })
+		changed = changed || len(up.Discarded) != n
+	}
+
+	if !changed {
+		return *u, false, nil
+	}
+	SortUploads(&next)
+	up.Version++
+	return next, true, nil
+}
+
+// sortUploads puts uploads in the order every Store returns them: by
+// RequestedOn (by UploadedOn when uploaded), then ID.
+func sortUploads(us []Upload, uploaded bool) {
+	slices.SortFunc(us, func(a, b Upload) int {
+		ta, tb := a.RequestedOn, b.RequestedOn
+		if uploaded {
+			ta, tb = a.UploadedOn, b.UploadedOn
+		}
+		return cmp.Or(ta.Compare(tb), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// SortUploads puts a user's uploads in the order ApplyUploadChange leaves
+// them: a Store that reads them back unordered (from a map) calls it.
+func SortUploads(u *User) {
+	sortUploads(u.Uploads.Requested, false)
+	sortUploads(u.Uploads.Discarded, false)
+	sortUploads(u.Documents, true)
 }

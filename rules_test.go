@@ -2,6 +2,7 @@ package babysitter
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -49,10 +50,21 @@ func TestGuardCheck(t *testing.T) {
 		{"zero guard", Guard{}, account("", UserParent, StatusVerified), ErrForbidden},
 		{"unknown role", Guard{Actor{Username: "alice", Role: "owner"}, allowActive}, account("alice", UserParent, StatusVerified), ErrForbidden},
 		{"role without a username", Guard{Actor{Role: RoleParent}, allowActive}, account("", UserParent, StatusVerified), ErrForbidden},
+		{"the identity the account is bound to", Guard{withSub(parent, "s1"), allowActive}, bound(account("alice", UserParent, StatusVerified), "s1"), nil},
+		{"another identity of the username", Guard{withSub(parent, "s2"), allowActive}, bound(account("alice", UserParent, StatusVerified), "s1"), ErrForbidden},
+		{"an identity without a subject on a bound account", Guard{parent, allowActive}, bound(account("alice", UserParent, StatusVerified), "s1"), ErrForbidden},
+		{"any identity of the username on an unbound account", Guard{withSub(parent, "s2"), allowActive}, account("alice", UserParent, StatusVerified), nil},
+		{"admin on a bound account", Guard{Actor{Username: "alice", Role: RoleAdmin}, nil}, bound(account("alice", UserParent, StatusVerified), "s1"), nil},
 	} {
 		wantKind(t, tc.name, tc.g.Check(tc.account), tc.want)
 	}
 }
+
+// withSub returns a with subject sub.
+func withSub(a Actor, sub string) Actor { a.Subject = sub; return a }
+
+// bound returns u bound to subject sub.
+func bound(u *User, sub string) *User { u.Subject = sub; return u }
 
 func TestCheckBooking(t *testing.T) {
 	now := time.Now()
@@ -215,5 +227,146 @@ func TestCheckWithdrawAndDeclinable(t *testing.T) {
 	wantKind(t, "withdraw through another job", CheckWithdraw(n, ApplicationRef{JobID: "k", ApplicationID: "a"}, &pending), ErrNotFound)
 	if !Declinable("j", &pending) || Declinable("k", &pending) || Declinable("j", nil) {
 		t.Error("Declinable: want true for a PENDING application of the job only")
+	}
+}
+
+// testUpload is an upload with a fixed ID of kind, requested at at.
+func testUpload(id byte, kind UploadKind, at time.Time) Upload {
+	return Upload{ID: fmt.Sprintf("%032x", 0xabc0+int(id)), Kind: kind, ContentType: "image/png", Size: 10, RequestedOn: at}
+}
+
+func TestApplyUploadChange(t *testing.T) {
+	at := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	doc, pic, old := testUpload(0, UploadDocument, at), testUpload(1, UploadPicture, at), testUpload(2, UploadPicture, at.Add(-time.Hour))
+	expired := at.Add(UploadExpiry + UploadGrace + time.Second)
+	confirm := func(u Upload) *Upload { u.UploadedOn = at; return &u }
+	base := User{Username: "ada", Uploads: UserUploads{Requested: []Upload{doc, pic}, Picture: confirm(old), Version: 4}}
+	for _, tc := range []struct {
+		name    string
+		u       *User
+		c       UploadChange
+		changed bool
+		kind    error
+		check   func(t *testing.T, next User)
+	}{
+		{"missing user", nil, UploadChange{Username: "ada", Forget: []string{doc.ID}}, false, ErrNotFound, nil},
+		{"request", &base, UploadChange{Request: &Upload{ID: "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0", Kind: UploadDocument, RequestedOn: at}, At: at}, true, nil,
+			func(t *testing.T, next User) {
+				if len(next.Uploads.Requested) != 3 || next.Uploads.Version != 5 {
+					t.Errorf("requested %d, version %d", len(next.Uploads.Requested), next.Uploads.Version)
+				}
+			}},
+		{"request after the others expired", &base, UploadChange{Request: &Upload{ID: "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0", Kind: UploadDocument, RequestedOn: expired}, At: expired}, true, nil,
+			func(t *testing.T, next User) {
+				if len(next.Uploads.Requested) != 1 || len(next.Uploads.Discarded) != 2 {
+					t.Errorf("requested %d, discarded %d; want the expired two discarded", len(next.Uploads.Requested), len(next.Uploads.Discarded))
+				}
+			}},
+		{"confirm a document", &base, UploadChange{Confirm: confirm(doc), At: at}, true, nil,
+			func(t *testing.T, next User) {
+				if len(next.Documents) != 1 || len(next.Uploads.Requested) != 1 || !next.UpdatedOn.Equal(at) {
+					t.Errorf("documents %d, requested %d, updatedOn %v", len(next.Documents), len(next.Uploads.Requested), next.UpdatedOn)
+				}
+			}},
+		{"confirm a picture", &base, UploadChange{Confirm: confirm(pic), PictureURL: "https://p/x", At: at}, true, nil,
+			func(t *testing.T, next User) {
+				if next.Uploads.Picture.ID != pic.ID || next.ProfilePicURL != "https://p/x" || len(next.Uploads.Discarded) != 1 || next.Uploads.Discarded[0].ID != old.ID {
+					t.Errorf("picture %+v, url %q, discarded %+v", next.Uploads.Picture, next.ProfilePicURL, next.Uploads.Discarded)
+				}
+			}},
+		{"confirm the current picture again", &base, UploadChange{Confirm: confirm(old), At: at}, false, nil, nil},
+		{"confirm as another kind", &base, UploadChange{Confirm: &Upload{ID: doc.ID, Kind: UploadPicture}, At: at}, false, ErrNotFound, nil},
+		{"confirm an unknown upload", &base, UploadChange{Confirm: confirm(testUpload(3, UploadDocument, at)), At: at}, false, ErrNotFound, nil},
+		{"forget nothing known", &base, UploadChange{Forget: []string{doc.ID}}, false, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			next, changed, err := ApplyUploadChange(tc.u, tc.c)
+			wantKind(t, tc.name, err, tc.kind)
+			if changed != tc.changed {
+				t.Errorf("changed = %v, want %v", changed, tc.changed)
+			}
+			if tc.u != nil && !changed && err == nil && next.Uploads.Version != tc.u.Uploads.Version {
+				t.Errorf("an unchanged account's version moved: %d", next.Uploads.Version)
+			}
+			if tc.check != nil {
+				tc.check(t, next)
+			}
+		})
+	}
+	// The input is never modified.
+	if len(base.Uploads.Requested) != 2 || base.Uploads.Picture.ID != old.ID || base.Documents != nil || base.Uploads.Version != 4 {
+		t.Errorf("ApplyUploadChange modified its input: %+v", base)
+	}
+}
+
+func TestApplyUploadChangeLimits(t *testing.T) {
+	at := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	u := &User{Username: "ada"}
+	for i := range MaxDocuments {
+		up := Upload{ID: fmt.Sprintf("%032x", i), Kind: UploadDocument, RequestedOn: at, UploadedOn: at}
+		u.Documents = append(u.Documents, up)
+	}
+	_, _, err := ApplyUploadChange(u, UploadChange{Request: &Upload{ID: fmt.Sprintf("%032x", 99), Kind: UploadDocument, RequestedOn: at}, At: at})
+	wantKind(t, "a document beyond MaxDocuments", err, ErrConflict)
+	_, changed, err := ApplyUploadChange(u, UploadChange{Request: &Upload{ID: fmt.Sprintf("%032x", 99), Kind: UploadPicture, RequestedOn: at}, At: at})
+	wantKind(t, "a picture with MaxDocuments documents", err, nil)
+	if !changed {
+		t.Error("the picture request changed nothing")
+	}
+	u = &User{Username: "ada"}
+	for i := range MaxDiscarded + 1 {
+		u.Uploads.Discarded = append(u.Uploads.Discarded, Upload{ID: fmt.Sprintf("%032x", i), Kind: UploadPicture, RequestedOn: at})
+	}
+	_, _, err = ApplyUploadChange(u, UploadChange{Request: &Upload{ID: fmt.Sprintf("%032x", 999), Kind: UploadPicture, RequestedOn: at}, At: at})
+	wantKind(t, "beyond MaxDiscarded", err, ErrConflict)
+}
+
+func TestCheckStatusUpdateAndDocument(t *testing.T) {
+	at := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	doc, req, pic := testUpload(0, UploadDocument, at), testUpload(1, UploadDocument, at), testUpload(2, UploadPicture, at)
+	doc.UploadedOn, pic.UploadedOn = at, at
+	u := &User{Username: "ada", Documents: []Upload{doc}, Uploads: UserUploads{Requested: []Upload{req}, Picture: &pic}}
+	verify := func(id string) StatusUpdate {
+		return StatusUpdate{Username: "ada", Status: StatusVerified, Verification: &Verification{By: "root", At: at, UploadID: id}}
+	}
+	for _, tc := range []struct {
+		name string
+		u    *User
+		s    StatusUpdate
+		want error
+	}{
+		{"on a document", u, verify(doc.ID), nil},
+		{"without a document", u, verify(""), nil},
+		{"deactivate", u, StatusUpdate{Username: "ada", Status: StatusDeactivated}, nil},
+		{"on a requested upload", u, verify(req.ID), ErrConflict},
+		{"on the picture", u, verify(pic.ID), ErrNotFound},
+		{"on an unknown upload", u, verify(testUpload(3, UploadDocument, at).ID), ErrNotFound},
+		{"a missing user", nil, verify(doc.ID), ErrNotFound},
+	} {
+		wantKind(t, tc.name, CheckStatusUpdate(tc.u, tc.s), tc.want)
+	}
+	if got, err := CheckDocument(u, doc.ID); err != nil || got != doc {
+		t.Errorf("CheckDocument: %+v, %v", got, err)
+	}
+	for id, want := range map[string]bool{doc.ID: true, pic.ID: true, req.ID: false} {
+		if _, done, err := CheckRequested(u, id); err != nil || done != want {
+			t.Errorf("CheckRequested(%s) = done %v, %v; want %v", id, done, err, want)
+		}
+	}
+	_, _, err := CheckRequested(u, testUpload(3, UploadDocument, at).ID)
+	wantKind(t, "CheckRequested of an unknown ID", err, ErrNotFound)
+}
+
+func TestErasureOf(t *testing.T) {
+	at := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	old, recent := testUpload(0, UploadDocument, at.Add(-time.Hour)), testUpload(1, UploadPicture, at.Add(-time.Minute))
+	old.UploadedOn = at.Add(-time.Hour)
+	u := User{Username: "ada", Documents: []Upload{old}, Uploads: UserUploads{Discarded: []Upload{recent}}}
+	e := ErasureOf(u, at)
+	if len(e.Keys) != 2 || !e.Due.Equal(recent.Final()) || e.Username != "ada" {
+		t.Errorf("ErasureOf = %+v; want both keys, due when the recent upload's URL is closed (%v)", e, recent.Final())
+	}
+	if e := ErasureOf(User{Username: "ada"}, at); len(e.Keys) != 0 || !e.Due.Equal(at) {
+		t.Errorf("ErasureOf an account without objects = %+v", e)
 	}
 }

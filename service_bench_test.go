@@ -39,6 +39,7 @@ func benchServiceOps(b *testing.B, opts babysitter.Options) {
 	opts.Now = func() time.Time { return now }
 	opts.NewID = func() string { seq++; return "id-" + strconv.Itoa(seq) }
 	opts.Logger = slog.New(slog.DiscardHandler)
+	opts.VerifyWithoutDocument = true
 	svc := babysitter.New(smemory.New(), dropQueue{}, opts)
 
 	admin := babysitter.Actor{Username: "root", Role: babysitter.RoleAdmin}
@@ -54,7 +55,7 @@ func benchServiceOps(b *testing.B, opts babysitter.Options) {
 				DateOfBirth: babysitter.Date{Year: 1990, Month: time.April, Day: 1}}}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := svc.UpdateUserStatus(ctx, admin, a.Username, babysitter.StatusVerified); err != nil {
+		if _, err := svc.UpdateUserStatus(ctx, admin, a.Username, babysitter.StatusChange{Status: babysitter.StatusVerified}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -34,6 +34,7 @@ type Store interface {
 	ApplicationStore
 	BookingStore
 	ReviewStore
+	ErasureStore
 }
 
 // UserStore holds the accounts, their email reservations and the
@@ -52,16 +53,28 @@ type UserStore interface {
 	// the reservation moves in the same write (*AlreadyExistsError on email
 	// if taken).
 	UpdateUser(ctx context.Context, g Guard, prevEmail string, next User) error
-	// SetUserStatus sets the account status in one write and returns the
-	// updated user. ErrNotFound.
-	SetUserStatus(ctx context.Context, username string, status AccountStatus, now time.Time) (User, error)
+	// SetUserStatus sets the account status and its Verification record
+	// (s.Verification; nil removes it) and UpdatedOn, in one write, as
+	// CheckStatusUpdate allows — a VERIFIED decision's document is checked
+	// in that write — and returns the updated user. ErrNotFound.
+	SetUserStatus(ctx context.Context, s StatusUpdate) (User, error)
 	// DeleteUser removes the user and its email reservation and leaves a
 	// tombstone of the username (made at now), in one atomic write, as CheckUserDelete
 	// allows (refused while a parent has OPEN jobs — decided in the same
 	// write, so a concurrent CreateJob either completes first and the
 	// delete is refused, or fails). The user's jobs, applications and
-	// reviews are kept.
-	DeleteUser(ctx context.Context, g Guard, username string, now time.Time) error
+	// reviews are kept. When the account has objects (User.Keys), the same
+	// write records their Erasure (ErasureOf the user as deleted), which it
+	// returns; it has no Keys otherwise and nothing is recorded.
+	DeleteUser(ctx context.Context, g Guard, username string, now time.Time) (Erasure, error)
+	// UpdateUploads applies c to the account's uploads as
+	// ApplyUploadChange decides on the account as it is, in one write
+	// conditional on what it decided on (Uploads.Version), and returns the
+	// user as written (as it was, when c changes nothing). It writes
+	// Documents, Uploads, and ProfilePicURL and UpdatedOn when they
+	// change — nothing else of the user. The Guard is on the account's
+	// owner. ErrNotFound.
+	UpdateUploads(ctx context.Context, g Guard, c UploadChange) (User, error)
 	// ListUsers lists users of one type ordered by username.
 	ListUsers(ctx context.Context, g Guard, t UserType, p PageRequest) (Page[User], error)
 }
@@ -129,8 +142,9 @@ type BookingStore interface {
 //
 // The write that moves a job out of OPEN with PENDING applications left
 // (BookNanny; TransitionJob to CANCELLED) also records that its declines
-// are due — an outbox entry in the same atomic write — and DeclinePending
-// clears it once no application of the job is PENDING. So the declines
+// are due — an outbox entry in the same atomic write — and the consumer
+// clears it (ClearDeclines) once no application of the job is PENDING and
+// the job's notifications are published. So the declines
 // follow from the committed write itself: a lost message, a crashed
 // process or a client that gives up leaves an entry that DueDeclines
 // finds.
@@ -141,13 +155,29 @@ type DeclineStore interface {
 	// others. It reads them with a strongly consistent read of the job's
 	// applications (all of them, returned in the result with their status
 	// after the declines) — none can be added once the job is not OPEN — after
-	// CheckDecline allows declines on the job, and then clears the job's
-	// outbox entry. Running it again declines nothing more.
+	// CheckDecline allows declines on the job. It leaves the job's outbox
+	// entry (ClearDeclines). Running it again declines nothing more.
 	DeclinePending(ctx context.Context, jobID string, now time.Time) (DeclineResult, error)
 	// DueDeclines returns up to limit IDs of jobs whose declines have been
 	// due since before the given time (outbox entries not yet cleared),
 	// oldest first where the store can tell.
 	DueDeclines(ctx context.Context, before time.Time, limit int) ([]string, error)
+	// ClearDeclines removes the job's outbox entry: the decline consumer
+	// calls it once the job's declines are done and their notifications
+	// published, so that a failure before it leaves the job due. Clearing
+	// an entry that is not there is not an error.
+	ClearDeclines(ctx context.Context, jobID string) error
+}
+
+// ErasureStore keeps the Erasures of deleted accounts until their objects
+// are deleted: DeleteUser records one in its write; an Eraser clears it.
+type ErasureStore interface {
+	// DueErasures returns up to limit Erasures due since before the given
+	// time (Erasure.Due), oldest first where the store can tell.
+	DueErasures(ctx context.Context, before time.Time, limit int) ([]Erasure, error)
+	// ClearErasure removes the Erasure of a deleted account. Clearing one
+	// that is not there is not an error.
+	ClearErasure(ctx context.Context, username string) error
 }
 
 // ReviewStore holds the reviews and the rating aggregates.
@@ -200,4 +230,33 @@ type DeclineResult struct {
 	// (withdrawn, declined by a concurrent consumer) by the time of their
 	// write; nothing was changed.
 	Skipped []string
+}
+
+// StatusUpdate is a change of an account's status by an admin
+// (SetUserStatus).
+type StatusUpdate struct {
+	Username string
+	Status   AccountStatus
+	// Verification is the record of a VERIFIED decision (Status VERIFIED);
+	// nil for any other status, which removes the record.
+	Verification *Verification
+	At           time.Time
+}
+
+// UploadChange is one change of an account's uploads (UpdateUploads), as
+// ApplyUploadChange applies it; set one of Request, Confirm, Forget.
+type UploadChange struct {
+	Username string
+	// Request is an upload about to be requested (its presigned PUT issued
+	// once the change is written).
+	Request *Upload
+	// Confirm records a requested upload (same ID and Kind) as uploaded:
+	// ContentType and Size as stored, UploadedOn set.
+	Confirm *Upload
+	// PictureURL is the new User.ProfilePicURL, with a Confirm of a
+	// picture.
+	PictureURL string
+	// Forget are the IDs of discarded uploads whose objects are deleted.
+	Forget []string
+	At     time.Time
 }

@@ -148,6 +148,7 @@ func newMarket(t *testing.T, nannies int, opts babysitter.Options, q babysitter.
 	if q == nil {
 		q = s.queue
 	}
+	opts.VerifyWithoutDocument = true
 	s.svc = babysitter.New(s.store, q, opts)
 	admin := babysitter.Actor{Username: "root", Role: babysitter.RoleAdmin}
 	s.parent = babysitter.Actor{Username: "alice", Role: babysitter.RoleParent}
@@ -164,7 +165,7 @@ func newMarket(t *testing.T, nannies int, opts babysitter.Options, q babysitter.
 				DateOfBirth: babysitter.Date{Year: 1990, Month: time.April, Day: 1}}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.svc.UpdateUserStatus(ctx, admin, a.Username, babysitter.StatusVerified); err != nil {
+		if _, err := s.svc.UpdateUserStatus(ctx, admin, a.Username, babysitter.StatusChange{Status: babysitter.StatusVerified}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -20,7 +20,10 @@ type trustWorld struct {
 }
 
 func newTrustWorld(t *testing.T) *trustWorld {
-	return &trustWorld{t: t, svc: babysitter.New(smemory.New(), qmemory.New(qmemory.Options{}), babysitter.Options{})}
+	// Trust is about the accounts' statuses, not the documents behind
+	// them: admins verify without one here (uploads_test.go verifies on
+	// documents).
+	return &trustWorld{t: t, svc: babysitter.New(smemory.New(), qmemory.New(qmemory.Options{}), babysitter.Options{VerifyWithoutDocument: true})}
 }
 
 // account creates and verifies the account of a.
@@ -29,7 +32,7 @@ func (w *trustWorld) account(a babysitter.Actor) {
 	if _, err := w.svc.CreateUser(w.t.Context(), a, newUserInput(a)); err != nil {
 		w.t.Fatalf("CreateUser(%s): %v", a.Username, err)
 	}
-	if _, err := w.svc.UpdateUserStatus(w.t.Context(), admin, a.Username, babysitter.StatusVerified); err != nil {
+	if _, err := w.svc.UpdateUserStatus(w.t.Context(), admin, a.Username, babysitter.StatusChange{Status: babysitter.StatusVerified}); err != nil {
 		w.t.Fatalf("verify %s: %v", a.Username, err)
 	}
 }
@@ -57,7 +60,7 @@ func TestBookingADeactivatedNanny(t *testing.T) {
 	w.must("CreateJob", err)
 	app, err := w.svc.ApplyToJob(ctx, n1, j.ID, babysitter.NewApplication{})
 	w.must("ApplyToJob", err)
-	_, err = w.svc.UpdateUserStatus(ctx, admin, n1.Username, babysitter.StatusDeactivated)
+	_, err = w.svc.UpdateUserStatus(ctx, admin, n1.Username, babysitter.StatusChange{Status: babysitter.StatusDeactivated})
 	w.must("deactivate", err)
 
 	_, err = w.svc.BookNanny(ctx, p1, j.ID, app.ID)
@@ -157,4 +160,50 @@ func TestDeletedNannysApplicationIsInert(t *testing.T) {
 	w.refused("booking a deleted nanny", err, babysitter.ErrConflict)
 	_, err = w.svc.BookNanny(ctx, p1, j.ID, other.ID)
 	w.must("booking another nanny", err)
+}
+
+// TestAccountBoundToSubject: an identity provider may give a username to a
+// new identity once its user is deleted there (Cognito does). The account
+// stays bound to the identity that created it (Actor.Subject): another
+// subject with the same username, in the same group, acts through nothing
+// the account owns and sees only its public profile; an admin and the
+// original identity are unaffected.
+func TestAccountBoundToSubject(t *testing.T) {
+	w := newTrustWorld(t)
+	ctx := t.Context()
+	alice := babysitter.Actor{Username: "alice", Role: babysitter.RoleParent, Subject: "sub-original"}
+	stranger := alice
+	stranger.Subject = "sub-newcomer"
+	noSubject := alice
+	noSubject.Subject = ""
+	w.account(alice)
+	j, err := w.svc.CreateJob(ctx, alice, jobInput())
+	w.must("CreateJob by alice", err)
+
+	for _, a := range []babysitter.Actor{stranger, noSubject} {
+		u, err := w.svc.GetUser(ctx, a, "alice")
+		w.must("GetUser", err)
+		if u.Email != "" || u.Address != "" {
+			t.Errorf("subject %q reads alice's private profile: email %q, address %q", a.Subject, u.Email, u.Address)
+		}
+		_, err = w.svc.UpdateUser(ctx, a, "alice", babysitter.UserPatch{About: new("taken over")})
+		w.refused("UpdateUser by subject "+a.Subject, err, babysitter.ErrForbidden)
+		_, err = w.svc.CreateJob(ctx, a, jobInput())
+		w.refused("CreateJob by subject "+a.Subject, err, babysitter.ErrForbidden)
+		_, err = w.svc.GetJob(ctx, a, j.ID)
+		w.refused("GetJob by subject "+a.Subject, err, babysitter.ErrForbidden)
+		_, err = w.svc.CancelJob(ctx, a, j.ID)
+		w.refused("CancelJob by subject "+a.Subject, err, babysitter.ErrForbidden)
+		w.refused("DeleteUser by subject "+a.Subject, w.svc.DeleteUser(ctx, a, "alice"), babysitter.ErrForbidden)
+	}
+	u, err := w.svc.GetUser(ctx, alice, "alice")
+	w.must("GetUser by alice", err)
+	if u.Email == "" || u.About == "taken over" {
+		t.Errorf("alice's own view: email %q, about %q", u.Email, u.About)
+	}
+	if got, err := w.svc.GetJob(ctx, alice, j.ID); err != nil || got.Status != babysitter.JobOpen {
+		t.Errorf("alice's job after the attempts: %+v, %v; want OPEN", got, err)
+	}
+	_, err = w.svc.UpdateUser(ctx, alice, "alice", babysitter.UserPatch{About: new("mine")})
+	w.must("UpdateUser by alice", err)
 }

@@ -3,7 +3,6 @@ package babysitter
 import (
 	"context"
 	"net/mail"
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -37,17 +36,18 @@ func (s AccountStatus) Valid() bool {
 
 // Profile holds the fields a user edits about themselves. The nanny extras
 // are accepted on any account but only shown for nannies by the examples.
+// The profile picture is not among them: it is an upload (RequestUpload,
+// ConfirmUpload), and User.ProfilePicURL is set from it, never from text.
 type Profile struct {
-	FirstName     string   `json:"firstName"`
-	LastName      string   `json:"lastName"`
-	DateOfBirth   Date     `json:"dateOfBirth,omitzero"`
-	Gender        string   `json:"gender,omitempty"`
-	ProfilePicURL string   `json:"profilePicUrl,omitempty"`
-	Address       string   `json:"address,omitempty"`
-	About         string   `json:"about,omitempty"`
-	Latitude      *float64 `json:"latitude,omitempty"`
-	Longitude     *float64 `json:"longitude,omitempty"`
-	PhoneNumber   string   `json:"phoneNumber,omitempty"`
+	FirstName   string   `json:"firstName"`
+	LastName    string   `json:"lastName"`
+	DateOfBirth Date     `json:"dateOfBirth,omitzero"`
+	Gender      string   `json:"gender,omitempty"`
+	Address     string   `json:"address,omitempty"`
+	About       string   `json:"about,omitempty"`
+	Latitude    *float64 `json:"latitude,omitempty"`
+	Longitude   *float64 `json:"longitude,omitempty"`
+	PhoneNumber string   `json:"phoneNumber,omitempty"`
 
 	SpokenLanguages []string `json:"spokenLanguages,omitempty"`
 	Nationality     string   `json:"nationality,omitempty"`
@@ -83,13 +83,32 @@ type User struct {
 	Type     UserType      `json:"type"`
 	Status   AccountStatus `json:"status"`
 	Profile
-	Rating    Rating    `json:"rating"`
-	CreatedOn time.Time `json:"createdOn"`
-	UpdatedOn time.Time `json:"updatedOn"`
+	// ProfilePicURL is the public URL of the profile picture, set by
+	// ConfirmUpload from the uploaded object's key (Options.PublicBaseURL
+	// followed by the key), never from free text.
+	ProfilePicURL string    `json:"profilePicUrl,omitempty"`
+	Rating        Rating    `json:"rating"`
+	CreatedOn     time.Time `json:"createdOn"`
+	UpdatedOn     time.Time `json:"updatedOn"`
+	// Documents are the identity documents the user uploaded (confirmed),
+	// oldest first. Private: the user and admins see them.
+	Documents []Upload `json:"documents,omitempty"`
+	// Verification records the admin decision that made the account
+	// VERIFIED; nil in any other status. Private, as Documents.
+	Verification *Verification `json:"verification,omitempty"`
+	// Uploads is the bookkeeping of the account's other objects (requested
+	// uploads, the picture, objects awaiting deletion): the Service's and
+	// the Stores', not the API's.
+	Uploads UserUploads `json:"-"`
 	// Version increments on every change; stores use it for optimistic
 	// concurrency on read-modify-write updates. It is not part of the API's
 	// JSON: no operation takes it.
 	Version int64 `json:"-"`
+	// Subject is the Actor.Subject of the identity that created the
+	// account, which alone acts through it (Guard.Check) and owns it.
+	// Empty: bound to no subject. Not part of the API's JSON: it is the
+	// identity provider's ID, no use to anyone else.
+	Subject string `json:"-"`
 }
 
 // Age returns the user's age in whole years on the given day, or 0 when the
@@ -102,9 +121,11 @@ func (u User) Age(on time.Time) int {
 }
 
 // public returns the profile that anyone may see: contact details, birth
-// date, home location and disabilities (health data) are for the user and
-// admins only, and a PARENT account shows none of the nanny extras.
+// date, home location, disabilities (health data), identity documents and
+// the verification record are for the user and admins only, and a PARENT
+// account shows none of the nanny extras.
 func (u User) public() User {
+	u.Documents, u.Verification, u.Uploads = nil, nil, UserUploads{}
 	u.Email = ""
 	u.PhoneNumber = ""
 	u.DateOfBirth = Date{}
@@ -123,8 +144,13 @@ func (u User) public() User {
 // role (a sign-up not yet in a group) or with another role is not the
 // owner, whatever its username: it sees the public profile.
 func (u User) ownedBy(a Actor) bool {
-	return !a.Anonymous() && a.Username == u.Username && roleAccount(a.Role) == u.Type
+	return !a.Anonymous() && a.Username == u.Username && roleAccount(a.Role) == u.Type && u.boundTo(a)
 }
+
+// boundTo reports whether a is the identity account u was created by: the
+// same Subject, or u is bound to none (an account created by an actor
+// without one, or before accounts were bound).
+func (u User) boundTo(a Actor) bool { return u.Subject == "" || u.Subject == a.Subject }
 
 // NewUser is the input of CreateUser.
 type NewUser struct {
@@ -142,7 +168,6 @@ type UserPatch struct {
 	LastName        *string   `json:"lastName,omitempty"`
 	DateOfBirth     *Date     `json:"dateOfBirth,omitempty"`
 	Gender          *string   `json:"gender,omitempty"`
-	ProfilePicURL   *string   `json:"profilePicUrl,omitempty"`
 	Address         *string   `json:"address,omitempty"`
 	About           *string   `json:"about,omitempty"`
 	Latitude        *float64  `json:"latitude,omitempty"`
@@ -166,7 +191,6 @@ func (p UserPatch) apply(u *User) {
 	set(&u.LastName, p.LastName)
 	set(&u.DateOfBirth, p.DateOfBirth)
 	set(&u.Gender, p.Gender)
-	set(&u.ProfilePicURL, p.ProfilePicURL)
 	set(&u.Address, p.Address)
 	set(&u.About, p.About)
 	if p.Latitude != nil {
@@ -304,12 +328,6 @@ func (p Profile) validate(fe *fieldErrors, today Date) {
 		fe.add("dateOfBirth", "must be within the last 120 years")
 	}
 	checkText(fe, "gender", p.Gender, false, 50)
-	if p.ProfilePicURL != "" {
-		u, err := url.Parse(p.ProfilePicURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(p.ProfilePicURL) > 2048 {
-			fe.add("profilePicUrl", "must be an http(s) URL of at most 2048 characters")
-		}
-	}
 	checkText(fe, "address", p.Address, false, 300)
 	checkText(fe, "about", p.About, false, 2000)
 	switch {
@@ -394,6 +412,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (_ User, 
 		CreatedOn: now,
 		UpdatedOn: now,
 		Version:   1,
+		Subject:   a.Subject,
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return User{}, opErr(op, err)
@@ -461,8 +480,20 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, username string, p Us
 	return next, nil
 }
 
-// UpdateUserStatus sets an account's status; admins only.
-func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string, status AccountStatus) (_ User, err error) {
+// StatusChange is the input of UpdateUserStatus.
+type StatusChange struct {
+	Status AccountStatus `json:"status"`
+	// UploadID names the identity document a VERIFIED decision is made on:
+	// one of the user's Documents. Required with VERIFIED unless
+	// Options.VerifyWithoutDocument; refused with any other status.
+	UploadID string `json:"uploadId,omitempty"`
+}
+
+// UpdateUserStatus sets an account's status; admins only. VERIFIED is a
+// decision on an identity document the user uploaded (c.UploadID, checked
+// in the same write): the user's Verification records who decided, when
+// and on which document. Any other status clears that record.
+func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string, c StatusChange) (_ User, err error) {
 	const op = "UpdateUserStatus"
 	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
 	defer func() { end(err) }()
@@ -473,13 +504,26 @@ func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string
 	if !ValidUsername(username) {
 		fe.add("username", "must be 3 to 32 characters of a-z, 0-9, '_', '.', '-'")
 	}
-	if !status.Valid() {
+	if !c.Status.Valid() {
 		fe.add("status", "must be UNVERIFIED, VERIFIED or DEACTIVATED")
+	}
+	switch {
+	case c.UploadID != "" && c.Status != StatusVerified:
+		fe.add("uploadId", "names the document of a VERIFIED decision; leave it out for %s", c.Status)
+	case c.UploadID != "" && !ValidUploadID(c.UploadID):
+		fe.add("uploadId", "must be an upload ID: 32 lowercase hex digits")
+	case c.UploadID == "" && c.Status == StatusVerified && !s.verifyWithoutDocument:
+		fe.add("uploadId", "is required to verify: the identity document the decision is made on")
 	}
 	if err := fe.err(); err != nil {
 		return User{}, opErr(op, err)
 	}
-	u, err := s.store.SetUserStatus(ctx, username, status, s.now())
+	now := s.now()
+	up := StatusUpdate{Username: username, Status: c.Status, At: now}
+	if c.Status == StatusVerified {
+		up.Verification = &Verification{By: a.Username, At: now, UploadID: c.UploadID}
+	}
+	u, err := s.store.SetUserStatus(ctx, up)
 	return u, opErr(op, err)
 }
 
@@ -490,6 +534,12 @@ func (s *Service) UpdateUserStatus(ctx context.Context, a Actor, username string
 // refused with ErrConflict while a parent has OPEN jobs. A nanny's PENDING
 // applications do not stop it: they can never be booked once the account
 // is gone, and are declined when their jobs close.
+//
+// The account's objects — identity documents, pictures, uploads requested
+// — are deleted too: the deletion's write records their keys (an
+// Erasure), and DeleteUser deletes them right after it. If that fails, or
+// the process dies first, an Eraser's Sweep deletes them; either way
+// nothing personal outlives the account.
 func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) (err error) {
 	const op = "DeleteUser"
 	ctx, end := s.tel.start(ctx, op, a, spanIDs{})
@@ -500,7 +550,12 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, username string) (err
 	if err := validUsernameArg(username); err != nil {
 		return opErr(op, err)
 	}
-	return opErr(op, s.store.DeleteUser(ctx, guard(a, s.active), username, s.now()))
+	e, err := s.store.DeleteUser(ctx, guard(a, s.active), username, s.now())
+	if err != nil {
+		return opErr(op, err)
+	}
+	s.erase(ctx, e)
+	return nil
 }
 
 // ListUsers lists PARENT or NANNY accounts by username, for admins and

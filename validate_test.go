@@ -75,8 +75,8 @@ func TestNewUserValidation(t *testing.T) {
 		{"bad phone", func(u *NewUser) { u.PhoneNumber = "0151 123" }, []string{"phoneNumber"}},
 		{"float-ish money", func(u *NewUser) { u.HourlyRate = &Money{Amount: 1500, Currency: "eur"} }, []string{"hourlyRate.currency"}},
 		{"every field at once", func(u *NewUser) {
-			*u = NewUser{Username: "#", Email: "x", Type: "BOSS", Profile: Profile{About: strings.Repeat("x", 2001), ProfilePicURL: "ftp://x"}}
-		}, []string{"username", "email", "type", "firstName", "lastName", "dateOfBirth", "profilePicUrl", "about"}},
+			*u = NewUser{Username: "#", Email: "x", Type: "BOSS", Profile: Profile{About: strings.Repeat("x", 2001)}}
+		}, []string{"username", "email", "type", "firstName", "lastName", "dateOfBirth", "about"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,7 @@
 package memory
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/md5"
@@ -193,6 +194,59 @@ func (b *Blobs) Keys() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return slices.Sorted(maps.Keys(b.objects))
+}
+
+// Client returns an HTTP client that sends every request to Handler in
+// process, whatever its host: a program or a test without a server sends
+// the presigned requests through it as a browser would through the
+// network.
+func (b *Blobs) Client() *http.Client {
+	return &http.Client{Transport: handlerTransport{b.Handler()}}
+}
+
+// handlerTransport serves a request with a handler, in process.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	w := &responseBuffer{header: http.Header{}}
+	t.h.ServeHTTP(w, r)
+	if r.Body != nil {
+		_ = r.Body.Close() // a RoundTripper closes the body
+	}
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return &http.Response{
+		Status:        fmt.Sprintf("%d %s", w.status, http.StatusText(w.status)),
+		StatusCode:    w.status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        w.header,
+		Body:          io.NopCloser(bytes.NewReader(w.body.Bytes())),
+		ContentLength: int64(w.body.Len()),
+		Request:       r,
+	}, nil
+}
+
+// responseBuffer is the http.ResponseWriter of handlerTransport.
+type responseBuffer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *responseBuffer) Header() http.Header { return w.header }
+
+func (w *responseBuffer) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *responseBuffer) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(p)
 }
 
 // ---- the HTTP side ----

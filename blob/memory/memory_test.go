@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -47,6 +48,46 @@ func TestConformance(t *testing.T) {
 		ChecksSignatures: true,
 	})
 }
+
+// TestConformanceInProcess runs the suite with the presigned requests
+// sent through Client, in process, with no server: what an embedding
+// program or a test without a listener does.
+func TestConformanceInProcess(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		stores = map[string]*memory.Blobs{}
+	)
+	// One client for the suite: each store has a host of its own, and the
+	// client hands a request to that store's Client.
+	client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		b := stores[r.URL.Host]
+		mu.Unlock()
+		if b == nil {
+			return nil, fmt.Errorf("no store at %s", r.URL.Host)
+		}
+		return b.Client().Transport.RoundTrip(r)
+	})}
+	blobtest.Run(t, blobtest.Harness{
+		New: func(t *testing.T) babysitter.Blobs {
+			mu.Lock()
+			defer mu.Unlock()
+			host := fmt.Sprintf("store%d.blobs.test", len(stores))
+			b, err := memory.New(memory.Options{BaseURL: "http://" + host + "/blobs/"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stores[host] = b
+			return b
+		},
+		Client:           client,
+		ChecksSignatures: true,
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // clock is a settable Now.
 type clock struct {

@@ -16,7 +16,6 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/babysitter-go/babysitter"
@@ -29,37 +28,11 @@ import (
 // ends, and returns the store on it.
 func newBucket(t *testing.T, client *s3.Client, api s3blobs.API) *s3blobs.Blobs {
 	t.Helper()
-	name := testenv.BucketName(t, "blobs")
-	if err := s3blobs.CreateBucket(t.Context(), client, name); err != nil {
-		t.Fatalf("CreateBucket: %v", err)
-	}
-	t.Cleanup(func() { deleteBucket(t, client, name) })
+	name := testenv.Bucket(t, client, "blobs")
 	if api == nil {
 		api = client
 	}
 	return s3blobs.New(api, s3.NewPresignClient(client), name)
-}
-
-// deleteBucket empties and deletes a test bucket.
-func deleteBucket(t *testing.T, client *s3.Client, name string) {
-	ctx := context.Background()
-	out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(name)})
-	if err != nil {
-		t.Logf("cleanup: list %s: %v", name, err)
-		return
-	}
-	var ids []types.ObjectIdentifier
-	for _, o := range out.Contents {
-		ids = append(ids, types.ObjectIdentifier{Key: o.Key})
-	}
-	if len(ids) > 0 {
-		if _, err := client.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(name), Delete: &types.Delete{Objects: ids}}); err != nil {
-			t.Logf("cleanup: empty %s: %v", name, err)
-		}
-	}
-	if _, err := client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(name)}); err != nil {
-		t.Logf("cleanup: delete %s: %v", name, err)
-	}
 }
 
 // TestConformance runs the shared suite on fauxqs's S3: directly, where

@@ -29,12 +29,12 @@ func (s *countingStore) UpdateUser(ctx context.Context, g babysitter.Guard, prev
 	return s.Store.UpdateUser(ctx, g, prevEmail, next)
 }
 
-func (s *countingStore) SetUserStatus(ctx context.Context, username string, status babysitter.AccountStatus, now time.Time) (babysitter.User, error) {
+func (s *countingStore) SetUserStatus(ctx context.Context, st babysitter.StatusUpdate) (babysitter.User, error) {
 	s.m.inc("SetUserStatus")
-	return s.Store.SetUserStatus(ctx, username, status, now)
+	return s.Store.SetUserStatus(ctx, st)
 }
 
-func (s *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) error {
+func (s *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) (babysitter.Erasure, error) {
 	s.m.inc("DeleteUser")
 	return s.Store.DeleteUser(ctx, g, username, now)
 }
@@ -102,6 +102,11 @@ func (s *countingStore) BookNanny(ctx context.Context, r babysitter.BookRequest)
 func (s *countingStore) DeclinePending(ctx context.Context, jobID string, now time.Time) (babysitter.DeclineResult, error) {
 	s.m.inc("DeclinePending")
 	return s.Store.DeclinePending(ctx, jobID, now)
+}
+
+func (s *countingStore) ClearDeclines(ctx context.Context, jobID string) error {
+	s.m.inc("ClearDeclines")
+	return s.Store.ClearDeclines(ctx, jobID)
 }
 
 func (s *countingStore) DueDeclines(ctx context.Context, before time.Time, limit int) ([]string, error) {

@@ -189,7 +189,7 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 			prepare: func(_ context.Context, i int) (func(context.Context) error, error) {
 				st := []babysitter.AccountStatus{babysitter.StatusVerified, babysitter.StatusUnverified}[i%2]
 				return func(ctx context.Context) error {
-					_, err := w.svc.UpdateUserStatus(ctx, admin, nannies[25].Username, st)
+					_, err := w.svc.UpdateUserStatus(ctx, admin, nannies[25].Username, babysitter.StatusChange{Status: st})
 					return err
 				}, nil
 			},
@@ -371,8 +371,8 @@ func roundTrips(ctx context.Context, e *env, rep *report) error {
 		},
 		{
 			op: "Decliner.HandleBatch (1 job, 10 other applications)", actor: "consumer",
-			ddb: map[string]int{"Query": 1, "TransactWriteItems": 1, "DeleteItem": 1}, store: one("DeclinePending"),
-			basis: basisDesign + ": 1 consistent Query per 1 MB of the job's partition + 1 TransactWriteItems per 100 PENDING + the outbox DeleteItem",
+			ddb: map[string]int{"Query": 1, "TransactWriteItems": 1, "DeleteItem": 1}, store: map[string]int{"DeclinePending": 1, "ClearDeclines": 1},
+			basis: basisDesign + ": 1 consistent Query per 1 MB of the job's partition + 1 TransactWriteItems per 100 PENDING + the outbox DeleteItem (ClearDeclines, after the notifications)",
 			prepare: func(ctx context.Context, i int) (func(context.Context) error, error) {
 				j, apps, err := bookable(ctx, 10)
 				if err != nil {

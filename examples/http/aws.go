@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -14,10 +15,14 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/babysitter-go/babysitter"
+	s3blobs "github.com/babysitter-go/babysitter/blob/s3"
+	snsnotify "github.com/babysitter-go/babysitter/notify/sns"
 	sqsqueue "github.com/babysitter-go/babysitter/queue/sqs"
 	ddbstore "github.com/babysitter-go/babysitter/store/dynamodb"
 	"github.com/babysitter-go/babysitter/telemetry/awsotel"
@@ -47,40 +52,52 @@ const (
 // the Decliner's spans. The startup checks and the poller's receives and
 // deletes use untraced clients, since each call would start a trace of
 // its own: one every long poll (20 s) for an idle queue.
-func newAWSBackends(ctx context.Context, cfg config, log *slog.Logger, tp trace.TracerProvider) (babysitter.Store, babysitter.Queue, babysitter.Source, error) {
+func newAWSBackends(ctx context.Context, cfg config, log *slog.Logger, tp trace.TracerProvider) (backends, error) {
 	var opts []func(*awsconfig.LoadOptions) error
 	if cfg.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(cfg.Region))
 	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("aws config: %w", err)
+		return backends{}, fmt.Errorf("aws config: %w", err)
 	}
 	if awsCfg.Region == "" {
-		return nil, nil, nil, errors.New("no AWS region: set -region or AWS_REGION (any region, e.g. us-east-1, for DynamoDB Local and fauxqs)")
+		return backends{}, errors.New("no AWS region: set -region or AWS_REGION (any region, e.g. us-east-1, for DynamoDB Local and fauxqs)")
 	}
 	if err := checkCredentials(ctx, awsCfg); err != nil {
-		return nil, nil, nil, err
+		return backends{}, err
 	}
 	client := dynamodb.NewFromConfig(awsCfg)
 	if cfg.CreateTable {
 		ctx, cancel := context.WithTimeout(ctx, createTableTimeout)
 		defer cancel()
 		if err := ddbstore.CreateTable(ctx, client, cfg.Table); err != nil {
-			return nil, nil, nil, err
+			return backends{}, err
 		}
 	}
 	if err := checkTable(ctx, client, cfg.Table, awsCfg.Region); err != nil {
-		return nil, nil, nil, err
+		return backends{}, err
 	}
-	store := ddbstore.New(dynamodb.NewFromConfig(awsCfg, awsotel.DynamoDB(tp)), cfg.Table)
+	b := backends{store: ddbstore.New(dynamodb.NewFromConfig(awsCfg, awsotel.DynamoDB(tp)), cfg.Table)}
 	source, err := newSQSQueue(ctx, awsCfg, cfg)
 	if err != nil {
-		return nil, nil, nil, err
+		return backends{}, err
 	}
-	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg, awsotel.SQS(tp)), source.URL(), queueOptions(cfg))
-	log.Info("AWS backends ready", "region", awsCfg.Region, "table", cfg.Table, "queueUrl", queue.URL())
-	return store, queue, source, nil
+	b.queue = sqsqueue.New(sqs.NewFromConfig(awsCfg, awsotel.SQS(tp)), source.URL(), queueOptions(cfg))
+	b.source = source
+	if cfg.Bucket != "" {
+		if b.blobs, b.publicBase, err = newS3Blobs(ctx, awsCfg, cfg); err != nil {
+			return backends{}, err
+		}
+	}
+	if cfg.TopicARN != "" {
+		if b.notifier, err = newSNSNotifier(ctx, awsCfg, cfg); err != nil {
+			return backends{}, err
+		}
+	}
+	log.Info("AWS backends ready", "region", awsCfg.Region, "table", cfg.Table, "queueUrl", source.URL(),
+		"bucket", cfg.Bucket, "publicBaseUrl", b.publicBase, "topicArn", cfg.TopicARN)
+	return b, nil
 }
 
 // queueOptions are the decline queue's: received messages get
@@ -88,6 +105,66 @@ func newAWSBackends(ctx context.Context, cfg config, log *slog.Logger, tp trace.
 // queue's own setting.
 func queueOptions(cfg config) sqsqueue.Options {
 	return sqsqueue.Options{VisibilityTimeout: cfg.VisibilityTimeout}
+}
+
+// localS3 reports whether the S3 client is pointed at a local server
+// (AWS_ENDPOINT_URL_S3, or AWS_ENDPOINT_URL for every service), which
+// serves buckets at <endpoint>/<bucket> rather than on per-bucket hosts.
+func localS3(awsCfg aws.Config) (string, bool) {
+	for _, v := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"} {
+		if e := os.Getenv(v); e != "" {
+			return strings.TrimSuffix(e, "/"), true
+		}
+	}
+	return "", awsCfg.BaseEndpoint != nil
+}
+
+// newS3Blobs returns the bucket of the uploads (creating it with
+// -create-bucket) and the public base URL of its pictures, and checks
+// that the bucket answers.
+func newS3Blobs(ctx context.Context, awsCfg aws.Config, cfg config) (babysitter.Blobs, string, error) {
+	endpoint, local := localS3(awsCfg)
+	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = local })
+	if cfg.CreateBucket {
+		if err := s3blobs.CreateBucket(ctx, client, cfg.Bucket); err != nil {
+			return nil, "", err
+		}
+	}
+	check, cancel := context.WithTimeout(ctx, startupCheckTimeout)
+	defer cancel()
+	if _, err := client.HeadBucket(check, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}); err != nil {
+		return nil, "", fmt.Errorf("S3 bucket %q in region %s: %w (add -create-bucket for local development, "+
+			"or deploy examples/lambda/template.yaml and pass its bucket)", cfg.Bucket, awsCfg.Region, err)
+	}
+	base := cfg.PublicBaseURL
+	switch {
+	case base != "":
+	case local:
+		base = endpoint + "/" + cfg.Bucket + "/"
+	default:
+		base = "https://" + cfg.Bucket + ".s3." + awsCfg.Region + ".amazonaws.com/"
+	}
+	return s3blobs.New(client, s3.NewPresignClient(client), cfg.Bucket), base, nil
+}
+
+// newSNSNotifier returns the notifier of the topic -topic-arn (creating it
+// with -create-topic) and checks that the topic answers.
+func newSNSNotifier(ctx context.Context, awsCfg aws.Config, cfg config) (babysitter.Notifier, error) {
+	client := sns.NewFromConfig(awsCfg)
+	arn := cfg.TopicARN
+	if cfg.CreateTopic {
+		out, err := client.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(arn[strings.LastIndexByte(arn, ':')+1:])})
+		if err != nil {
+			return nil, fmt.Errorf("create SNS topic: %w", err)
+		}
+		arn = aws.ToString(out.TopicArn) // the server decides the account
+	}
+	check, cancel := context.WithTimeout(ctx, startupCheckTimeout)
+	defer cancel()
+	if _, err := client.GetTopicAttributes(check, &sns.GetTopicAttributesInput{TopicArn: aws.String(arn)}); err != nil {
+		return nil, fmt.Errorf("SNS topic %s: %w (add -create-topic for local development, or deploy examples/lambda/template.yaml and pass its topic ARN)", arn, err)
+	}
+	return snsnotify.New(client, arn, snsnotify.Options{}), nil
 }
 
 // checkCredentials resolves the credentials once, so that a missing or

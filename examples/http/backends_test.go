@@ -3,19 +3,26 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/blob/blobtest"
 	"github.com/babysitter-go/babysitter/internal/testenv"
+	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
 
 // awsEnv points the SDK's default configuration — what the server loads —
@@ -24,6 +31,8 @@ import (
 func awsEnv(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", testenv.DynamoDBEndpoint(t))
 	t.Setenv("AWS_ENDPOINT_URL_SQS", testenv.SQSEndpoint(t))
+	t.Setenv("AWS_ENDPOINT_URL_S3", testenv.S3Endpoint(t))
+	t.Setenv("AWS_ENDPOINT_URL_SNS", testenv.SNSEndpoint(t))
 	t.Setenv("AWS_REGION", testenv.Region)
 	t.Setenv("AWS_ACCESS_KEY_ID", "testenv")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "testenv")
@@ -90,11 +99,20 @@ func TestAWSModeStartupChecks(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "testenv")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "testenv")
 
-	// Created as asked, the same command starts and serves.
-	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0", "-table", table, "-queue-url", queueURL, "-create-queue"}, env(key), io.Discard)
+	// The bucket and the topic are checked too.
+	bucket := testenv.BucketName(t, "start")
+	topicARN := "arn:aws:sns:" + testenv.Region + ":000000000000:" + testenv.UniqueName(t, "start")
+	aws := []string{"-table", table, "-queue-url", queueURL, "-create-queue"}
+	has("no bucket", start(append(aws, "-bucket", bucket)...), bucket, "-create-bucket")
+	has("no topic", start(append(aws, "-bucket", bucket, "-create-bucket", "-topic-arn", topicARN)...), topicARN, "-create-topic")
+
+	// Created as asked, the same command starts and serves: an identity
+	// document goes to the bucket through a presigned PUT.
+	cfg, err := parseConfig(append(aws, "-addr", "127.0.0.1:0", "-bucket", bucket, "-topic-arn", topicARN, "-create-topic"), env(key), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { emptyBucket(t, bucket) })
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	base, done := startServe(t, cctx, cfg, slog.New(slog.DiscardHandler))
@@ -106,8 +124,64 @@ func TestAWSModeStartupChecks(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("readyz %d", resp.StatusCode)
 	}
+	uploadToBucket(t, base, bucket)
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("serve returned %v", err)
 	}
+}
+
+// uploadToBucket creates an account on the server at api and uploads an
+// identity document through its presigned PUT, and checks that the object
+// landed in the bucket.
+func uploadToBucket(t *testing.T, api, bucket string) {
+	t.Helper()
+	tok, err := jwtauth.MintDevToken(testKey, "sam", []string{"nanny"}, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, path string, body any, out any) {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, api+path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+		}
+		if out != nil {
+			if err := json.Unmarshal(raw, out); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	call("POST", "/v1/users", map[string]any{"username": "sam", "email": "sam@example.com", "type": "NANNY", "firstName": "Sam", "lastName": "S", "dateOfBirth": "1990-01-01"}, nil)
+	doc := []byte("%PDF-1.7 sam")
+	var ticket babysitter.UploadTicket
+	call("POST", "/v1/users/sam/uploads", map[string]any{"kind": "document", "contentType": "application/pdf", "contentLength": len(doc)}, &ticket)
+	if resp, err := blobtest.Do(t.Context(), http.DefaultClient, ticket.Request, doc); err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("PUT: %+v, %v", resp, err)
+	}
+	var u babysitter.User
+	call("POST", "/v1/users/sam/uploads/"+ticket.Upload.ID+"/confirm", nil, &u)
+	if keys := testenv.BucketKeys(t, testenv.S3Client(t), bucket); len(u.Documents) != 1 || !slices.Contains(keys, ticket.Upload.Key()) {
+		t.Errorf("after the upload: documents %+v, bucket %v", u.Documents, keys)
+	}
+}
+
+// emptyBucket deletes what the test left in a bucket the server created.
+func emptyBucket(t *testing.T, bucket string) {
+	ctx, client := context.Background(), testenv.S3Client(t)
+	if out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)}); err == nil {
+		for _, o := range out.Contents {
+			_, _ = client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+		}
+	}
+	_, _ = client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
 }

@@ -39,6 +39,18 @@ type config struct {
 	CreateTable bool
 	CreateQueue bool
 
+	// Identity documents, pictures and notifications: in AWS mode the S3
+	// Bucket and the SNS TopicARN when given, else (and in memory mode)
+	// blob/memory served under /blobs/ and notify/memory, which logs each
+	// notification. PublicBaseURL is where the pictures are read (the
+	// bucket's URL by default; with the in-memory blobs, their URL under
+	// /blobs/ of the server).
+	Bucket        string
+	CreateBucket  bool
+	PublicBaseURL string
+	TopicARN      string
+	CreateTopic   bool
+
 	// Auth: HS256 with DevKey, unless both Cognito settings are given.
 	DevKey            string
 	CognitoUserPoolID string
@@ -121,6 +133,23 @@ Flags (environment variable in brackets):
 	}
 	fs.BoolVar(&c.CreateQueue, "create-queue", createQueue,
 		"create the SQS queue named by -queue-url's last path element, with a dead-letter queue, if missing; for local development [BABYSITTER_CREATE_QUEUE]")
+	fs.StringVar(&c.Bucket, "bucket", env("BABYSITTER_BUCKET", ""),
+		"S3 bucket `name` of the identity documents and pictures, with -table (default: in memory) [BABYSITTER_BUCKET]")
+	createBucket, err := strconv.ParseBool(env("BABYSITTER_CREATE_BUCKET", "false"))
+	if err != nil {
+		return config{}, fmt.Errorf("BABYSITTER_CREATE_BUCKET: %w", err)
+	}
+	fs.BoolVar(&c.CreateBucket, "create-bucket", createBucket, "create the -bucket if missing; for local development [BABYSITTER_CREATE_BUCKET]")
+	fs.StringVar(&c.PublicBaseURL, "public-base-url", env("BABYSITTER_PUBLIC_BASE_URL", ""),
+		"`URL` the pictures are read at, ending in / (default: the bucket's, or /blobs/ of this server) [BABYSITTER_PUBLIC_BASE_URL]")
+	fs.StringVar(&c.TopicARN, "topic-arn", env("BABYSITTER_TOPIC_ARN", ""),
+		"SNS topic `ARN` the notifications are published to, with -table (default: the log) [BABYSITTER_TOPIC_ARN]")
+	createTopic, err := strconv.ParseBool(env("BABYSITTER_CREATE_TOPIC", "false"))
+	if err != nil {
+		return config{}, fmt.Errorf("BABYSITTER_CREATE_TOPIC: %w", err)
+	}
+	fs.BoolVar(&c.CreateTopic, "create-topic", createTopic,
+		"create the topic named by -topic-arn's last part if missing; for local development [BABYSITTER_CREATE_TOPIC]")
 	fs.StringVar(&c.DevKey, "dev-key", env("BABYSITTER_DEV_KEY", defaultDevKey),
 		"HS256 signing `key`, at least 32 bytes; the built-in one only on a loopback -addr with the in-memory backends [BABYSITTER_DEV_KEY]")
 	fs.StringVar(&c.CognitoUserPoolID, "cognito-user-pool-id", env("BABYSITTER_COGNITO_USER_POOL_ID", ""),
@@ -180,6 +209,23 @@ func (c *config) validate() error {
 	}
 	if c.CreateQueue && c.QueueURL == "" {
 		errs = append(errs, errors.New("-create-queue needs -queue-url"))
+	}
+	if (c.Bucket != "" || c.TopicARN != "") && !c.awsMode() {
+		errs = append(errs, errors.New("-bucket and -topic-arn are for DynamoDB + SQS (-table and -queue-url); the in-memory backends keep the uploads and notifications in memory"))
+	}
+	if c.CreateBucket && c.Bucket == "" {
+		errs = append(errs, errors.New("-create-bucket needs -bucket"))
+	}
+	if c.CreateTopic && c.TopicARN == "" {
+		errs = append(errs, errors.New("-create-topic needs -topic-arn"))
+	}
+	if c.TopicARN != "" && !strings.HasPrefix(c.TopicARN, "arn:") {
+		errs = append(errs, fmt.Errorf("-topic-arn %q is not an ARN (arn:aws:sns:<region>:<account>:<name>)", c.TopicARN))
+	}
+	if c.PublicBaseURL != "" {
+		if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !strings.HasSuffix(u.Path, "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("-public-base-url %q must be an http(s) URL whose path ends in /", c.PublicBaseURL))
+		}
 	}
 	if (c.CognitoUserPoolID == "") != (c.CognitoClientID == "") {
 		errs = append(errs, errors.New("-cognito-user-pool-id and -cognito-client-id go together"))

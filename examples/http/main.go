@@ -12,9 +12,15 @@
 // supplies the region (-region, AWS_REGION) and credentials, and
 // AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS point it at local
 // servers; -create-table and -create-queue create what is missing, for
-// local development. Before it listens it checks the credentials, the
-// table (with its indexes) and the queue, and refuses to start with a
-// message naming the fix. `make servers` prints the local recipe.
+// local development. Identity documents and profile pictures go to
+// blob/memory, served under /blobs/ of the server, and notifications to
+// its log (notify/memory), unless -bucket (an S3 bucket, with
+// -public-base-url where its pictures are read) and -topic-arn (an SNS
+// topic) say otherwise, with -create-bucket and -create-topic for local
+// development. Before it listens it checks the credentials, the table
+// (with its indexes), the queue, the bucket and the topic, and refuses to
+// start with a message naming the fix. `make servers` prints the local
+// recipe.
 //
 // Tokens are HS256 JWTs signed with a development key by default (-dev-key,
 // BABYSITTER_DEV_KEY): claims "cognito:username" (or "sub") and
@@ -68,12 +74,22 @@
 //	curl -s -X POST $API/v1/users -H "Authorization: Bearer $CAROL" -H 'Content-Type: application/json' \
 //	  -d '{"username":"carol","email":"carol@example.com","type":"NANNY","firstName":"Carol","lastName":"Brown","dateOfBirth":"1992-01-15"}'
 //
-// The admin verifies them (a nanny must be VERIFIED to apply, a parent to
-// book):
+// Each uploads an identity document — the API hands out a presigned PUT,
+// the file goes straight to the object storage (here /blobs/ of the
+// server; S3 with -bucket), and the upload is confirmed — and the admin
+// reads it through a presigned GET and verifies the account on it (a
+// nanny must be VERIFIED to apply, a parent to book):
 //
-//	for u in alice bob carol; do
-//	  curl -s -X PUT $API/v1/users/$u/status -H "Authorization: Bearer $ADMIN" \
-//	    -H 'Content-Type: application/json' -d '{"status":"VERIFIED"}' | jq -c '{username, status}'
+//	for who in "alice $ALICE" "bob $BOB" "carol $CAROL"; do set -- $who
+//	  printf '%%PDF-1.7 identity card of %s' $1 > /tmp/$1-id.pdf
+//	  T=$(curl -s -X POST $API/v1/users/$1/uploads -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+//	    -d "{\"kind\":\"document\",\"contentType\":\"application/pdf\",\"contentLength\":$(wc -c < /tmp/$1-id.pdf)}")
+//	  curl -s -X PUT "$(jq -r .request.url <<<"$T")" -H 'Content-Type: application/pdf' --data-binary @/tmp/$1-id.pdf
+//	  ID=$(jq -r .upload.uploadId <<<"$T")
+//	  curl -s -X POST $API/v1/users/$1/uploads/$ID/confirm -H "Authorization: Bearer $2" | jq -c '{username, documents}'
+//	  curl -s "$(curl -s $API/v1/users/$1/documents/$ID -H "Authorization: Bearer $ADMIN" | jq -r .url)"; echo
+//	  curl -s -X PUT $API/v1/users/$1/status -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+//	    -d "{\"status\":\"VERIFIED\",\"uploadId\":\"$ID\"}" | jq -c '{username, status, verification}'
 //	done
 //
 // Alice posts a job (cost in minor units: 6000 is 60.00 EUR); the nannies
@@ -113,6 +129,14 @@
 //	# {"username":"carol","jobApplicationStatus":"DECLINED"}
 //	# {"username":"bob","jobApplicationStatus":"ACCEPTED"}
 //
+// and the server's log shows who is told what (notify/memory; with
+// -topic-arn they are published to SNS): bob is booked, alice's booking
+// confirmed, carol declined, each with the event ID subscribers dedupe on:
+//
+//	{"level":"INFO","msg":"notification","id":"booked:<job>:<bob's application>","type":"booked","recipient":"bob",…}
+//	{"level":"INFO","msg":"notification","id":"bookingConfirmed:<job>:<bob's application>","type":"bookingConfirmed","recipient":"alice",…}
+//	{"level":"INFO","msg":"notification","id":"declined:<job>:<carol's application>","type":"declined","recipient":"carol",…}
+//
 // Once the evening is over alice completes the job, and she and bob review
 // each other; the answers are the fixed questions of each direction
 // (babysitter.Questions). Bob's rating is public:
@@ -150,10 +174,12 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/babysitter-go/babysitter"
+	nmemory "github.com/babysitter-go/babysitter/notify/memory"
 	"github.com/babysitter-go/babysitter/transport/httpapi"
 	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
@@ -289,7 +315,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 	}
 	// Deferred first, so it runs last: after the poller and the sweeper.
 	defer shutdownTelemetry(ctx, tel, cfg.ShutdownTimeout, log)
-	store, queue, source, err := newBackends(ctx, cfg, log, tel.TracerProvider)
+	b, err := newBackends(ctx, cfg, log, tel.TracerProvider)
 	if err != nil {
 		return err
 	}
@@ -297,10 +323,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 	if err != nil {
 		return err
 	}
-	svc := babysitter.New(store, queue, babysitter.Options{
-		Logger: log, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
-	})
-	api := httpapi.New(svc, auth, httpapi.Options{Logger: log, WritesPerMinute: cfg.WritesPerMinute, WriteBurst: cfg.WriteBurst})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -311,8 +333,29 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 		ln.Close()
 		return fmt.Errorf("refusing the built-in development key: %s listens on %s, not a loopback address", cfg.Addr, ln.Addr())
 	}
+	mux := http.NewServeMux()
+	if b.blobs == nil {
+		// In memory, the uploads go to this server: presigned URLs under
+		// /blobs/, checked like S3's.
+		mem, base, path, err := memoryBlobs(cfg, ln.Addr())
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		b.blobs, b.publicBase = mem, base
+		mux.Handle(path, mem.Handler())
+	}
+	if b.notifier == nil {
+		b.notifier = nmemory.New(nmemory.Options{Logger: log}) // one log line per notification
+	}
+	svc := babysitter.New(b.store, b.queue, babysitter.Options{
+		Logger: log, Blobs: b.blobs, PublicBaseURL: b.publicBase,
+		TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
+	})
+	api := httpapi.New(svc, auth, httpapi.Options{Logger: log, WritesPerMinute: cfg.WritesPerMinute, WriteBurst: cfg.WriteBurst})
+	mux.Handle("/", api)
 	srv := &http.Server{
-		Handler:           instrument(api, tel),
+		Handler:           instrument(mux, tel),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -322,16 +365,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 
 	// The poller's context is not ctx: it must outlive the HTTP server's
 	// shutdown so that declines queued by the last requests are consumed.
-	// The sweeper shares it: it declines the jobs whose message was lost
-	// (a failed send, a process that died right after a booking).
+	// The sweepers share it: one declines the jobs whose message was lost
+	// (a failed send, a process that died right after a booking), the
+	// other deletes what deleted accounts left in object storage.
 	pollCtx, stopPolling := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPolling()
-	decliner := babysitter.NewDecliner(store, babysitter.DeclinerOptions{
-		Logger: log, SweepAfter: cfg.SweepAfter, MaxReceiveCount: maxReceiveCount,
+	decliner := babysitter.NewDecliner(b.store, babysitter.DeclinerOptions{
+		Logger: log, SweepAfter: cfg.SweepAfter, Notifier: b.notifier, MaxReceiveCount: maxReceiveCount,
 		TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
 	})
+	eraser := babysitter.NewEraser(b.store, b.blobs, babysitter.EraserOptions{Logger: log, SweepAfter: cfg.SweepAfter})
 	poller := &babysitter.Poller{
-		Source:            source,
+		Source:            b.source,
 		Handler:           decliner.HandleBatch,
 		VisibilityTimeout: cfg.VisibilityTimeout,
 		Logger:            log,
@@ -341,7 +386,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 	sweepDone := make(chan struct{})
 	go func() {
 		defer close(sweepDone)
-		_ = decliner.RunSweeper(pollCtx, cfg.SweepEvery) // returns pollCtx's error when stopped
+		var wg sync.WaitGroup
+		wg.Go(func() { _ = decliner.RunSweeper(pollCtx, cfg.SweepEvery) }) // return pollCtx's error when stopped
+		wg.Go(func() { _ = eraser.RunSweeper(pollCtx, cfg.SweepEvery) })
+		wg.Wait()
 	}()
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()

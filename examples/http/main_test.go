@@ -73,6 +73,13 @@ func TestParseConfig(t *testing.T) {
 		"stray argument":           {"serve"},
 		"bad log level":            {"-log-level", "loud"},
 		"negative shutdown period": {"-shutdown-timeout", "-1s"},
+		"bucket in memory":         {"-bucket", "b"},
+		"topic in memory":          {"-topic-arn", "arn:aws:sns:us-east-1:000000000000:t"},
+		"create-bucket alone":      {"-create-bucket"},
+		"create-topic alone":       {"-create-topic"},
+		"topic not an ARN":         {"-table", "t", "-queue-url", "http://localhost:3000/000000000000/q", "-dev-key", testKey, "-topic-arn", "t"},
+		"public URL without slash": {"-public-base-url", "http://localhost:8080/blobs"},
+		"public URL not http":      {"-public-base-url", "ftp://x/"},
 	} {
 		if _, err := parseConfig(args, env(nil), io.Discard); err == nil {
 			t.Errorf("%s: no error", name)
@@ -138,7 +145,7 @@ func TestTokenCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	a, err := jwtauth.NewHS256(testKey, 0).Authenticate(context.Background(), strings.TrimSpace(out.String()))
-	if err != nil || a != (babysitter.Actor{Username: "alice", Role: babysitter.RoleAdmin}) {
+	if err != nil || a != (babysitter.Actor{Username: "alice", Role: babysitter.RoleAdmin, Subject: "alice"}) {
 		t.Errorf("minted token: %+v, %v", a, err)
 	}
 	for _, args := range [][]string{{"token"}, {"token", "-user", "alice"}, {"token", "-user", "alice", "-group", "root"}, {"token", "-bogus"},

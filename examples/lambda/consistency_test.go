@@ -142,8 +142,8 @@ func TestSchemaRoutesResolvers(t *testing.T) {
 	if !slices.Equal(inSchema, inTemplate) {
 		t.Errorf("schema fields and template resolvers differ:\nschema:   %v\ntemplate: %v", inSchema, inTemplate)
 	}
-	if len(inSchema) != 22 {
-		t.Errorf("%d operations, want the 22 of the Service: %v", len(inSchema), inSchema)
+	if len(inSchema) != 25 {
+		t.Errorf("%d operations, want the 25 of the Service: %v", len(inSchema), inSchema)
 	}
 }
 
@@ -162,6 +162,7 @@ var wantAuth = map[string]struct {
 	"Query.listJobsAppliedTo":      {false, []string{"admin", "nanny"}},
 	"Query.listReviews":            {true, nil},
 	"Query.listJobsNear":           {false, []string{"admin", "nanny"}},
+	"Query.getDocument":            {false, []string{"admin"}},
 	"Mutation.createUser":          {false, []string{"nanny", "parent"}},
 	"Mutation.updateUser":          {false, []string{"admin", "nanny", "parent"}},
 	"Mutation.updateUserStatus":    {false, []string{"admin"}},
@@ -175,6 +176,8 @@ var wantAuth = map[string]struct {
 	"Mutation.reconcileJob":        {false, []string{"admin", "parent"}},
 	"Mutation.completeJob":         {false, []string{"parent"}},
 	"Mutation.leaveReview":         {false, []string{"nanny", "parent"}},
+	"Mutation.requestUpload":       {false, []string{"nanny", "parent"}},
+	"Mutation.confirmUpload":       {false, []string{"nanny", "parent"}},
 }
 
 // Every operation carries the auth directives of the table, and every
@@ -549,6 +552,11 @@ func TestOneVocabulary(t *testing.T) {
 		{"UpdateJobInput", reflect.TypeFor[babysitter.JobPatch](), nil},
 		{"CreateJobApplicationInput", reflect.TypeFor[babysitter.NewApplication](), map[string]string{"jobId": "the job applied to; a path parameter over HTTP"}},
 		{"LeaveReviewInput", reflect.TypeFor[babysitter.NewReview](), nil},
+		{"Upload", reflect.TypeFor[babysitter.Upload](), nil},
+		{"Verification", reflect.TypeFor[babysitter.Verification](), nil},
+		{"PresignedRequest", reflect.TypeFor[babysitter.PresignedRequest](), nil},
+		{"UploadTicket", reflect.TypeFor[babysitter.UploadTicket](), nil},
+		{"RequestUploadInput", reflect.TypeFor[babysitter.UploadRequest](), nil},
 	} {
 		def := schema.Types[c.graphql]
 		if def == nil {

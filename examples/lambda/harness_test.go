@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,7 +21,10 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/blob/blobtest"
+	bmemory "github.com/babysitter-go/babysitter/blob/memory"
 	"github.com/babysitter-go/babysitter/internal/testlog"
+	nmemory "github.com/babysitter-go/babysitter/notify/memory"
 	"github.com/babysitter-go/babysitter/transport/appsync"
 	"github.com/babysitter-go/babysitter/transport/sqsevent"
 )
@@ -32,32 +36,69 @@ type obj = map[string]any
 // harness runs the two Lambda handlers in-process, as Lambda would: JSON in,
 // JSON out, a Lambda context with a request id.
 type harness struct {
-	t       testing.TB
-	svc     *babysitter.Service
-	router  *appsync.Router
-	decline func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
-	source  babysitter.Source
-	logs    *testlog.Buffer
-	now     time.Time
-	invokes int
+	t   testing.TB
+	svc *babysitter.Service
+	// blobs is the Service's object storage; blobClient sends its
+	// presigned requests (a plain HTTP client).
+	blobs      babysitter.Blobs
+	blobClient *http.Client
+	// notifier is the consumer's; published observes it.
+	notifier  babysitter.Notifier
+	published func(t *testing.T, n int) []babysitter.Notification
+	router    *appsync.Router
+	decline   func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+	source    babysitter.Source
+	logs      *testlog.Buffer
+	now       time.Time
+	invokes   int
 	// schema checks every result of must against its field's type.
 	schema *ast.Schema
 }
 
-func newHarness(t testing.TB, store babysitter.Store, queue babysitter.Queue, source babysitter.Source) *harness {
+// evidence is the object storage and the notifier of a harness: by
+// default blob/memory (its presigned requests served in process) and
+// notify/memory.
+type evidence struct {
+	blobs      babysitter.Blobs
+	publicBase string
+	client     *http.Client
+	notifier   babysitter.Notifier
+	published  func(t *testing.T, n int) []babysitter.Notification
+}
+
+func memoryEvidence(t testing.TB, now func() time.Time) evidence {
+	b, err := bmemory.New(bmemory.Options{BaseURL: "http://blobs.test/", PublicPrefixes: []string{babysitter.PublicKeyPrefix}, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := nmemory.New(nmemory.Options{Logger: slog.New(slog.DiscardHandler)})
+	return evidence{blobs: b, publicBase: "http://blobs.test/", client: b.Client(), notifier: n,
+		published: func(*testing.T, int) []babysitter.Notification { return n.Published() }}
+}
+
+func newHarness(t testing.TB, store babysitter.Store, queue babysitter.Queue, source babysitter.Source, ev ...evidence) *harness {
 	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	svc := babysitter.New(store, queue, babysitter.Options{Logger: log, Now: func() time.Time { return now }})
+	clock := func() time.Time { return now }
+	e := memoryEvidence(t, clock)
+	if len(ev) > 0 {
+		e = ev[0]
+	}
+	svc := babysitter.New(store, queue, babysitter.Options{Logger: log, Now: clock, Blobs: e.blobs, PublicBaseURL: e.publicBase})
 	h := &harness{
-		t:       t,
-		svc:     svc,
-		router:  appsync.NewRouter(svc, appsync.Options{Logger: log, Now: func() time.Time { return now }}),
-		decline: sqsevent.Handler(babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log, Now: func() time.Time { return now }}).HandleBatch, log),
-		source:  source,
-		logs:    logs,
-		now:     now,
-		schema:  loadSchema(t),
+		t:          t,
+		svc:        svc,
+		blobs:      e.blobs,
+		blobClient: e.client,
+		notifier:   e.notifier,
+		published:  e.published,
+		router:     appsync.NewRouter(svc, appsync.Options{Logger: log, Now: clock}),
+		decline:    sqsevent.Handler(babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log, Now: clock, Notifier: e.notifier}).HandleBatch, log),
+		source:     source,
+		logs:       logs,
+		now:        now,
+		schema:     loadSchema(t),
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -269,22 +310,34 @@ func newEventKit(t testing.TB) eventKit {
 	}
 }
 
+// subOf is the sub of username's Cognito user: one user has one sub in
+// every token (the account is bound to it), so the users of the fixtures
+// keep the fixtures' subs.
+func (k eventKit) subOf(username string) string {
+	for _, ev := range []obj{k.cognito, k.claims} {
+		claims := ev["identity"].(obj)["claims"].(obj)
+		if claims["cognito:username"] == username {
+			return claims["sub"].(string)
+		}
+	}
+	return "sub-" + username
+}
+
 // as returns a Cognito event of user (with its groups in identity.groups
 // and in the claims) for parent.field with args.
 func (k eventKit) as(username string, groups []string, parent, field string, args obj) obj {
 	ev := clone(k.cognito).(obj)
 	id := ev["identity"].(obj)
+	claims := id["claims"].(obj)
+	id["sub"], claims["sub"] = k.subOf(username), k.subOf(username)
 	id["username"] = username
-	id["sub"] = "sub-" + username
 	gs := make([]any, len(groups))
 	for i, g := range groups {
 		gs[i] = g
 	}
 	id["groups"] = gs
-	claims := id["claims"].(obj)
 	claims["cognito:username"] = username
 	claims["cognito:groups"] = gs
-	claims["sub"] = "sub-" + username
 	return withField(ev, parent, field, args)
 }
 
@@ -292,6 +345,7 @@ func (k eventKit) as(username string, groups []string, parent, field string, arg
 func (k eventKit) asClaimsOnly(username string, groups []string, parent, field string, args obj) obj {
 	ev := clone(k.claims).(obj)
 	claims := ev["identity"].(obj)["claims"].(obj)
+	claims["sub"] = k.subOf(username)
 	claims["cognito:username"] = username
 	gs := make([]any, len(groups))
 	for i, g := range groups {
@@ -429,4 +483,46 @@ func get(o obj, path ...string) any {
 		v = m[p]
 	}
 	return v
+}
+
+// verify has username (in groups) upload an identity document through
+// requestUpload, a presigned PUT and confirmUpload; an admin reads it
+// (getDocument, then the presigned GET) and verifies the account on it.
+// It returns the document's upload ID.
+func (h *harness) verify(k eventKit, username string, groups []string) string {
+	h.t.Helper()
+	card := []byte("%PDF-1.7 identity card of " + username)
+	ticket := h.must(k.as(username, groups, "Mutation", "requestUpload", obj{"username": username,
+		"upload": obj{"kind": "document", "contentType": "application/pdf", "contentLength": len(card)}}))
+	id := str(get(ticket, "upload", "uploadId"))
+	h.send(ticket["request"].(obj), card)
+	u := h.must(k.as(username, groups, "Mutation", "confirmUpload", obj{"username": username, "uploadId": id}))
+	if docs, _ := u["documents"].([]any); len(docs) != 1 || get(docs[0].(obj), "uploadId") != id {
+		h.t.Fatalf("confirmUpload %s: documents %v", username, u["documents"])
+	}
+	pr := h.must(k.as("root", adminGroups, "Query", "getDocument", obj{"username": username, "uploadId": id}))
+	if got := h.send(pr, nil); string(got) != string(card) {
+		h.t.Fatalf("the admin's GET of %s's document: %q", username, got)
+	}
+	v := h.must(k.as("root", adminGroups, "Mutation", "updateUserStatus", obj{"username": username, "status": "VERIFIED", "uploadId": id}))
+	if v["status"] != "VERIFIED" || get(v, "verification", "uploadId") != id || get(v, "verification", "by") != "root" {
+		h.t.Fatalf("updateUserStatus %s: %v", username, v)
+	}
+	return id
+}
+
+// send sends a presigned request as GraphQL returned it (its headers a
+// list of name/value pairs) with a plain HTTP client, and returns the
+// body of its 200.
+func (h *harness) send(pr obj, body []byte) []byte {
+	h.t.Helper()
+	req := babysitter.PresignedRequest{Method: str(pr["method"]), URL: str(pr["url"]), Headers: map[string]string{}}
+	for _, hd := range pr["headers"].([]any) {
+		req.Headers[str(hd.(obj)["name"])] = str(hd.(obj)["value"])
+	}
+	resp, err := blobtest.Do(context.Background(), h.blobClient, req, body)
+	if err != nil || resp.Status != http.StatusOK {
+		h.t.Fatalf("%s %s: %d %s, %v", req.Method, req.URL, resp.Status, resp.Body, err)
+	}
+	return resp.Body
 }

@@ -24,11 +24,17 @@ import (
 // entry points across the packages it goes through —
 //
 //	resolver: transport/appsync (c.svc.X) → the root package's Service
-//	  methods (s.store.X, s.queue.X) → store/dynamodb and queue/sqs
-//	  (client.X, and the types.Put/Update/Delete/ConditionCheck of a
-//	  transaction) → IAM actions;
+//	  methods (s.store.X, s.queue.X, s.blobs.X, and the Eraser's) →
+//	  store/dynamodb, queue/sqs and blob/s3 (client.X, presigner.X, and
+//	  the types.Put/Update/Delete/ConditionCheck of a transaction) → IAM
+//	  actions;
 //	declines: declines/main.go (decliner.HandleBatch) → the root
-//	  package's Decliner (d.store.X) → the same chain.
+//	  package's Decliner (d.store.X, d.notifier.X) → the same chain, and
+//	  notify/sns;
+//	sweeper: sweeper/main.go (decliner.Sweep, eraser.Sweep) → the same.
+//
+// A presigned request is authorized as its signer's request: presigning
+// a PUT needs s3:PutObject, a GET s3:GetObject, though no request is sent.
 //
 // Edges are by name (a method value counts as a call), so the graph can
 // only over-approximate; a new SDK call or transaction action anywhere on a
@@ -188,6 +194,27 @@ var sqsActions = map[string]string{
 	"GetQueueUrl":                  "sqs:GetQueueUrl",
 }
 
+// s3Actions maps the calls blob/s3 makes — on its client and its
+// presigner — to IAM actions. HeadObject also needs s3:ListBucket: without
+// it S3 answers a missing key 403 instead of 404, and ConfirmUpload before
+// the PUT would fail as an internal error instead of a Conflict.
+var s3Actions = map[string][]string{
+	"HeadObject":       {"s3:GetObject", "s3:ListBucket"},
+	"GetObject":        {"s3:GetObject"},
+	"PutObject":        {"s3:PutObject"},
+	"DeleteObject":     {"s3:DeleteObject"},
+	"DeleteObjects":    {"s3:DeleteObject"},
+	"PresignPutObject": {"s3:PutObject"},
+	"PresignGetObject": {"s3:GetObject"},
+}
+
+// snsActions maps SNS API calls to IAM actions; PublishBatch is authorized
+// by sns:Publish.
+var snsActions = map[string]string{
+	"Publish":      "sns:Publish",
+	"PublishBatch": "sns:Publish",
+}
+
 // eventSourceMappingSQS is what Lambda's SQS poller needs from the
 // consumer's role (the Lambda developer guide; it is also what
 // AWSLambdaSQSQueueExecutionRole grants on every queue).
@@ -215,47 +242,79 @@ func tracingActive(tpl template, fn string) bool {
 }
 
 // derivedActions follows entry points through the root package into the
-// store and queue packages and returns the IAM actions they call.
-func derivedActions(t testing.TB, serviceMethods []string) (dynamo, sqs []string) {
+// store, queue, object storage and notifier packages and returns the IAM
+// actions they call, by namespace ("dynamodb", "sqs", "s3", "sns").
+func derivedActions(t testing.TB, serviceMethods []string) map[string][]string {
 	t.Helper()
 	root := loadGraph(t, "../..")
-	svc := root.reach(t, serviceMethods, "store", "queue")
+	svc := root.reach(t, serviceMethods, "store", "queue", "blobs", "notifier")
 
-	// Only the Store and Queue interface methods are outgoing edges.
-	storeIface := interfaceMethods(reflect.TypeFor[babysitter.Store]())
-	queueIface := interfaceMethods(reflect.TypeFor[babysitter.Queue]())
-	storeMethods := intersect(svc["store"], storeIface)
-	queueMethods := intersect(svc["queue"], queueIface)
-
-	var d, q map[string]bool = map[string]bool{}, map[string]bool{}
-	if len(storeMethods) > 0 {
-		st := loadGraph(t, "../../store/dynamodb").reach(t, storeMethods, "client")
+	// Only the interface methods of the ports are outgoing edges.
+	port := func(field string, iface reflect.Type) []string {
+		return intersect(svc[field], interfaceMethods(iface))
+	}
+	found := map[string]map[string]bool{}
+	add := func(a string) {
+		ns, _, _ := strings.Cut(a, ":")
+		if found[ns] == nil {
+			found[ns] = map[string]bool{}
+		}
+		found[ns][a] = true
+	}
+	if ms := port("store", reflect.TypeFor[babysitter.Store]()); len(ms) > 0 {
+		st := loadGraph(t, "../../store/dynamodb").reach(t, ms, "client")
 		for _, call := range st["client"] {
 			acts, ok := dynamoDBActions[call]
 			if !ok {
 				t.Errorf("store/dynamodb calls client.%s: add its IAM action to dynamoDBActions and the template", call)
 			}
 			for _, a := range acts {
-				d[a] = true
+				add(a)
 			}
 		}
 		for _, typ := range st["types"] {
 			if a, ok := txActions[typ]; ok {
-				d[a] = true
+				add(a)
 			}
 		}
 	}
-	if len(queueMethods) > 0 {
-		qu := loadGraph(t, "../../queue/sqs").reach(t, queueMethods, "client")
+	if ms := port("queue", reflect.TypeFor[babysitter.Queue]()); len(ms) > 0 {
+		qu := loadGraph(t, "../../queue/sqs").reach(t, ms, "client")
 		for _, call := range qu["client"] {
 			a, ok := sqsActions[call]
 			if !ok {
 				t.Errorf("queue/sqs calls client.%s: add its IAM action to sqsActions and the template", call)
 			}
-			q[a] = true
+			add(a)
 		}
 	}
-	return sortedKeys(d), sortedKeys(q)
+	if ms := port("blobs", reflect.TypeFor[babysitter.Blobs]()); len(ms) > 0 {
+		bl := loadGraph(t, "../../blob/s3").reach(t, ms, "client", "presigner")
+		for _, call := range append(bl["client"], bl["presigner"]...) {
+			acts, ok := s3Actions[call]
+			if !ok {
+				t.Errorf("blob/s3 calls %s: add its IAM actions to s3Actions and the template", call)
+			}
+			for _, a := range acts {
+				add(a)
+			}
+		}
+	}
+	if ms := port("notifier", reflect.TypeFor[babysitter.Notifier]()); len(ms) > 0 {
+		no := loadGraph(t, "../../notify/sns").reach(t, ms, "client")
+		for _, call := range no["client"] {
+			a, ok := snsActions[call]
+			if !ok {
+				t.Errorf("notify/sns calls client.%s: add its IAM action to snsActions and the template", call)
+			}
+			add(a)
+		}
+	}
+	out := map[string][]string{}
+	for ns, set := range found {
+		out[ns] = sortedKeys(set)
+	}
+	return out
 }
 
 func interfaceMethods(t reflect.Type) []string {
@@ -347,34 +406,46 @@ func roleGrants(t testing.TB, tpl template, role string) grants {
 	return g
 }
 
+// objectPrefixes are the key prefixes of the bucket's objects, where the
+// object actions are granted, each on both: documents (read by admins
+// through presigned GETs) and pictures (checked with HeadObject).
+var objectPrefixes = []string{"${EvidenceBucket.Arn}/" + babysitter.DocumentKeyPrefix + "*", "${EvidenceBucket.Arn}/" + babysitter.PictureKeyPrefix + "*"}
+
 func TestIAMLeastPrivilege(t *testing.T) {
 	tpl := loadTemplate(t)
 
-	// Entry points: every route of the resolver; the consumer's main.
+	// Entry points: every route of the resolver; the consumer's main; the
+	// sweeper's main (the Decliner's and the Eraser's Sweep).
 	resolverSvc := serviceCalls(t, "../../transport/appsync", "svc")
 	declinesSvc := serviceCalls(t, "declines", "decliner", "main", "newDecliner")
-	sweeperSvc := serviceCalls(t, "sweeper", "decliner", "main", "newDecliner")
-	if !slices.Contains(declinesSvc, "HandleBatch") || slices.Contains(resolverSvc, "HandleBatch") || !slices.Equal(sweeperSvc, []string{"Sweep"}) {
+	sweeperSvc := append(serviceCalls(t, "sweeper", "decliner", "main", "newSweepers"), serviceCalls(t, "sweeper", "eraser", "main", "newSweepers")...)
+	if !slices.Contains(declinesSvc, "HandleBatch") || slices.Contains(resolverSvc, "HandleBatch") || !slices.Equal(sweeperSvc, []string{"Sweep", "Sweep"}) {
 		t.Fatalf("entry points: resolver %v, declines %v, sweeper %v", resolverSvc, declinesSvc, sweeperSvc)
 	}
 	t.Logf("resolver uses Service.%v", resolverSvc)
 	t.Logf("declines uses Service.%v", declinesSvc)
 
-	resolverDDB, resolverSQS := derivedActions(t, resolverSvc)
-	declinesDDB, declinesSQS := derivedActions(t, declinesSvc)
-	t.Logf("resolver calls %v %v", resolverDDB, resolverSQS)
-	t.Logf("declines calls %v %v", declinesDDB, declinesSQS)
-	if len(resolverDDB) == 0 || len(declinesDDB) == 0 || !slices.Equal(resolverSQS, []string{"sqs:SendMessage"}) || len(declinesSQS) != 0 {
-		t.Fatalf("implausible derivation: resolver %v %v, declines %v %v", resolverDDB, resolverSQS, declinesDDB, declinesSQS)
+	resolver, declines, sweeper := derivedActions(t, resolverSvc), derivedActions(t, declinesSvc), derivedActions(t, sweeperSvc[:1])
+	t.Logf("resolver calls %v", resolver)
+	t.Logf("declines calls %v", declines)
+	t.Logf("sweeper calls %v", sweeper)
+	switch {
+	case len(resolver["dynamodb"]) == 0 || !slices.Equal(resolver["sqs"], []string{"sqs:SendMessage"}) ||
+		!slices.Equal(resolver["s3"], []string{"s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}) || len(resolver["sns"]) != 0:
+		t.Fatalf("implausible derivation: resolver %v", resolver)
+	case len(declines["dynamodb"]) == 0 || len(declines["sqs"]) != 0 || len(declines["s3"]) != 0 || !slices.Equal(declines["sns"], []string{"sns:Publish"}):
+		t.Fatalf("implausible derivation: declines %v", declines)
+	case len(sweeper["dynamodb"]) == 0 || len(sweeper["sqs"]) != 0 || !slices.Equal(sweeper["s3"], []string{"s3:DeleteObject"}) || !slices.Equal(sweeper["sns"], []string{"sns:Publish"}):
+		t.Fatalf("implausible derivation: sweeper %v", sweeper)
 	}
 
 	// indexes says whether the role's Query reads the table's indexes too
 	// (the resolver's lists do; the decline functions read the table only).
 	// A function with active tracing needs X-Ray's actions, and only then.
-	check := func(role, fn, logGroup string, indexes bool, wantDDB, wantSQS []string) {
+	check := func(role, fn, logGroup string, indexes bool, want map[string][]string) {
 		g := roleGrants(t, tpl, role)
 		for ns := range g.actions {
-			if !slices.Contains([]string{"dynamodb", "sqs", "logs", "xray"}, ns) {
+			if !slices.Contains([]string{"dynamodb", "sqs", "s3", "sns", "logs", "xray"}, ns) {
 				t.Errorf("%s: grants %v, which the function never calls", role, g.actions[ns])
 			}
 		}
@@ -385,11 +456,10 @@ func TestIAMLeastPrivilege(t *testing.T) {
 		if !slices.Equal(g.actions["xray"], wantXRay) {
 			t.Errorf("%s X-Ray actions %v, want %v (%s's Tracing Active: %v)", role, g.actions["xray"], wantXRay, fn, tracingActive(tpl, fn))
 		}
-		if !slices.Equal(g.actions["dynamodb"], wantDDB) {
-			t.Errorf("%s DynamoDB actions:\n got  %v\n want %v (derived from the code)", role, g.actions["dynamodb"], wantDDB)
-		}
-		if !slices.Equal(g.actions["sqs"], wantSQS) {
-			t.Errorf("%s SQS actions:\n got  %v\n want %v", role, g.actions["sqs"], wantSQS)
+		for _, ns := range []string{"dynamodb", "sqs", "s3", "sns"} {
+			if !slices.Equal(g.actions[ns], want[ns]) {
+				t.Errorf("%s %s actions:\n got  %v\n want %v (derived from the code)", role, ns, g.actions[ns], want[ns])
+			}
 		}
 		if !slices.Equal(g.actions["logs"], []string{"logs:CreateLogStream", "logs:PutLogEvents"}) {
 			t.Errorf("%s logs actions %v", role, g.actions["logs"])
@@ -419,6 +489,31 @@ func TestIAMLeastPrivilege(t *testing.T) {
 				}
 			}
 		}
+		for _, a := range g.actions["sns"] {
+			for _, r := range g.resources[a] {
+				if !ref(r, "NotificationTopic") {
+					t.Errorf("%s: %s on %v, want the notification topic", role, a, r)
+				}
+			}
+		}
+		for _, a := range g.actions["s3"] {
+			var got []string
+			for _, r := range g.resources[a] {
+				if getAtt(r, "EvidenceBucket", "Arn") {
+					got = append(got, "bucket")
+				} else {
+					got = append(got, sub(r))
+				}
+			}
+			slices.Sort(got)
+			want := objectPrefixes
+			if a == "s3:ListBucket" {
+				want = []string{"bucket"} // a bucket action; the objects' keys are random
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: %s on %v, want %v", role, a, got, want)
+			}
+		}
 		for _, a := range g.actions["logs"] {
 			for _, r := range g.resources[a] {
 				if !getAtt(r, logGroup, "Arn") {
@@ -427,14 +522,10 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			}
 		}
 	}
-	check("ResolverRole", "ResolverFunction", "ResolverLogGroup", true, resolverDDB, resolverSQS)
-	check("DeclinesRole", "DeclinesFunction", "DeclinesLogGroup", false, declinesDDB, eventSourceMappingSQS)
-	sweeperDDB, sweeperSQS := derivedActions(t, sweeperSvc)
-	t.Logf("sweeper calls %v %v", sweeperDDB, sweeperSQS)
-	if len(sweeperDDB) == 0 || len(sweeperSQS) != 0 {
-		t.Fatalf("implausible derivation: sweeper %v %v", sweeperDDB, sweeperSQS)
-	}
-	check("SweeperRole", "SweeperFunction", "SweeperLogGroup", false, sweeperDDB, nil)
+	check("ResolverRole", "ResolverFunction", "ResolverLogGroup", true, resolver)
+	declines["sqs"] = eventSourceMappingSQS
+	check("DeclinesRole", "DeclinesFunction", "DeclinesLogGroup", false, declines)
+	check("SweeperRole", "SweeperFunction", "SweeperLogGroup", false, sweeper)
 
 	// The functions run with exactly these roles.
 	for fn, role := range map[string]string{"ResolverFunction": "ResolverRole", "DeclinesFunction": "DeclinesRole", "SweeperFunction": "SweeperRole"} {
@@ -457,5 +548,65 @@ func TestIAMLeastPrivilege(t *testing.T) {
 	trust := list(get(tpl.Resources["AppSyncLambdaRole"].Properties, "AssumeRolePolicyDocument", "Statement"))
 	if len(trust) != 1 || get(trust[0].(obj), "Principal", "Service") != "appsync.amazonaws.com" {
 		t.Errorf("AppSyncLambdaRole trust %v", trust)
+	}
+}
+
+// TestBucketAndTopic: the bucket is encrypted, owner-enforced, refuses
+// plain HTTP, blocks public ACLs and allows public reads by its policy of
+// exactly the picture prefix — nothing else is public — and keeps no old
+// versions of deleted objects; the topic is encrypted; the functions get
+// their names from the template.
+func TestBucketAndTopic(t *testing.T) {
+	tpl := loadTemplate(t)
+	b := tpl.Resources["EvidenceBucket"].Properties
+	if get(b, "BucketEncryption", "ServerSideEncryptionConfiguration") == nil {
+		t.Error("EvidenceBucket: no default encryption")
+	}
+	if rules := list(get(b, "OwnershipControls", "Rules")); len(rules) != 1 || get(rules[0].(obj), "ObjectOwnership") != "BucketOwnerEnforced" {
+		t.Errorf("EvidenceBucket: ownership %v, want BucketOwnerEnforced (no ACLs)", rules)
+	}
+	pab := get(b, "PublicAccessBlockConfiguration").(obj)
+	if pab["BlockPublicAcls"] != true || pab["IgnorePublicAcls"] != true {
+		t.Errorf("EvidenceBucket: public ACLs not blocked: %v", pab)
+	}
+	if b["VersioningConfiguration"] != nil {
+		t.Error("EvidenceBucket: versioning keeps deleted objects as old versions")
+	}
+	var public []string
+	var tlsOnly bool
+	for _, st := range list(get(tpl.Resources["EvidenceBucketPolicy"].Properties, "PolicyDocument", "Statement")) {
+		st := st.(obj)
+		switch {
+		case st["Effect"] == "Allow":
+			if st["Principal"] != "*" || !slices.Equal(list(st["Action"]), []any{"s3:GetObject"}) {
+				t.Errorf("EvidenceBucketPolicy: allows %v to %v", st["Action"], st["Principal"])
+			}
+			for _, r := range list(st["Resource"]) {
+				public = append(public, sub(r))
+			}
+		case st["Effect"] == "Deny" && get(st, "Condition", "Bool", "aws:SecureTransport") == "false":
+			tlsOnly = true
+		}
+	}
+	if want := []string{"${EvidenceBucket.Arn}/" + babysitter.PictureKeyPrefix + "*"}; !slices.Equal(public, want) {
+		t.Errorf("EvidenceBucketPolicy: public reads of %v, want exactly %v", public, want)
+	}
+	if !tlsOnly {
+		t.Error("EvidenceBucketPolicy: no deny of requests without TLS")
+	}
+	if tpl.Resources["NotificationTopic"].Properties["KmsMasterKeyId"] == nil {
+		t.Error("NotificationTopic: not encrypted")
+	}
+	for fn, vars := range map[string][]string{
+		"ResolverFunction": {"BUCKET", "PUBLIC_BASE_URL"},
+		"DeclinesFunction": {"TOPIC_ARN"},
+		"SweeperFunction":  {"BUCKET", "PUBLIC_BASE_URL", "TOPIC_ARN"},
+	} {
+		env := get(tpl.Resources[fn].Properties, "Environment", "Variables").(obj)
+		for _, v := range vars {
+			if env[v] == nil {
+				t.Errorf("%s: no %s", fn, v)
+			}
+		}
 	}
 }

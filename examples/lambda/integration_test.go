@@ -3,6 +3,7 @@ package lambda_test
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sort"
 	"sync"
@@ -11,19 +12,23 @@ import (
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/babysitter-go/babysitter"
+	s3blobs "github.com/babysitter-go/babysitter/blob/s3"
 	"github.com/babysitter-go/babysitter/internal/testenv"
+	snsnotify "github.com/babysitter-go/babysitter/notify/sns"
 	"github.com/babysitter-go/babysitter/queue/sqs"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
 	"github.com/babysitter-go/babysitter/transport/sqsevent"
 )
 
 // The story again, on the production backends: DynamoDB Local and fauxqs
-// (an SQS emulator), found or started by internal/testenv. Locally it skips
-// without servers; with CI=true it fails instead.
+// (SQS, S3 and SNS), found or started by internal/testenv. Locally it
+// skips without servers; with CI=true it fails instead.
 //
 // Each function gets its own SDK clients with a middleware that records
 // the IAM actions of every request sent, so the run cross-checks the
@@ -42,7 +47,16 @@ func TestStoryDynamoDBAndSQS(t *testing.T) {
 	resolverSQS := testenv.SQSClient(t, func(o *awssqs.Options) {
 		o.APIOptions = append(o.APIOptions, resolverCalls.register)
 	})
+	resolverS3 := testenv.S3Client(t, func(o *awss3.Options) {
+		o.APIOptions = append(o.APIOptions, resolverCalls.register)
+	})
+	declinesSNS := testenv.SNSClient(t, func(o *awssns.Options) {
+		o.APIOptions = append(o.APIOptions, declinesCalls.register)
+	})
 	pollerSQS := testenv.SQSClient(t) // plays Lambda's event source mapping
+	bucket := testenv.Bucket(t, testenv.S3Client(t), "lambda")
+	topic := testenv.Topic(t, testenv.SNSClient(t))
+	subscriber := testenv.Subscribe(t, testenv.SNSClient(t), pollerSQS, topic, true, `{"type": ["booked", "bookingConfirmed", "declined", "jobCancelled"]}`)
 
 	table := testenv.UniqueName(t, "lambda")
 	if err := dynamodb.CreateTable(ctx, resolverDDB, table); err != nil {
@@ -58,13 +72,21 @@ func TestStoryDynamoDBAndSQS(t *testing.T) {
 	resolverCalls.reset()
 
 	source := sqs.New(pollerSQS, queueURL, sqs.Options{WaitTime: time.Second})
+	notifier := snsnotify.New(declinesSNS, topic, snsnotify.Options{})
 	h := newHarness(t,
 		dynamodb.New(resolverDDB, table),
 		sqs.New(resolverSQS, queueURL, sqs.Options{}),
-		source)
+		source,
+		evidence{
+			blobs:      s3blobs.New(resolverS3, awss3.NewPresignClient(resolverS3), bucket),
+			publicBase: testenv.S3Endpoint(t) + "/" + bucket + "/",
+			client:     http.DefaultClient,
+			notifier:   notifier,
+			published:  subscriber.Published,
+		})
 	// The consumer is its own function with its own clients.
 	consumer := babysitter.NewDecliner(dynamodb.New(declinesDDB, table),
-		babysitter.DeclinerOptions{Logger: slog.New(slog.NewJSONHandler(h.logs, nil)), Now: func() time.Time { return h.now }})
+		babysitter.DeclinerOptions{Logger: slog.New(slog.NewJSONHandler(h.logs, nil)), Now: func() time.Time { return h.now }, Notifier: notifier})
 	h.decline = sqsevent.Handler(consumer.HandleBatch, slog.New(slog.NewJSONHandler(h.logs, nil)))
 
 	runStory(t, h)
@@ -76,7 +98,7 @@ func TestStoryDynamoDBAndSQS(t *testing.T) {
 		calls *iamRecorder
 	}{{"ResolverRole", &resolverCalls}, {"DeclinesRole", &declinesCalls}} {
 		g := roleGrants(t, tpl, c.role)
-		granted := append(slices.Clone(g.actions["dynamodb"]), g.actions["sqs"]...)
+		granted := slices.Concat(g.actions["dynamodb"], g.actions["sqs"], g.actions["s3"], g.actions["sns"])
 		called := c.calls.list()
 		t.Logf("%s: called %v", c.role, called)
 		if len(called) == 0 {
@@ -90,6 +112,15 @@ func TestStoryDynamoDBAndSQS(t *testing.T) {
 	}
 	if calls := declinesCalls.list(); slices.ContainsFunc(calls, func(a string) bool { return a == "sqs:SendMessage" }) {
 		t.Errorf("the consumer sent messages: %v", calls)
+	}
+	// The resolver presigned (s3:PutObject, s3:GetObject) and checked
+	// (HeadObject) objects; the consumer published.
+	for role, want := range map[*iamRecorder][]string{&resolverCalls: {"s3:GetObject", "s3:PutObject"}, &declinesCalls: {"sns:Publish"}} {
+		for _, a := range want {
+			if !slices.Contains(role.list(), a) {
+				t.Errorf("no %s recorded: %v", a, role.list())
+			}
+		}
 	}
 }
 
@@ -127,6 +158,20 @@ func (r *iamRecorder) register(stack *middleware.Stack) error {
 					r.add(a)
 				} else {
 					r.add("sqs:" + op)
+				}
+			case "S3": // presigning runs this stack too, with PutObject or GetObject
+				acts, ok := s3Actions[op]
+				if !ok {
+					acts = []string{"s3:" + op}
+				}
+				for _, a := range acts {
+					r.add(a)
+				}
+			case "SNS":
+				if a, ok := snsActions[op]; ok {
+					r.add(a)
+				} else {
+					r.add("sns:" + op)
 				}
 			default:
 				r.add(awsmiddleware.GetServiceID(ctx) + ":" + op)

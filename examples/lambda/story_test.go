@@ -74,12 +74,21 @@ func runStory(t *testing.T, h *harness) storyResult {
 		t.Fatalf("createUser nick: %v", nick)
 	}
 
-	// An admin verifies the three accounts.
-	for _, u := range []string{"alice", "nina", "nick"} {
-		v := h.must(k.as("root", adminGroups, "Mutation", "updateUserStatus", obj{"username": u, "status": "VERIFIED"}))
-		if v["status"] != "VERIFIED" {
-			t.Fatalf("updateUserStatus %s: %v", u, v)
-		}
+	// Each uploads an identity document; an admin reads it and verifies
+	// the account on it. Nobody else reads it, not even its owner.
+	docs := map[string]string{}
+	for _, u := range []struct {
+		name   string
+		groups []string
+	}{{"alice", parentGroups}, {"nina", nannyGroups}, {"nick", nannyGroups}} {
+		docs[u.name] = h.verify(k, u.name, u.groups)
+	}
+	h.wantError(k.as("nina", nannyGroups, "Query", "getDocument", obj{"username": "nina", "uploadId": docs["nina"]}), appsync.TypeForbidden)
+	h.wantError(k.as("root", adminGroups, "Query", "getDocument", obj{"username": "nick", "uploadId": docs["nina"]}), appsync.TypeNotFound)
+	// The decision is private: the public profile has neither it nor the
+	// documents.
+	if pub := h.must(k.anonymous("Query", "getUser", obj{"username": "nina"})); pub["verification"] != nil || pub["documents"] != nil {
+		t.Fatalf("public getUser shows nina's evidence: %v", pub)
 	}
 
 	// getUser with an API key: public fields only.
@@ -159,6 +168,31 @@ func runStory(t *testing.T, h *harness) storyResult {
 	}
 	if get(apps, "job", "jobStatus") != "CLOSED" {
 		t.Fatalf("job: %v", apps["job"])
+	}
+	// The consumer told nina she is booked, alice that the booking is
+	// confirmed and nick that he was declined, identical each time so
+	// that subscribers dedupe on the event ID: once per batch holding the
+	// job's messages — the booking's and its retry's, once when one batch
+	// holds both (a batch declines a job once), twice when two do.
+	ref := func(app obj) babysitter.ApplicationRef {
+		return babysitter.ApplicationRef{JobID: jobID, ApplicationID: str(app["id"])}
+	}
+	told := map[string]string{ // event ID → recipient
+		babysitter.NotificationID(babysitter.NotifyBooked, ref(ninaApp)):           "nina",
+		babysitter.NotificationID(babysitter.NotifyBookingConfirmed, ref(ninaApp)): "alice",
+		babysitter.NotificationID(babysitter.NotifyDeclined, ref(nickApp)):         "nick",
+	}
+	counts := map[string]int{}
+	for _, n := range h.published(t, len(told)) {
+		counts[n.ID]++
+		if told[n.ID] != n.Recipient || string(n.Type) != strings.SplitN(n.ID, ":", 2)[0] {
+			t.Errorf("notification %+v: not one the booking calls for (%v)", n, told)
+		}
+	}
+	for id := range told {
+		if counts[id] < 1 || counts[id] > 2 {
+			t.Errorf("notification %s published %d times, want once per batch of the job's 2 messages", id, counts[id])
+		}
 	}
 
 	// nick sees his declined application; nina's list shows hers.

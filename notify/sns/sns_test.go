@@ -2,7 +2,6 @@ package sns_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -13,157 +12,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/internal/testenv"
 	"github.com/babysitter-go/babysitter/notify/notifytest"
 	snsnotify "github.com/babysitter-go/babysitter/notify/sns"
-	sqsqueue "github.com/babysitter-go/babysitter/queue/sqs"
 )
-
-// newTopic creates a fresh standard topic, deleted when the test ends.
-func newTopic(t *testing.T, client *sns.Client) string {
-	t.Helper()
-	out, err := client.CreateTopic(t.Context(), &sns.CreateTopicInput{Name: aws.String(testenv.UniqueName(t, "topic"))})
-	if err != nil {
-		t.Fatalf("CreateTopic: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = client.DeleteTopic(context.Background(), &sns.DeleteTopicInput{TopicArn: out.TopicArn})
-	})
-	return aws.ToString(out.TopicArn)
-}
-
-// subscription is an SQS queue subscribed to a topic: what a subscriber
-// (an email sender, say) would read.
-type subscription struct {
-	q   *sqsqueue.Queue
-	raw bool
-}
-
-// subscribe creates a queue and subscribes it to the topic, with
-// RawMessageDelivery when raw and the filter policy when not empty. (On
-// AWS the queue would also need a policy letting the topic send to it;
-// fauxqs checks no permissions.)
-func subscribe(t *testing.T, snsClient *sns.Client, sqsClient *sqs.Client, topicARN string, raw bool, filterPolicy string) *subscription {
-	t.Helper()
-	ctx := t.Context()
-	url, _, err := sqsqueue.CreateQueue(ctx, sqsClient, testenv.UniqueName(t, "sub"), 30*time.Second, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = sqsClient.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(url)})
-	})
-	attrs, err := sqsClient.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	subAttrs := map[string]string{}
-	if raw {
-		subAttrs["RawMessageDelivery"] = "true"
-	}
-	if filterPolicy != "" {
-		subAttrs["FilterPolicy"] = filterPolicy
-	}
-	if _, err := snsClient.Subscribe(ctx, &sns.SubscribeInput{
-		TopicArn:   aws.String(topicARN),
-		Protocol:   aws.String("sqs"),
-		Endpoint:   aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]),
-		Attributes: subAttrs,
-	}); err != nil {
-		t.Fatalf("Subscribe: %v", err)
-	}
-	return &subscription{q: sqsqueue.New(sqsClient, url, sqsqueue.Options{WaitTime: time.Second}), raw: raw}
-}
-
-// envelope is the SNS JSON envelope of a notification delivered without
-// RawMessageDelivery.
-type envelope struct {
-	Type              string
-	Message           string
-	MessageAttributes map[string]struct{ Type, Value string }
-}
-
-// decode reads one delivered message: the notification in its body (or in
-// the envelope's Message), and checks that the message attributes agree
-// with it.
-func (s *subscription) decode(t *testing.T, m babysitter.Message) babysitter.Notification {
-	t.Helper()
-	body, attrs := m.Body, m.Attributes
-	if !s.raw {
-		var env envelope
-		if err := json.Unmarshal(m.Body, &env); err != nil || env.Type != "Notification" {
-			t.Fatalf("not an SNS envelope (%v): %s", err, m.Body)
-		}
-		body, attrs = []byte(env.Message), map[string]string{}
-		for k, v := range env.MessageAttributes {
-			if v.Type != "String" {
-				t.Errorf("attribute %s has type %s, want String", k, v.Type)
-			}
-			attrs[k] = v.Value
-		}
-	}
-	var n babysitter.Notification
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&n); err != nil {
-		t.Fatalf("body %s: %v", body, err)
-	}
-	want := map[string]string{snsnotify.AttrType: string(n.Type), snsnotify.AttrEventID: n.ID, snsnotify.AttrVersion: babysitter.NotificationVersion}
-	if d := cmp.Diff(want, attrs); d != "" {
-		t.Errorf("message attributes of %s (-want +got):\n%s", n.ID, d)
-	}
-	return n
-}
-
-// Published implements notifytest.Observer: it receives (and deletes)
-// until n distinct notifications arrived, then receives once more so that
-// an extra delivery shows.
-func (s *subscription) Published(t *testing.T, n int) []babysitter.Notification {
-	t.Helper()
-	var got []babysitter.Notification
-	ids := map[string]bool{}
-	receive := func() int {
-		msgs, err := s.q.Receive(t.Context(), 10)
-		if err != nil {
-			t.Fatalf("Receive: %v", err)
-		}
-		for _, m := range msgs {
-			x := s.decode(t, m)
-			got = append(got, x)
-			ids[x.ID] = true
-		}
-		if len(msgs) > 0 {
-			if err := s.q.Delete(t.Context(), msgs); err != nil {
-				t.Fatalf("Delete: %v", err)
-			}
-		}
-		return len(msgs)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for len(ids) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("received %d of %d notifications in 30s", len(ids), n)
-		}
-		receive()
-	}
-	for receive() > 0 {
-	}
-	return got
-}
 
 func TestConformance(t *testing.T) {
 	snsClient, sqsClient := testenv.SNSClient(t), testenv.SQSClient(t)
 	notifytest.Run(t, notifytest.Harness{
 		New: func(t *testing.T) (babysitter.Notifier, notifytest.Observer) {
-			topic := newTopic(t, snsClient)
-			return snsnotify.New(snsClient, topic, snsnotify.Options{}), subscribe(t, snsClient, sqsClient, topic, true, "")
+			topic := testenv.Topic(t, snsClient)
+			return snsnotify.New(snsClient, topic, snsnotify.Options{}), testenv.Subscribe(t, snsClient, sqsClient, topic, true, "")
 		},
 	})
 }
@@ -174,10 +36,10 @@ func TestConformance(t *testing.T) {
 // notifications, once each.
 func TestFilterPolicies(t *testing.T) {
 	snsClient, sqsClient := testenv.SNSClient(t), testenv.SQSClient(t)
-	topic := newTopic(t, snsClient)
-	declines := subscribe(t, snsClient, sqsClient, topic, true, `{"type": ["declined", "jobCancelled"]}`)
-	bookings := subscribe(t, snsClient, sqsClient, topic, false, `{"type": ["booked"]}`)
-	all := subscribe(t, snsClient, sqsClient, topic, false, "")
+	topic := testenv.Topic(t, snsClient)
+	declines := testenv.Subscribe(t, snsClient, sqsClient, topic, true, `{"type": ["declined", "jobCancelled"]}`)
+	bookings := testenv.Subscribe(t, snsClient, sqsClient, topic, false, `{"type": ["booked"]}`)
+	all := testenv.Subscribe(t, snsClient, sqsClient, topic, false, "")
 
 	booking := notifytest.Booking("job-1", 9)     // booked, bookingConfirmed, 9 declined
 	cancel := notifytest.Cancellation("job-2", 4) // 4 jobCancelled
@@ -187,7 +49,7 @@ func TestFilterPolicies(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		sub  *subscription
+		sub  *testenv.Subscription
 		want []babysitter.Notification
 	}{
 		{"declined or jobCancelled, raw", declines, append(slices.Clone(booking[2:]), cancel...)},
@@ -207,19 +69,16 @@ func TestFilterPolicies(t *testing.T) {
 // subscribers parse: renaming an API field must not change it.
 func TestGoldenBody(t *testing.T) {
 	snsClient, sqsClient := testenv.SNSClient(t), testenv.SQSClient(t)
-	topic := newTopic(t, snsClient)
-	sub := subscribe(t, snsClient, sqsClient, topic, true, "")
+	topic := testenv.Topic(t, snsClient)
+	sub := testenv.Subscribe(t, snsClient, sqsClient, topic, true, "")
 	n := babysitter.NewNotification(babysitter.NotifyDeclined, babysitter.ApplicationRef{JobID: "0196a1b2-job", ApplicationID: "0196a1b3-app"}, "nina",
 		time.Date(2026, 5, 1, 10, 30, 0, 123000000, time.UTC))
 	if err := snsnotify.New(snsClient, topic, snsnotify.Options{}).Notify(t.Context(), []babysitter.Notification{n}); err != nil {
 		t.Fatal(err)
 	}
-	var msgs []babysitter.Message
+	var msgs []testenv.Delivery
 	for deadline := time.Now().Add(30 * time.Second); len(msgs) == 0 && time.Now().Before(deadline); {
-		var err error
-		if msgs, err = sub.q.Receive(t.Context(), 10); err != nil {
-			t.Fatal(err)
-		}
+		msgs = sub.Receive(t)
 	}
 	if len(msgs) != 1 {
 		t.Fatalf("received %d messages, want 1", len(msgs))
@@ -291,8 +150,8 @@ func (f *faultyAPI) PublishBatch(ctx context.Context, in *sns.PublishBatchInput,
 // and everything else arrives once.
 func TestBatchesAndRetries(t *testing.T) {
 	snsClient, sqsClient := testenv.SNSClient(t), testenv.SQSClient(t)
-	topic := newTopic(t, snsClient)
-	sub := subscribe(t, snsClient, sqsClient, topic, true, "")
+	topic := testenv.Topic(t, snsClient)
+	sub := testenv.Subscribe(t, snsClient, sqsClient, topic, true, "")
 	ns := notifytest.Booking("job-r", 23)
 	flaky, bad, doomed := ns[3].ID, ns[12].ID, ns[21].ID
 	api := &faultyAPI{API: snsClient, faults: map[string]*fault{

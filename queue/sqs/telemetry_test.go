@@ -39,7 +39,7 @@ func TestTraceContextThroughSQS(t *testing.T) {
 
 	q, dlq := newQueue(t, testenv.SQSClient(t), time.Second, maxReceive, sqsqueue.Options{WaitTime: wait})
 	store := smemory.New()
-	svc := babysitter.New(store, q, babysitter.Options{TracerProvider: tp, MeterProvider: mp, Logger: quiet})
+	svc := babysitter.New(store, q, babysitter.Options{TracerProvider: tp, MeterProvider: mp, Logger: quiet, VerifyWithoutDocument: true})
 	decliner := babysitter.NewDecliner(store, babysitter.DeclinerOptions{
 		TracerProvider: tp, MeterProvider: mp, Logger: quiet, MaxReceiveCount: maxReceive,
 	})
@@ -57,7 +57,7 @@ func TestTraceContextThroughSQS(t *testing.T) {
 			Profile: babysitter.Profile{FirstName: "F", LastName: "L", DateOfBirth: babysitter.Date{Year: 1990, Month: 1, Day: 2}}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.UpdateUserStatus(ctx, admin, a.Username, babysitter.StatusVerified); err != nil {
+		if _, err := svc.UpdateUserStatus(ctx, admin, a.Username, babysitter.StatusChange{Status: babysitter.StatusVerified}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -33,9 +33,15 @@ const (
 
 // dueItemKey is the outbox item of a job.
 func dueItemKey(jobID string) map[string]types.AttributeValue {
+	return tableKey(shardKey(prefixDue, jobID), jobKey(jobID))
+}
+
+// shardKey is the partition of id's item in an outbox of dueShards
+// partitions named prefix<0–3>: an FNV hash of id.
+func shardKey(prefix, id string) string {
 	h := fnv.New32a()
-	h.Write([]byte(jobID))
-	return tableKey(prefixDue+strconv.Itoa(int(h.Sum32()%dueShards)), jobKey(jobID))
+	h.Write([]byte(id))
+	return prefix + strconv.Itoa(int(h.Sum32()%dueShards))
 }
 
 // outboxItem is the stored shape of an outbox item (key: dueItemKey).
@@ -76,8 +82,8 @@ const (
 // then declines the page's PENDING applications in TransactWriteItems of
 // up to 100 conditional Updates (PENDING → DECLINED, condition: still
 // PENDING), up to declineConcurrency transactions at a time, before
-// reading the next page; last, it deletes the job's outbox item. A
-// decline writes only the application.
+// reading the next page. A decline writes only the application. The job's
+// outbox item stays until ClearDeclines.
 //
 // Each decline is independent: when a transaction is canceled, its
 // reasons say by name which applications are no longer PENDING (withdrawn
@@ -92,7 +98,7 @@ const (
 //
 // Once the job is not OPEN no application can be added to it, so the read
 // sees every application left to decline; a redelivered message finds
-// none PENDING and writes nothing but the outbox delete.
+// none PENDING and writes nothing.
 func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time) (babysitter.DeclineResult, error) {
 	const op = "DeclinePending"
 	e := newExpr()
@@ -154,8 +160,13 @@ func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time)
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey // internal paging: not a cursor
 	}
+	return res, nil
+}
+
+// ClearDeclines is one DeleteItem of the job's outbox item.
+func (s *Store) ClearDeclines(ctx context.Context, jobID string) error {
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: dueItemKey(jobID)})
-	return res, s.mapError(op, err)
+	return s.mapError("ClearDeclines", err)
 }
 
 // declineAll declines the applications ids of the job (PENDING when read)
@@ -240,14 +251,26 @@ func (s *Store) declineBatch(ctx context.Context, jobID string, ids []string, no
 // concurrently) and returns up to limit jobs whose declines have been due
 // since before the given time, oldest first.
 func (s *Store) DueDeclines(ctx context.Context, before time.Time, limit int) ([]string, error) {
-	const op = "DueDeclines"
-	type due struct {
-		job string
-		at  string
+	due, err := dueItems(ctx, s, prefixDue, before, limit, "outbox item", func(o outboxItem) (string, string) { return o.Due, o.JobID })
+	if err != nil {
+		return nil, s.mapError("DueDeclines", err)
 	}
+	ids := make([]string, len(due))
+	for i, o := range due {
+		ids[i] = o.JobID
+	}
+	return ids, nil
+}
+
+// dueItems reads the dueShards partitions prefix<0–3> of an outbox
+// (strongly consistent Queries, run concurrently, filtered on due <
+// before) and returns up to limit of their items, decoded as T (what
+// names it), sorted by what order gives: the due time (dueTime's strings
+// sort as the times do), then an ID.
+func dueItems[T any](ctx context.Context, s *Store, prefix string, before time.Time, limit int, what string, order func(T) (due, id string)) ([]T, error) {
 	var (
 		mu  sync.Mutex
-		all []due
+		all []T
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	for shard := range dueShards {
@@ -255,7 +278,7 @@ func (s *Store) DueDeclines(ctx context.Context, before time.Time, limit int) ([
 			e := newExpr()
 			in := &dynamodb.QueryInput{
 				TableName:                 aws.String(s.table),
-				KeyConditionExpression:    aws.String(e.eq(attrPK, strValue(prefixDue+strconv.Itoa(shard)))),
+				KeyConditionExpression:    aws.String(e.eq(attrPK, strValue(prefix+strconv.Itoa(shard)))),
 				FilterExpression:          aws.String(e.n(attrDueTime) + " < " + e.sv(dueTime(before))),
 				ExpressionAttributeNames:  e.Names(),
 				ExpressionAttributeValues: e.Values(),
@@ -268,12 +291,12 @@ func (s *Store) DueDeclines(ctx context.Context, before time.Time, limit int) ([
 					return err
 				}
 				for _, item := range out.Items {
-					o, err := decodeItem[outboxItem](item, "outbox item")
+					v, err := decodeItem[T](item, what)
 					if err != nil {
 						return err
 					}
 					mu.Lock()
-					all = append(all, due{o.JobID, o.Due})
+					all = append(all, v)
 					mu.Unlock()
 				}
 			}
@@ -281,13 +304,12 @@ func (s *Store) DueDeclines(ctx context.Context, before time.Time, limit int) ([
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, s.mapError(op, err)
+		return nil, err
 	}
-	// dueTime strings sort as the times do.
-	slices.SortFunc(all, func(a, b due) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.job, b.job)) })
-	ids := make([]string, 0, min(limit, len(all)))
-	for _, d := range all[:min(limit, len(all))] {
-		ids = append(ids, d.job)
-	}
-	return ids, nil
+	slices.SortFunc(all, func(a, b T) int {
+		ad, aid := order(a)
+		bd, bid := order(b)
+		return cmp.Or(cmp.Compare(ad, bd), cmp.Compare(aid, bid))
+	})
+	return all[:min(limit, len(all))], nil
 }

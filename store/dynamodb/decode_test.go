@@ -48,7 +48,7 @@ func TestCorruptItems(t *testing.T) {
 	put(map[string]types.AttributeValue{
 		"PK": sv("USER#future"), "SK": sv("USER#future"), "username": sv("future"), "type": sv("NANNY"),
 		"GSI2PK": sv("USERTYPE#FUTURE"), "GSI2SK": sv("USER#future"),
-		"v": &types.AttributeValueMemberN{Value: "2"},
+		"v": &types.AttributeValueMemberN{Value: "3"},
 	})
 
 	wantDecodeError := func(what string, err error) {
@@ -113,7 +113,7 @@ func TestStoredItemsCarryVersion(t *testing.T) {
 	must(t, "CreateReview", s.CreateReview(ctx, active(p), babysitter.Review{ID: uuid.Must(uuid.NewV7()).String(), JobID: j.ID,
 		Direction: babysitter.ReviewOfNanny, Reviewer: p.Username, Reviewee: n.Username, Rating: 5,
 		Answers: map[string]bool{"punctual": true}, CreatedOn: now}))
-	must(t, "DeleteUser", s.DeleteUser(ctx, active(n), n.Username, now))
+	must(t, "DeleteUser", noErasure(s.DeleteUser(ctx, active(n), n.Username, now)))
 
 	kinds := map[string]int{}
 	in := &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)}
@@ -164,7 +164,7 @@ func TestMissingTable(t *testing.T) {
 			return err
 		}},
 		{"SetUserStatus", func() error {
-			_, err := missing.SetUserStatus(ctx, "someone", babysitter.StatusVerified, timeNow())
+			_, err := missing.SetUserStatus(ctx, babysitter.StatusUpdate{Username: "someone", Status: babysitter.StatusVerified, At: timeNow()})
 			return err
 		}},
 		{"BookNanny", func() error {
@@ -209,7 +209,7 @@ func TestLegacyNannyItem(t *testing.T) {
 	j := newJob(p.Username)
 	must(t, "CreateJob", s.CreateJob(ctx, active(p), j))
 	must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(n), newApplication(j.ID, n.Username)))
-	must(t, "DeleteUser", s.DeleteUser(ctx, active(n), n.Username, time.Now()))
+	must(t, "DeleteUser", noErasure(s.DeleteUser(ctx, active(n), n.Username, time.Now())))
 	if _, err := s.GetUser(ctx, n.Username); !errors.Is(err, babysitter.ErrNotFound) {
 		t.Errorf("GetUser after DeleteUser: %v, want not found", err)
 	}

@@ -35,6 +35,7 @@
 //	review marker               JOB#<jobId>        REVIEW#<direction>      –                                       –
 //	username tombstone          USER#<username>    TOMBSTONE               –                                       –
 //	outbox: declines due        DECLINES#<0–3>     JOB#<jobId>             –                                       –
+//	outbox: objects to erase    ERASE#<0–3>        USER#<username>         –                                       –
 //
 //	OPEN job only               GSI3PK = CELL#<partition: babysitter.GeoCell, 4 characters>   GSI3SK = <geohash, 9 characters>#<id>
 //
@@ -58,6 +59,29 @@
 // A nanny's pendingApplications counter is gone (a decline writes only
 // the application); user items written before still carry it, and it is
 // ignored.
+//
+// A user's objects in storage (babysitter.Upload: identity documents, the
+// profile picture, uploads requested or discarded) are a map uploads on
+// the user item, upload ID → {kind, state, contentType, size,
+// requestedOn, uploadedOn}, the state one of requested, confirmed,
+// discarded; with the counter uploadsVersion, the condition of every
+// change of the map (UpdateUploads reads the item, decides with
+// babysitter.ApplyUploadChange and writes the whole map if uploadsVersion
+// is still the one it read). The admin's VERIFIED decision is the map
+// verification {by, at, uploadId}; SetUserStatus checks the document it
+// names with a condition on the map's entry — uploads.<id>.state =
+// confirmed and uploads.<id>.kind = document — so the decision stays one
+// UpdateItem. profilePicUrl is written only with the picture it points
+// at, never by UpdateUser. No key of an object carries the username: the
+// user item is the only place that ties objects to an account.
+//
+// The erasure item (attributes username, keys, due) is the outbox of a
+// deleted account's objects: DeleteUser puts it in the transaction that
+// deletes the user — with the user's uploadsVersion in the delete's
+// condition, so it names every object — and an Eraser deletes it once the
+// objects are deleted and no upload URL of the account is valid any more
+// (due). DueErasures reads its four shards as DueDeclines reads the
+// declines', so a deletion that failed or never ran is found.
 //
 // The outbox item (attributes jobId, due: a fixed-width UTC time) says a
 // job's declines are due: BookNanny and the TransitionJob that cancels put
@@ -120,6 +144,7 @@
 //	                                              strongly consistent, every page: the job, then its applications
 //	DueDeclines(before)           Query table     per outbox shard: PK = DECLINES#<0–3>, strongly consistent, filter
 //	                                              due < before; concurrently
+//	DueErasures(before)           Query table     per erasure shard: PK = ERASE#<0–3>, as DueDeclines
 //	ListReviews(u)                Query table     PK = USER#u AND begins_with(SK, "REVIEW#"), descending,
 //	                                              strongly consistent (review IDs are UUIDv7: newest first)
 //	ListOpenJobsInRanges(ranges)  Query byCell    per range: GSI3PK = CELL#<cell> AND GSI3SK BETWEEN <from>
@@ -145,9 +170,13 @@
 //	                        no tombstone)
 //	GetUser                 1 GetItem
 //	UpdateUser              1 UpdateItem; 1 TransactWriteItems when the email changes (move the reservation)
-//	SetUserStatus           1 UpdateItem (ReturnValues ALL_NEW)
+//	SetUserStatus           1 UpdateItem (ReturnValues ALL_NEW; a VERIFIED decision on a document: its condition
+//	                        names the document's entry in uploads)
+//	UpdateUploads           1 GetItem (BatchGetItem with another non-admin actor) + 1 UpdateItem (condition:
+//	                        uploadsVersion as read); nothing more when the change changes nothing
 //	DeleteUser              1 GetItem (BatchGetItem with another non-admin actor) + 1 TransactWriteItems (Delete
-//	                        user if openJobs is 0, Delete reservation, Put tombstone)
+//	                        user if openJobs is 0 and uploadsVersion as read, Delete reservation, Put tombstone,
+//	                        Put the erasure item when the account has objects)
 //	ListUsers               1 Query (+ 1 GetItem of a non-admin actor beside it)
 //	CreateJob               1 TransactWriteItems (Put job, Update parent openJobs+1 with the Guard)
 //	GetJob                  1 GetItem for an admin, else 1 BatchGetItem (job and actor)
@@ -166,9 +195,12 @@
 //	                        application, Update parent openJobs-1 with the Guard, ConditionCheck applicant,
 //	                        Put the outbox item); a retry of a booking that succeeded: the BatchGetItem only
 //	DeclinePending          1 Query per 1 MB of the job's partition + 1 TransactWriteItems per 100 PENDING
-//	                        applications (4 in flight) + 1 DeleteItem of the outbox item: a decline writes
-//	                        only the application, never the nanny's item
+//	                        applications (4 in flight): a decline writes only the application, never the
+//	                        nanny's item
+//	ClearDeclines           1 DeleteItem of the outbox item (after the job's notifications are published)
 //	DueDeclines             1 Query per outbox shard (4), concurrently
+//	DueErasures             1 Query per erasure shard (4), concurrently
+//	ClearErasure            1 DeleteItem of the erasure item
 //	CreateReview            1 TransactWriteItems (Put marker, Put review, ConditionCheck job, Update reviewee
 //	                        ADD ratingCount 1 ratingSum r, ConditionCheck reviewer with the Guard)
 //	ListReviews             1 Query
@@ -209,7 +241,8 @@
 // Stored attribute names are a contract with every table already
 // deployed, separate from the API's JSON names. Each item type has its own
 // unexported struct in items.go (userItem, jobItem, applicationItem,
-// reviewItem, emailItem, applicantItem, reviewMarkerItem, tombstoneItem)
+// reviewItem, emailItem, applicantItem, reviewMarkerItem, tombstoneItem;
+// outboxItem and erasureItem beside their code)
 // whose dynamodbav tags are the only place its attribute names are defined;
 // the key attributes are in keys.go. The root package's json tags are
 // never read: renaming a field of the HTTP or GraphQL API renames no
@@ -233,24 +266,53 @@
 //	   attributes as 1. A user item from before ratingCount/ratingSum may
 //	   hold the rating as a map rating {count, sum} and the retired counter
 //	   pendingApplications: both read.
-//	1  the current format: version 0 plus v = 1. A build from before
-//	   versions reads these items as it read its own.
+//	1  version 0 plus v = 1. A build from before versions reads these
+//	   items as it read its own.
+//	2  version 1 plus, on user items, the account's uploads (the map
+//	   uploads, uploadsVersion), the verification record and the
+//	   identity the account is bound to (subject), and the erasure item.
+//
+// An item is written at the oldest version that holds its attributes: a
+// user item with neither uploads, nor a verification record, nor a
+// subject, and every item of the other types, are version 1 exactly as
+// before; a user item is version 2 from its creation when its creator had
+// a subject (Actor.Subject), else from its first upload or verification
+// (the UpdateItems that write them SET v too), and erasure items are
+// version 2. Why a new
+// version, although a build of version 1 would decode these items (the
+// decoder ignores attributes it does not know): it would mishandle them.
+// Its DeleteUser would delete the account and leave its documents in the
+// bucket with nothing pointing at them, its status change would make an
+// account VERIFIED on no document and leave a stale verification record,
+// and its Guard would let any identity of the account's username act
+// through it — the takeover the subject prevents.
+// Refusing the item (ErrNewerSchema) is the safe failure. So during a
+// rolling deploy an old build keeps serving every account that has never
+// uploaded anything and is bound to no subject, and fails — writing
+// nothing — on the others;
+// deploying first with Options.Blobs unset (no upload can happen, and
+// VERIFIED needs Options.VerifyWithoutDocument meanwhile) and setting it
+// once no old build runs avoids even that: the two-step rule below,
+// with a switch instead of a second build.
 //
 // Decoding reads every version up to the current one; an item of a newer
 // version is a *DecodeError wrapping ErrNewerSchema, so a build never
 // misreads an item written in a format it does not know. testdata/items/v0
 // holds items captured from the encoders of earlier commits, and each is
-// decoded (TestDecodeStoredItems). An UpdateItem leaves v as it is: it
-// writes attributes that mean the same in every version it can meet.
+// decoded (TestDecodeStoredItems); TestVersion2 pins what version 2 adds.
+// An UpdateItem leaves v as it is — it writes attributes that mean the
+// same in every version it can meet — except those that write version 2's
+// attributes, which set v = 2.
 //
 // Changing the format: add version N+1 to decodeItem's switch and to the
 // goldens, and ship it in two deploys — first a build that reads N+1 but
 // still writes N, then, once no older build runs, one that writes N+1. The
 // attributes that condition expressions name (username, type, status,
 // jobStatus, jobApplicationStatus, version, email, acceptedNanny,
-// openJobs, ratingCount, ratingSum, the keys) are also read by every older
-// build's conditions on the server, not only by its decoding: while such a
-// build runs, a new version must keep them, with their meaning.
+// openJobs, ratingCount, ratingSum, uploadsVersion, uploads.<id>.state
+// and .kind, the keys) are also read by every older build's conditions on
+// the server, not only by its decoding: while such a build runs, a new
+// version must keep them, with their meaning.
 //
 // An item that does not decode is a *DecodeError, never a panic.
 package dynamodb

@@ -100,11 +100,21 @@ func (e *expr) account(t babysitter.UserType, allow []babysitter.AccountStatus) 
 }
 
 // guard is the Guard's condition on the actor's user item, what g.Check
-// decides: it exists, its type is the one the actor's role acts through,
-// its status is allowed. Only for a Guard on a non-admin actor: an admin
-// has no account to check.
+// decides: it exists, it is bound to the actor's subject or to none, its
+// type is the one the actor's role acts through, its status is allowed.
+// Only for a Guard on a non-admin actor: an admin has no account to check.
 func (e *expr) guard(g babysitter.Guard) string {
-	return e.exists() + " AND " + e.account(g.AccountType(), guardStatuses(g))
+	return e.exists() + " AND " + e.bound(g.Actor.Subject) + " AND " + e.account(g.AccountType(), guardStatuses(g))
+}
+
+// bound is the condition that a user item is bound to subject or to none
+// (babysitter.User's boundTo, through Guard.Check).
+func (e *expr) bound(subject string) string {
+	none := "attribute_not_exists(" + e.n(attrSubject) + ")"
+	if subject == "" {
+		return none
+	}
+	return "(" + none + " OR " + e.eq(attrSubject, strValue(subject)) + ")"
 }
 
 // guardStatuses are the statuses g.Check lets through: g.Allow without

@@ -69,9 +69,19 @@ func TestFaults(t *testing.T) {
 			must(t, "CreateUser", s.CreateUser(ctx, nanny))
 
 			fail("SetUserStatus", "UpdateItem", 2, func() error {
-				_, err := s.SetUserStatus(ctx, parent.Username, babysitter.StatusVerified, now)
+				_, err := s.SetUserStatus(ctx, babysitter.StatusUpdate{Username: parent.Username, Status: babysitter.StatusVerified, At: now})
 				return err
 			})
+			// An upload request recorded once, not twice, whichever attempt
+			// committed (a request already recorded changes nothing).
+			up := babysitter.Upload{ID: "0123456789abcdef0123456789abcdef", Kind: babysitter.UploadDocument, ContentType: "image/png", Size: 1, RequestedOn: now}
+			fail("UpdateUploads", "UpdateItem", 2, func() error {
+				_, err := s.UpdateUploads(ctx, active(parent), babysitter.UploadChange{Username: parent.Username, Request: &up, At: now})
+				return err
+			})
+			if u, err := s.GetUser(ctx, parent.Username); err != nil || len(u.Uploads.Requested) != 1 || u.Uploads.Version != 1 {
+				t.Fatalf("after UpdateUploads: %+v, %v; want one request, version 1", u.Uploads, err)
+			}
 			next := parent
 			next.FirstName, next.Version, next.UpdatedOn = "Grace", 2, now
 			fail("UpdateUser", "UpdateItem", 2, func() error { return s.UpdateUser(ctx, active(parent), parent.Email, next) })
@@ -156,7 +166,7 @@ func TestFaults(t *testing.T) {
 			j3 := newJob(parent.Username)
 			must(t, "CreateJob", s.CreateJob(ctx, active(parent), j3))
 			must(t, "ApplyToJob", s.ApplyToJob(ctx, verified(other), newApplication(j3.ID, other.Username)))
-			fail("DeleteUser", "TransactWriteItems", 2, func() error { return s.DeleteUser(ctx, active(other), other.Username, time.Now()) })
+			fail("DeleteUser", "TransactWriteItems", 2, func() error { return noErasure(s.DeleteUser(ctx, active(other), other.Username, time.Now())) })
 			if _, err := s.GetUser(ctx, other.Username); !errors.Is(err, babysitter.ErrNotFound) {
 				t.Errorf("GetUser after DeleteUser: %v, want not found", err)
 			}

@@ -30,17 +30,32 @@ type goldenCase struct {
 	encode func() (map[string]types.AttributeValue, error)
 	decode func(map[string]types.AttributeValue) (any, error)
 	want   any
+	// version is the schema version the item is written at: baseSchema,
+	// or the version that introduced what it holds (v2).
+	version int
 }
 
-// golden is the goldenCase of want, stored by encode and read by decode.
+// golden is the goldenCase of want, stored by encode and read by decode,
+// at baseSchema.
 func golden[T any](name string, want T, encode func(T) (map[string]types.AttributeValue, error), decode func(map[string]types.AttributeValue) (T, error)) goldenCase {
 	return goldenCase{
-		name:   name,
-		encode: func() (map[string]types.AttributeValue, error) { return encode(want) },
-		decode: func(item map[string]types.AttributeValue) (any, error) { return decode(item) },
-		want:   want,
+		name:    name,
+		encode:  func() (map[string]types.AttributeValue, error) { return encode(want) },
+		decode:  func(item map[string]types.AttributeValue) (any, error) { return decode(item) },
+		want:    want,
+		version: baseSchema,
 	}
 }
+
+// v2 marks a case written at version 2.
+func v2(c goldenCase) goldenCase {
+	c.version = 2
+	return c
+}
+
+// v2Attrs are the attributes version 2 added to user items: an item
+// without them is the version-1 item of the same user (TestVersion2).
+var v2Attrs = []string{attrUploads, attrUploadsVersion, attrVerification, attrSubject}
 
 // decodeAs reads an item into the item struct T: the markers, the email
 // reservation and the tombstone are never read as domain values.
@@ -94,8 +109,54 @@ func goldenCases() []goldenCase {
 				return encodeDue(o.JobID, at), err
 			},
 			decodeAs[outboxItem]("outbox item")),
+		v2(golden("user_evidence", evidenceUser(), encodeUser, decodeUser)),
+		v2(golden("user_bound", boundUser(), encodeUser, decodeUser)),
+		v2(golden("erasure", babysitter.ErasureOf(evidenceUser(), u.UpdatedOn.UTC()),
+			encodeErasure,
+			func(item map[string]types.AttributeValue) (babysitter.Erasure, error) {
+				return decodeValue[erasureItem](item)
+			})),
 	}
 }
+
+// boundUser is fullUser bound to a subject, and nothing else of version
+// 2: the subject alone makes a user item version 2.
+func boundUser() babysitter.User {
+	u := fullUser()
+	u.Subject = "0b1e2c3d-1111-4000-8000-0000000000ad"
+	return u
+}
+
+// evidenceUser is boundUser with every other attribute of version 2:
+// documents, requested and discarded uploads, the picture (its URL is
+// fullUser's), the verification record.
+func evidenceUser() babysitter.User {
+	u := boundUser()
+	at := time.Date(2026, 3, 4, 5, 0, 0, 123456789, time.UTC)
+	up := func(id string, kind babysitter.UploadKind, contentType string, size int64, minute int, uploaded bool) babysitter.Upload {
+		x := babysitter.Upload{ID: id, Kind: kind, ContentType: contentType, Size: size, RequestedOn: at.Add(time.Duration(minute) * time.Minute)}
+		if uploaded {
+			x.UploadedOn = x.RequestedOn.Add(time.Minute)
+		}
+		return x
+	}
+	u.Documents = []babysitter.Upload{
+		up("0123456789abcdef0123456789abcdef", babysitter.UploadDocument, "application/pdf", 123456, 0, true),
+		up("1123456789abcdef0123456789abcdef", babysitter.UploadDocument, "image/jpeg", 2345678, 2, true),
+	}
+	pic := up("2123456789abcdef0123456789abcdef", babysitter.UploadPicture, "image/png", 34567, 4, true)
+	u.Uploads = babysitter.UserUploads{
+		Requested: []babysitter.Upload{up("3123456789abcdef0123456789abcdef", babysitter.UploadDocument, "image/png", 4567, 6, false)},
+		Picture:   &pic,
+		Discarded: []babysitter.Upload{up("4123456789abcdef0123456789abcdef", babysitter.UploadPicture, "image/jpeg", 5678, 1, true)},
+		Version:   6,
+	}
+	u.Verification = &babysitter.Verification{By: "root", At: at.Add(time.Hour), UploadID: u.Documents[1].ID}
+	return u
+}
+
+// erasureItem is read as a domain value (DueErasures).
+func (i erasureItem) missing() string { return missingIf(i.Username == "", attrUsername) }
 
 // minimalUser has only the fields CreateUser requires: every optional
 // attribute's absence is pinned too.
@@ -169,8 +230,8 @@ func TestGoldenItems(t *testing.T) {
 			if d := cmp.Diff(string(want), string(got)); d != "" {
 				t.Errorf("item %s differs from %s (-golden +encoded):\n%s", c.name, path, d)
 			}
-			if n := num(item, attrSchema); n != schemaVersion {
-				t.Errorf("item %s has %s = %d, want %d", c.name, attrSchema, n, schemaVersion)
+			if n := num(item, attrSchema); n != int64(c.version) {
+				t.Errorf("item %s has %s = %d, want %d", c.name, attrSchema, n, c.version)
 			}
 
 			stored := readItemFile(t, path)
@@ -196,6 +257,9 @@ func TestDecodeStoredItems(t *testing.T) {
 	cases := map[string]goldenCase{}
 	for _, c := range goldenCases() {
 		cases[c.name] = c
+		if c.version > baseSchema {
+			continue // no table held it before it had a version: TestVersion2
+		}
 		t.Run(c.name, func(t *testing.T) {
 			v0 := readItemFile(t, filepath.Join("testdata", "items", c.name+".golden.json"))
 			delete(v0, attrSchema)
@@ -449,5 +513,52 @@ func TestItemJSON(t *testing.T) {
 	}
 	if _, err := parseItemJSON([]byte(`{"a": {"X": "x"}}`)); err == nil {
 		t.Error("unknown type: no error")
+	}
+}
+
+// TestVersion2 pins what version 2 is: a user item with uploads or a
+// verification record — the attributes v2Attrs — is written at v = 2,
+// which a build of version 1 refuses (ErrNewerSchema: it would delete the
+// account and leave its objects, or verify without a document, were it to
+// read it); the same user without them is written at v = 1, exactly the
+// version-1 item; and the erasure item, new with version 2, is v = 2.
+func TestVersion2(t *testing.T) {
+	t.Parallel()
+	evidence := readItemFile(t, filepath.Join("testdata", "items", "user_evidence.golden.json"))
+	plain := readItemFile(t, filepath.Join("testdata", "items", "user.golden.json"))
+	if n := num(evidence, attrSchema); n != 2 {
+		t.Errorf("user_evidence: v = %d, want 2", n)
+	}
+	for _, a := range v2Attrs {
+		if _, ok := evidence[a]; !ok {
+			t.Errorf("user_evidence lacks %s: the golden does not pin it", a)
+		}
+		delete(evidence, a)
+	}
+	evidence[attrSchema] = number(baseSchema)
+	if d := cmp.Diff(itemString(t, plain), itemString(t, evidence)); d != "" {
+		t.Errorf("version 2 is not version 1 plus %v (-user +user_evidence without them):\n%s", v2Attrs, d)
+	}
+	// A build that reads versions 0 and 1 refuses the version-2 items.
+	for _, name := range []string{"user_evidence", "user_bound", "erasure"} {
+		item := readItemFile(t, filepath.Join("testdata", "items", name+".golden.json"))
+		if v, err := itemVersion(item); err != nil || v <= baseSchema {
+			t.Errorf("%s: version %d (%v); a version-1 build would read it", name, v, err)
+		}
+	}
+	// Clearing the verification (REMOVE) and forgetting every upload
+	// leaves an item that a version-1 build still refuses, by its v, and
+	// this build reads.
+	u := fullUser()
+	u.Uploads.Version = 3
+	item, err := encodeUser(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if num(item, attrSchema) != 2 {
+		t.Errorf("a user with an uploads version but no uploads: v = %d, want 2", num(item, attrSchema))
+	}
+	if got, err := decodeUser(item); err != nil || got.Uploads.Version != 3 {
+		t.Errorf("decode: %+v, %v", got.Uploads, err)
 	}
 }

@@ -28,14 +28,15 @@ func fullUser() babysitter.User {
 		Type: babysitter.UserNanny, Status: babysitter.StatusVerified,
 		Profile: babysitter.Profile{
 			FirstName: "Ada", LastName: "Lovelace", DateOfBirth: babysitter.Date{Year: 1990, Month: 12, Day: 10},
-			Gender: "female", ProfilePicURL: "https://img.example.com/a.png", Address: "1 Way", About: "Hi",
+			Gender: "female", Address: "1 Way", About: "Hi",
 			Latitude: ptr(52.520008), Longitude: ptr(-13.404954), PhoneNumber: "+4915112345678",
 			SpokenLanguages: []string{"en", "de"}, Nationality: "British", RegionOfOrigin: "London",
 			HourlyRate: &babysitter.Money{Amount: 1850, Currency: "EUR"}, EducationLevel: "MSc",
 			Smokes: ptr(false), Drinks: ptr(true), Disabilities: "none", Activities: []string{"chess"},
 		},
-		Rating:    babysitter.Rating{Count: 3, Sum: 13},
-		CreatedOn: t, UpdatedOn: t.Add(time.Nanosecond), Version: 7,
+		ProfilePicURL: "https://img.example.com/a.png",
+		Rating:        babysitter.Rating{Count: 3, Sum: 13},
+		CreatedOn:     t, UpdatedOn: t.Add(time.Nanosecond), Version: 7,
 	}
 }
 
@@ -335,29 +336,53 @@ func TestCursorChecks(t *testing.T) {
 	}
 }
 
-// TestGuardExpr checks the Guard's condition — the account exists, has
-// the role's type and an allowed status — including a Guard that allows
-// nothing.
+// TestGuardExpr checks the Guard's condition — the account exists, is
+// bound to the actor's subject or to none, has the role's type and an
+// allowed status — including a Guard that allows nothing.
 func TestGuardExpr(t *testing.T) {
 	t.Parallel()
-	nanny := babysitter.Actor{Username: "u", Role: babysitter.RoleNanny}
-	e := newExpr()
-	got := e.guard(babysitter.Guard{Actor: nanny, Allow: []babysitter.AccountStatus{babysitter.StatusVerified, babysitter.StatusUnverified}})
-	if want := "attribute_exists(#n0) AND #n1 = :v0 AND #n2 IN (:v1, :v2)"; got != want {
-		t.Errorf("guard = %q, want %q", got, want)
+	allow := []babysitter.AccountStatus{babysitter.StatusVerified, babysitter.StatusUnverified}
+	tests := []struct {
+		name    string
+		subject string
+		want    string
+		names   map[string]string
+		values  map[string]types.AttributeValue
+	}{
+		{
+			name:   "an actor without a subject: an account bound to none",
+			want:   "attribute_exists(#n0) AND attribute_not_exists(#n1) AND #n2 = :v0 AND #n3 IN (:v1, :v2)",
+			names:  map[string]string{"#n0": attrPK, "#n1": attrSubject, "#n2": attrUserType, "#n3": attrUserStatus},
+			values: map[string]types.AttributeValue{":v0": strValue("NANNY"), ":v1": strValue("VERIFIED"), ":v2": strValue("UNVERIFIED")},
+		},
+		{
+			name: "an actor with a subject: an account bound to it or to none", subject: "sub-1",
+			want:   "attribute_exists(#n0) AND (attribute_not_exists(#n1) OR #n1 = :v0) AND #n2 = :v1 AND #n3 IN (:v2, :v3)",
+			names:  map[string]string{"#n0": attrPK, "#n1": attrSubject, "#n2": attrUserType, "#n3": attrUserStatus},
+			values: map[string]types.AttributeValue{":v0": strValue("sub-1"), ":v1": strValue("NANNY"), ":v2": strValue("VERIFIED"), ":v3": strValue("UNVERIFIED")},
+		},
 	}
-	if d := cmp.Diff(map[string]string{"#n0": attrPK, "#n1": attrUserType, "#n2": attrUserStatus}, e.Names()); d != "" {
-		t.Errorf("names (-want +got):\n%s", d)
-	}
-	if d := cmp.Diff(map[string]types.AttributeValue{":v0": strValue("NANNY"), ":v1": strValue("VERIFIED"), ":v2": strValue("UNVERIFIED")},
-		e.Values(), cmpopts.IgnoreUnexported(types.AttributeValueMemberS{})); d != "" {
-		t.Errorf("values (-want +got):\n%s", d)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nanny := babysitter.Actor{Username: "u", Role: babysitter.RoleNanny, Subject: tt.subject}
+			e := newExpr()
+			if got := e.guard(babysitter.Guard{Actor: nanny, Allow: allow}); got != tt.want {
+				t.Errorf("guard = %q, want %q", got, tt.want)
+			}
+			if d := cmp.Diff(tt.names, e.Names()); d != "" {
+				t.Errorf("names (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tt.values, e.Values(), cmpopts.IgnoreUnexported(types.AttributeValueMemberS{})); d != "" {
+				t.Errorf("values (-want +got):\n%s", d)
+			}
+		})
 	}
 	// DEACTIVATED never passes (g.Check refuses it whatever Allow lists),
 	// and a Guard that allows nothing passes nothing.
+	nanny := babysitter.Actor{Username: "u", Role: babysitter.RoleNanny}
 	for _, allow := range [][]babysitter.AccountStatus{nil, {babysitter.StatusDeactivated}} {
-		e = newExpr()
-		if got := e.guard(babysitter.Guard{Actor: nanny, Allow: allow}); got != "attribute_exists(#n0) AND #n1 = :v0 AND (attribute_exists(#n0) AND attribute_not_exists(#n0))" {
+		e := newExpr()
+		if got := e.guard(babysitter.Guard{Actor: nanny, Allow: allow}); got != "attribute_exists(#n0) AND attribute_not_exists(#n1) AND #n2 = :v0 AND (attribute_exists(#n0) AND attribute_not_exists(#n0))" {
 			t.Errorf("guard allowing %v = %q", allow, got)
 		}
 	}
@@ -367,7 +392,7 @@ func TestGuardExpr(t *testing.T) {
 // the user's name, with every condition on that user.
 func TestUserOps(t *testing.T) {
 	t.Parallel()
-	parent := babysitter.Guard{Actor: babysitter.Actor{Username: "p", Role: babysitter.RoleParent}, Allow: []babysitter.AccountStatus{babysitter.StatusVerified}}
+	parent := babysitter.Guard{Actor: babysitter.Actor{Username: "p", Role: babysitter.RoleParent, Subject: "sub-p"}, Allow: []babysitter.AccountStatus{babysitter.StatusVerified}}
 	var uo userOps
 	uo.add("p", attrOpenJobs, -1)
 	uo.guard(parent)
@@ -379,9 +404,11 @@ func TestUserOps(t *testing.T) {
 		t.Fatalf("actions %q, want %q", tx.names, want)
 	}
 	up := tx.items[0].Update
-	if up == nil || *up.UpdateExpression != "ADD #n3 :v2" || *up.ConditionExpression != "attribute_exists(#n0) AND #n1 = :v0 AND #n2 IN (:v1)" {
+	if up == nil || *up.UpdateExpression != "ADD #n4 :v3" ||
+		*up.ConditionExpression != "attribute_exists(#n0) AND (attribute_not_exists(#n1) OR #n1 = :v0) AND #n2 = :v1 AND #n3 IN (:v2)" {
 		t.Errorf("parent's action: %+v", tx.items[0])
 	}
+	// The applicant's account is not the actor's: no subject condition.
 	check := tx.items[1].ConditionCheck
 	if check == nil || *check.ConditionExpression != "attribute_exists(#n0) AND #n1 = :v0 AND #n2 IN (:v1)" {
 		t.Errorf("applicant's action: %+v", tx.items[1])

@@ -21,11 +21,18 @@ import (
 // which this package never reads. testdata/items pins each item type's
 // shape. See the package documentation's "Items" section.
 
-// schemaVersion is the version of the item format this build writes, in
-// every item's attribute v (attrSchema). Version 0 is an item without v,
-// written before items had a version; it has the attributes of version 1.
-// The versions, and how to add one: the package documentation, "Items".
-const schemaVersion = 1
+// schemaVersion is the newest version of the item format this build reads
+// and writes, in every item's attribute v (attrSchema). Version 0 is an
+// item without v, written before items had a version; it has the
+// attributes of version 1. An item is written at the oldest version its
+// attributes need (baseSchema unless it holds what version 2 added: see
+// userItem.version). The versions, and how to add one: the package
+// documentation, "Items".
+const schemaVersion = 2
+
+// baseSchema is the version of an item that holds nothing newer: version
+// 1, which builds from before version 2 read.
+const baseSchema = 1
 
 // attrSchema is the attribute that holds an item's schema version.
 const attrSchema = "v"
@@ -42,6 +49,7 @@ const (
 	attrEmail         = "email"                // userItem
 	attrUserStatus    = "status"               // userItem
 	attrUserType      = "type"                 // userItem
+	attrSubject       = "subject"              // userItem
 	attrJobStatus     = "jobStatus"            // jobItem
 	attrAppStatus     = "jobApplicationStatus" // applicationItem
 	attrAccepted      = "acceptedApplicationId"
@@ -72,7 +80,6 @@ type profileItem struct {
 	LastName        string          `dynamodbav:"lastName"`
 	DateOfBirth     babysitter.Date `dynamodbav:"dateOfBirth"`
 	Gender          string          `dynamodbav:"gender,omitempty"`
-	ProfilePicURL   string          `dynamodbav:"profilePicUrl,omitempty"`
 	Address         string          `dynamodbav:"address,omitempty"`
 	About           string          `dynamodbav:"about,omitempty"`
 	Latitude        *float64        `dynamodbav:"latitude,omitempty"`
@@ -103,6 +110,9 @@ type userItem struct {
 	Type     babysitter.UserType      `dynamodbav:"type"`
 	Status   babysitter.AccountStatus `dynamodbav:"status"`
 	profileItem
+	// ProfilePicURL is set from the picture upload, never by UpdateUser:
+	// it is not in profileItem, whose attributes UpdateUser writes.
+	ProfilePicURL string `dynamodbav:"profilePicUrl,omitempty"`
 	// RatingCount and RatingSum are pointers to tell a version-0 item
 	// without them (its rating is in LegacyRating) from zero.
 	RatingCount *int64 `dynamodbav:"ratingCount"`
@@ -115,6 +125,58 @@ type userItem struct {
 	Version      int64       `dynamodbav:"version"`
 	// OpenJobs is attrOpenJobs, 0 when the user is created; ADD changes it.
 	OpenJobs int64 `dynamodbav:"openJobs"`
+
+	// Version 2: the account's uploads and verification record. An item
+	// with any of them is written as version 2 (userItem.version).
+
+	// Uploads are every object of the account by upload ID, each in a
+	// state (uploadItem.State): requested, a confirmed document or
+	// picture, discarded.
+	Uploads map[string]uploadItem `dynamodbav:"uploads,omitempty"`
+	// UploadsVersion is babysitter.UserUploads.Version, the condition of
+	// UpdateUploads' writes (absent while 0).
+	UploadsVersion int64 `dynamodbav:"uploadsVersion,omitempty"`
+	// Verification is babysitter.Verification.
+	Verification *verificationItem `dynamodbav:"verification,omitempty"`
+	// Subject is babysitter.User.Subject, written by CreateUser and never
+	// changed; absent when the account is bound to none.
+	Subject string `dynamodbav:"subject,omitempty"`
+}
+
+// The states of an upload (uploadItem.State).
+const (
+	uploadRequested = "requested"
+	uploadConfirmed = "confirmed"
+	uploadDiscarded = "discarded"
+)
+
+// uploadItem is one babysitter.Upload of a user's, under its ID in the
+// user item's map uploads.
+type uploadItem struct {
+	Kind        babysitter.UploadKind `dynamodbav:"kind"`
+	State       string                `dynamodbav:"state"`
+	ContentType string                `dynamodbav:"contentType"`
+	Size        int64                 `dynamodbav:"size"`
+	RequestedOn time.Time             `dynamodbav:"requestedOn"`
+	UploadedOn  *time.Time            `dynamodbav:"uploadedOn,omitempty"`
+}
+
+// verificationItem is babysitter.Verification as stored.
+type verificationItem struct {
+	By       string    `dynamodbav:"by"`
+	At       time.Time `dynamodbav:"at"`
+	UploadID string    `dynamodbav:"uploadId,omitempty"`
+}
+
+// version is the schema version the item is written at: 2 when it holds
+// what version 2 added, else baseSchema, so that a build from before
+// version 2 reads it as before — and refuses, rather than mishandles, an
+// account with uploads or a verification record (see doc.go, "Items").
+func (i userItem) version() int {
+	if len(i.Uploads) > 0 || i.UploadsVersion != 0 || i.Verification != nil || i.Subject != "" {
+		return 2
+	}
+	return baseSchema
 }
 
 // jobDetailsItem is babysitter.JobDetails as stored, on job items: the
@@ -240,16 +302,25 @@ func marshal(v any) (map[string]types.AttributeValue, error) {
 	return m.Value, nil
 }
 
-// encodeItem is an item: the attributes of v, an item struct, the current
-// schema version and the key attributes.
+// encodeItem is an item: the attributes of v, an item struct, its schema
+// version (baseSchema, unless v says otherwise: versioned) and the key
+// attributes.
 func encodeItem(v any, keys map[string]string) (map[string]types.AttributeValue, error) {
 	item, err := marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	item[attrSchema] = number(schemaVersion)
+	version := baseSchema
+	if vi, ok := v.(versioned); ok {
+		version = vi.version()
+	}
+	item[attrSchema] = number(int64(version))
 	return withKeys(item, keys), nil
 }
+
+// versioned is an item struct whose schema version depends on what it
+// holds.
+type versioned interface{ version() int }
 
 func withKeys(item map[string]types.AttributeValue, keys map[string]string) map[string]types.AttributeValue {
 	for k, v := range keys {
@@ -357,9 +428,10 @@ func decodeItem[T any](item map[string]types.AttributeValue, what string) (v T, 
 		return fail(err)
 	}
 	switch version {
-	case 0, 1:
-		// Version 0 has the attributes of version 1: one decoding for both.
-		// A new version gets its case here, reading its own shape into T.
+	case 0, 1, 2:
+		// Version 0 has the attributes of version 1, and version 2 adds
+		// optional ones: one decoding for all three. A new version gets its
+		// case here, reading its own shape into T.
 	default:
 		return fail(fmt.Errorf("%w: %s = %d, this build reads 0 to %d", ErrNewerSchema, attrSchema, version, schemaVersion))
 	}
@@ -443,7 +515,7 @@ func (m moneyItem) money() babysitter.Money {
 func profileItemOf(p babysitter.Profile) profileItem {
 	i := profileItem{
 		FirstName: p.FirstName, LastName: p.LastName, DateOfBirth: p.DateOfBirth, Gender: p.Gender,
-		ProfilePicURL: p.ProfilePicURL, Address: p.Address, About: p.About,
+		Address: p.Address, About: p.About,
 		Latitude: p.Latitude, Longitude: p.Longitude, PhoneNumber: p.PhoneNumber,
 		SpokenLanguages: p.SpokenLanguages, Nationality: p.Nationality, RegionOfOrigin: p.RegionOfOrigin,
 		EducationLevel: p.EducationLevel, Smokes: p.Smokes, Drinks: p.Drinks,
@@ -459,7 +531,7 @@ func profileItemOf(p babysitter.Profile) profileItem {
 func (i profileItem) profile() babysitter.Profile {
 	p := babysitter.Profile{
 		FirstName: i.FirstName, LastName: i.LastName, DateOfBirth: i.DateOfBirth, Gender: i.Gender,
-		ProfilePicURL: i.ProfilePicURL, Address: i.Address, About: i.About,
+		Address: i.Address, About: i.About,
 		Latitude: i.Latitude, Longitude: i.Longitude, PhoneNumber: i.PhoneNumber,
 		SpokenLanguages: i.SpokenLanguages, Nationality: i.Nationality, RegionOfOrigin: i.RegionOfOrigin,
 		EducationLevel: i.EducationLevel, Smokes: i.Smokes, Drinks: i.Drinks,
@@ -475,18 +547,21 @@ func (i profileItem) profile() babysitter.Profile {
 func userItemOf(u babysitter.User) userItem {
 	return userItem{
 		ID: u.ID, Username: u.Username, Email: u.Email, Type: u.Type, Status: u.Status,
-		profileItem: profileItemOf(u.Profile),
+		profileItem: profileItemOf(u.Profile), ProfilePicURL: u.ProfilePicURL,
 		RatingCount: &u.Rating.Count, RatingSum: &u.Rating.Sum,
-		CreatedOn: u.CreatedOn, UpdatedOn: u.UpdatedOn, Version: u.Version,
+		CreatedOn: u.CreatedOn, UpdatedOn: u.UpdatedOn, Version: u.Version, Subject: u.Subject,
+		Uploads: uploadsItemOf(u), UploadsVersion: u.Uploads.Version, Verification: verificationItemOf(u.Verification),
 	}
 }
 
 func (i userItem) value() babysitter.User {
 	u := babysitter.User{
 		ID: i.ID, Username: i.Username, Email: i.Email, Type: i.Type, Status: i.Status,
-		Profile:   i.profileItem.profile(),
-		CreatedOn: i.CreatedOn, UpdatedOn: i.UpdatedOn, Version: i.Version,
+		Profile: i.profileItem.profile(), ProfilePicURL: i.ProfilePicURL,
+		CreatedOn: i.CreatedOn, UpdatedOn: i.UpdatedOn, Version: i.Version, Subject: i.Subject,
+		Verification: i.Verification.value(),
 	}
+	i.setUploads(&u)
 	if i.LegacyRating != nil {
 		u.Rating = babysitter.Rating{Count: i.LegacyRating.Count, Sum: i.LegacyRating.Sum}
 	}
@@ -497,6 +572,82 @@ func (i userItem) value() babysitter.User {
 		u.Rating.Sum = *i.RatingSum
 	}
 	return u
+}
+
+// uploadsItemOf is the map uploads of a user: every upload by ID, in its
+// state; nil for none.
+func uploadsItemOf(u babysitter.User) map[string]uploadItem {
+	var m map[string]uploadItem
+	add := func(x babysitter.Upload, state string) {
+		if m == nil {
+			m = map[string]uploadItem{}
+		}
+		i := uploadItem{Kind: x.Kind, State: state, ContentType: x.ContentType, Size: x.Size, RequestedOn: x.RequestedOn}
+		if !x.UploadedOn.IsZero() {
+			at := x.UploadedOn
+			i.UploadedOn = &at
+		}
+		m[x.ID] = i
+	}
+	for _, x := range u.Uploads.Requested {
+		add(x, uploadRequested)
+	}
+	for _, x := range u.Documents {
+		add(x, uploadConfirmed)
+	}
+	if p := u.Uploads.Picture; p != nil {
+		add(*p, uploadConfirmed)
+	}
+	for _, x := range u.Uploads.Discarded {
+		add(x, uploadDiscarded)
+	}
+	return m
+}
+
+// setUploads sets u's Documents and Uploads from the map uploads, in
+// ApplyUploadChange's order. Of two confirmed pictures (which no write
+// makes) the later one is the picture and the other discarded, so that no
+// object is lost track of.
+func (i userItem) setUploads(u *babysitter.User) {
+	u.Uploads.Version = i.UploadsVersion
+	for id, x := range i.Uploads {
+		up := babysitter.Upload{ID: id, Kind: x.Kind, ContentType: x.ContentType, Size: x.Size, RequestedOn: x.RequestedOn}
+		if x.UploadedOn != nil {
+			up.UploadedOn = *x.UploadedOn
+		}
+		switch {
+		case x.State == uploadRequested:
+			u.Uploads.Requested = append(u.Uploads.Requested, up)
+		case x.State == uploadConfirmed && x.Kind == babysitter.UploadDocument:
+			u.Documents = append(u.Documents, up)
+		case x.State == uploadConfirmed && x.Kind == babysitter.UploadPicture:
+			if p := u.Uploads.Picture; p != nil {
+				older := *p
+				if older.UploadedOn.After(up.UploadedOn) {
+					older, up = up, older
+				}
+				u.Uploads.Discarded = append(u.Uploads.Discarded, older)
+			}
+			u.Uploads.Picture = &up
+		default: // discarded, or a state this build does not know: deleted in the end
+			u.Uploads.Discarded = append(u.Uploads.Discarded, up)
+		}
+	}
+	babysitter.SortUploads(u)
+}
+
+func verificationItemOf(v *babysitter.Verification) *verificationItem {
+	if v == nil {
+		return nil
+	}
+	return &verificationItem{By: v.By, At: v.At, UploadID: v.UploadID}
+}
+
+func (i *verificationItem) value() *babysitter.Verification {
+	if i == nil {
+		return nil
+	}
+	return &babysitter.Verification{By: i.By, At: i.At, UploadID: i.UploadID}
 }
 
 func jobDetailsItemOf(d babysitter.JobDetails) jobDetailsItem {

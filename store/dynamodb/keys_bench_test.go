@@ -27,14 +27,15 @@ func benchUserValue() babysitter.User {
 		Type: babysitter.UserNanny, Status: babysitter.StatusVerified,
 		Profile: babysitter.Profile{
 			FirstName: "Ada", LastName: "Lovelace", DateOfBirth: babysitter.Date{Year: 1990, Month: 12, Day: 10},
-			Gender: "female", ProfilePicURL: "https://img.example.com/a.png", Address: "1 Way", About: "Likes engines.",
+			Gender: "female", Address: "1 Way", About: "Likes engines.",
 			Latitude: &lat, Longitude: &lon, PhoneNumber: "+4915112345678",
 			SpokenLanguages: []string{"en", "de"}, Nationality: "British", RegionOfOrigin: "London",
 			HourlyRate: &babysitter.Money{Amount: 1850, Currency: "EUR"}, EducationLevel: "MSc",
 			Smokes: &no, Drinks: &no, Activities: []string{"chess", "piano"},
 		},
-		Rating:    babysitter.Rating{Count: 3, Sum: 13},
-		CreatedOn: t, UpdatedOn: t, Version: 7,
+		ProfilePicURL: "https://img.example.com/a.png",
+		Rating:        babysitter.Rating{Count: 3, Sum: 13},
+		CreatedOn:     t, UpdatedOn: t, Version: 7,
 	}
 }
 

@@ -142,9 +142,9 @@ func actorKey(g babysitter.Guard) (key map[string]types.AttributeValue, ok bool)
 }
 
 // accountOf is the account a user item holds, as the Guard and
-// CheckApplicant look at it (username, type, status); nil for no item. It
-// decodes only those three attributes, so it reads any version of a user
-// item.
+// CheckApplicant look at it (username, type, status, subject); nil for no
+// item. It decodes only those attributes, so it reads any version of a
+// user item.
 func accountOf(item map[string]types.AttributeValue) *babysitter.User {
 	if item == nil {
 		return nil
@@ -153,6 +153,7 @@ func accountOf(item map[string]types.AttributeValue) *babysitter.User {
 		Username: str(item, attrUsername),
 		Type:     babysitter.UserType(str(item, attrUserType)),
 		Status:   babysitter.AccountStatus(str(item, attrUserStatus)),
+		Subject:  str(item, attrSubject),
 	}
 }
 

@@ -25,6 +25,10 @@ type delta struct {
 type account struct {
 	typ   babysitter.UserType
 	allow []babysitter.AccountStatus
+	// guard: the actor's own account, which must also be bound to subject
+	// (or to none); false for an applicant's.
+	guard   bool
+	subject string
 }
 
 type userOp struct {
@@ -63,12 +67,14 @@ func (u *userOps) add(username, attr string, n int64) {
 	o.deltas = append(o.deltas, delta{attr, n})
 }
 
-// guard puts g's condition on its actor's item: exists, of the type the
-// actor's role acts through, in one of the allowed statuses. An admin has
+// guard puts g's condition on its actor's item: exists, bound to the
+// actor's subject or to none, of the type the actor's role acts through,
+// in one of the allowed statuses. An admin has
 // no account to check: nothing.
 func (u *userOps) guard(g babysitter.Guard) {
 	if !g.Admin() {
-		u.require(g.Actor.Username, g.AccountType(), guardStatuses(g))
+		o := u.op(g.Actor.Username)
+		o.accounts = append(o.accounts, account{typ: g.AccountType(), allow: guardStatuses(g), guard: true, subject: g.Actor.Subject})
 	}
 }
 
@@ -76,7 +82,7 @@ func (u *userOps) guard(g babysitter.Guard) {
 // statuses.
 func (u *userOps) require(username string, t babysitter.UserType, allow []babysitter.AccountStatus) {
 	o := u.op(username)
-	o.accounts = append(o.accounts, account{t, allow})
+	o.accounts = append(o.accounts, account{typ: t, allow: allow})
 }
 
 // addTo adds the actions to t: an Update (ADD the counters; condition: the
@@ -88,6 +94,9 @@ func (u *userOps) addTo(t *txn) {
 		e := newExpr()
 		conds := []string{e.exists()}
 		for _, a := range o.accounts {
+			if a.guard {
+				conds = append(conds, e.bound(a.subject))
+			}
 			conds = append(conds, e.account(a.typ, a.allow))
 		}
 		cond := and(conds...)

@@ -158,39 +158,26 @@ func (s *Store) UpdateUser(ctx context.Context, g babysitter.Guard, prevEmail st
 	})
 }
 
-// SetUserStatus is one UpdateItem (condition: the user exists) returning
-// the updated user. Version is unchanged: a status change is not a profile
-// edit and must not fail a concurrent UpdateUser.
-func (s *Store) SetUserStatus(ctx context.Context, username string, status babysitter.AccountStatus, now time.Time) (babysitter.User, error) {
-	const op = "SetUserStatus"
-	e := newExpr()
-	up := (&update{e: e}).Set(attrUserStatus, strValue(string(status))).Set(attrUpdatedOn, timeValue(now))
-	item, err := s.updateItem(ctx, op, userItemKey(username), up, e.exists(), func(map[string]types.AttributeValue, error) error {
-		return babysitter.UserNotFound(username)
-	})
-	if err != nil {
-		return babysitter.User{}, err
-	}
-	u, err := decodeUser(item)
-	return u, s.mapError(op, err)
-}
-
 // DeleteUser reads the user (with the Guard's actor), decides with g.Check
 // and babysitter.CheckUserDelete on what it read, then in one
-// TransactWriteItems deletes the user and the reservation and puts the
-// username's tombstone, under conditions that say the same again: the
-// user exists with the email read and openJobs at zero (the Guard's too
-// when the actor is the user; else the actor's ConditionCheck). A
-// concurrent CreateJob changes openJobs in its own transaction, so one of
-// the two fails. A canceled delete reads and decides again (retry).
-func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) error {
+// TransactWriteItems deletes the user and the reservation, puts the
+// username's tombstone and, when the account has objects, the erasure
+// item of their keys (babysitter.ErasureOf), under conditions that say the
+// same again: the user exists with the email read, openJobs at zero and
+// uploadsVersion as read — so the erasure names every object — (the
+// Guard's too when the actor is the user; else the actor's
+// ConditionCheck). A concurrent CreateJob changes openJobs in its own
+// transaction, so one of the two fails. A canceled delete reads and
+// decides again (retry).
+func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) (babysitter.Erasure, error) {
 	const op = "DeleteUser"
 	self := !g.Admin() && g.Actor.Username == username
 	tombstone, err := encodeTombstone(username, now)
 	if err != nil {
-		return err
+		return babysitter.Erasure{}, err
 	}
-	return retry(ctx, op, func() error {
+	var erasure babysitter.Erasure
+	err = retry(ctx, op, func() error {
 		items, err := s.read(ctx, g, userItemKey(username))
 		if err != nil {
 			return s.mapError(op, err)
@@ -205,7 +192,8 @@ func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username str
 
 		t := newTxn(s.table)
 		e := newExpr()
-		cond := and(e.exists(), e.eq(attrEmail, strValue(cur.Email)), zeroOrMissing(e, attrOpenJobs))
+		cond := and(e.exists(), e.eq(attrEmail, strValue(cur.Email)), zeroOrMissing(e, attrOpenJobs),
+			versionIs(e, attrUploadsVersion, cur.Uploads.Version))
 		if self {
 			cond = and(cond, e.guard(g))
 		}
@@ -213,6 +201,14 @@ func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username str
 		d := newExpr()
 		t.delete("email", emailItemKey(cur.Email), d, d.notExists()+" OR "+d.eq(attrUsername, strValue(username)))
 		t.put("tombstone", tombstone, nil, "")
+		erasure = babysitter.ErasureOf(*cur, now)
+		if len(erasure.Keys) > 0 {
+			item, err := encodeErasure(erasure)
+			if err != nil {
+				return err
+			}
+			t.put("erasure", item, nil, "")
+		}
 		if !self {
 			var uo userOps
 			uo.guard(g)
@@ -229,6 +225,10 @@ func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username str
 		}
 		return s.undecided(op, c) // read and decide again
 	})
+	if err != nil {
+		return babysitter.Erasure{}, err
+	}
+	return erasure, nil
 }
 
 // sameAttrs reports whether a and b hold the same values of names.

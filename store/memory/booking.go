@@ -43,9 +43,9 @@ func (s *Store) BookNanny(ctx context.Context, r babysitter.BookRequest) (babysi
 }
 
 // DeclinePending moves every PENDING application of the job to DECLINED
-// once babysitter.CheckDecline allows it, and clears the job's outbox
-// entry. Under the lock nothing changes between the read and the writes,
-// so nothing is skipped here.
+// once babysitter.CheckDecline allows it; it leaves the job's outbox entry
+// (ClearDeclines). Under the lock nothing changes between the read and
+// the writes, so nothing is skipped here.
 func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time) (babysitter.DeclineResult, error) {
 	var res babysitter.DeclineResult
 	err := s.write(ctx, nil, func() error {
@@ -63,10 +63,17 @@ func (s *Store) DeclinePending(ctx context.Context, jobID string, now time.Time)
 			}
 			res.Applications = append(res.Applications, *a)
 		}
-		delete(s.due, jobID)
 		return nil
 	})
 	return res, err
+}
+
+// ClearDeclines removes the job's outbox entry.
+func (s *Store) ClearDeclines(ctx context.Context, jobID string) error {
+	return s.write(ctx, nil, func() error {
+		delete(s.due, jobID)
+		return nil
+	})
 }
 
 // DueDeclines returns up to limit jobs whose declines have been due since

@@ -33,6 +33,9 @@ type Store struct {
 	emails      map[string]string
 	usersByType map[babysitter.UserType][]string
 	tombstones  map[string]time.Time
+	// erasures holds the Erasures of deleted accounts whose objects are
+	// not known to be deleted yet.
+	erasures map[string]babysitter.Erasure
 
 	// jobs by ID; jobsByStatus and jobsByParent hold job IDs sorted
 	// ascending (UUIDv7, so oldest first; lists walk them backwards).
@@ -70,6 +73,7 @@ func New() *Store {
 		emails:       map[string]string{},
 		usersByType:  map[babysitter.UserType][]string{},
 		tombstones:   map[string]time.Time{},
+		erasures:     map[string]babysitter.Erasure{},
 		jobs:         map[string]*babysitter.Job{},
 		jobsByStatus: map[babysitter.JobStatus][]string{},
 		jobsByParent: map[string][]string{},

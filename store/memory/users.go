@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -67,18 +68,20 @@ func (s *Store) UpdateUser(ctx context.Context, g babysitter.Guard, prevEmail st
 	})
 }
 
-// SetUserStatus sets the account status and UpdatedOn and returns the
-// updated user. Version is unchanged: a status change is not a profile edit
-// and must not fail a concurrent UpdateUser. ErrNotFound.
-func (s *Store) SetUserStatus(ctx context.Context, username string, status babysitter.AccountStatus, now time.Time) (babysitter.User, error) {
+// SetUserStatus sets the account status, its Verification record and
+// UpdatedOn, as babysitter.CheckStatusUpdate allows, and returns the
+// updated user. Version is unchanged: a status change is not a profile
+// edit and must not fail a concurrent UpdateUser. ErrNotFound.
+func (s *Store) SetUserStatus(ctx context.Context, st babysitter.StatusUpdate) (babysitter.User, error) {
 	var out babysitter.User
 	err := s.write(ctx, nil, func() error {
-		u, ok := s.users[username]
-		if !ok {
-			return babysitter.UserNotFound(username)
+		u := s.users[st.Username]
+		if err := babysitter.CheckStatusUpdate(u, st); err != nil {
+			return err
 		}
-		u.Status = status
-		u.UpdatedOn = now
+		u.Status = st.Status
+		u.Verification = clonePtr(st.Verification)
+		u.UpdatedOn = st.At
 		out = cloneUser(*u)
 		return nil
 	})
@@ -86,18 +89,77 @@ func (s *Store) SetUserStatus(ctx context.Context, username string, status babys
 }
 
 // DeleteUser removes the user and its email reservation and tombstones the
-// username, as babysitter.CheckUserDelete allows. The user's jobs,
-// applications and reviews are kept.
-func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) error {
-	return s.write(ctx, &g, func() error {
+// username, as babysitter.CheckUserDelete allows, and records the
+// account's Erasure when it has objects. The user's jobs, applications
+// and reviews are kept.
+func (s *Store) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) (babysitter.Erasure, error) {
+	var e babysitter.Erasure
+	err := s.write(ctx, &g, func() error {
 		u := s.users[username]
 		if err := babysitter.CheckUserDelete(username, u, s.openJobs(username)); err != nil {
 			return err
+		}
+		e = babysitter.ErasureOf(cloneUser(*u), now)
+		if len(e.Keys) > 0 {
+			s.erasures[username] = e
 		}
 		delete(s.users, username)
 		delete(s.emails, u.Email)
 		s.usersByType[u.Type] = removeSorted(s.usersByType[u.Type], username)
 		s.tombstones[username] = now
+		return nil
+	})
+	return e, err
+}
+
+// UpdateUploads applies c as babysitter.ApplyUploadChange decides on the
+// account as it is under the lock, and returns the user as written.
+func (s *Store) UpdateUploads(ctx context.Context, g babysitter.Guard, c babysitter.UploadChange) (babysitter.User, error) {
+	var out babysitter.User
+	err := s.write(ctx, &g, func() error {
+		u := s.users[c.Username]
+		if u != nil {
+			cur := cloneUser(*u)
+			u = &cur
+		}
+		next, changed, err := babysitter.ApplyUploadChange(u, c)
+		if err != nil {
+			return err
+		}
+		if changed {
+			stored := cloneUser(next)
+			s.users[c.Username] = &stored
+		}
+		out = cloneUser(next)
+		return nil
+	})
+	return out, err
+}
+
+// DueErasures returns up to limit Erasures due since before the given
+// time, oldest first.
+func (s *Store) DueErasures(ctx context.Context, before time.Time, limit int) ([]babysitter.Erasure, error) {
+	var out []babysitter.Erasure
+	err := s.read(ctx, nil, func() error {
+		for _, e := range s.erasures {
+			if e.Due.Before(before) {
+				e.Keys = slices.Clone(e.Keys)
+				out = append(out, e)
+			}
+		}
+		slices.SortFunc(out, func(a, b babysitter.Erasure) int {
+			return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.Username, b.Username))
+		})
+		out = out[:min(limit, len(out))]
+		return nil
+	})
+	return out, err
+}
+
+// ClearErasure removes the Erasure of a deleted account.
+func (s *Store) ClearErasure(ctx context.Context, username string) error {
+	return s.write(ctx, nil, func() error {
+		delete(s.erasures, username)
 		return nil
 	})
 }
@@ -162,6 +224,11 @@ func userHeaded[T any](ctx context.Context, s *Store, g babysitter.Guard, scopeP
 
 func cloneUser(u babysitter.User) babysitter.User {
 	u.Profile = cloneProfile(u.Profile)
+	u.Documents = slices.Clone(u.Documents)
+	u.Verification = clonePtr(u.Verification)
+	u.Uploads.Requested = slices.Clone(u.Uploads.Requested)
+	u.Uploads.Discarded = slices.Clone(u.Uploads.Discarded)
+	u.Uploads.Picture = clonePtr(u.Uploads.Picture)
 	return u
 }
 

@@ -130,7 +130,7 @@ func testBookApplicant(t *testing.T, s babysitter.Store) {
 	j := f.job(p.Username)
 	ad, au, ax := f.apply(j.ID, deactivated.Username), f.apply(j.ID, unverified.Username), f.apply(j.ID, deleted.Username)
 	f.deactivate(deactivated.Username)
-	if err := s.DeleteUser(f.ctx, asAdmin, deleted.Username, now()); err != nil {
+	if err := noErasure(s.DeleteUser(f.ctx, asAdmin, deleted.Username, now())); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
 	}
 	j = f.getJob(j.ID)

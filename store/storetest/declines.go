@@ -12,7 +12,9 @@ import (
 )
 
 // The declines of a job that has left OPEN (DeclineStore): DeclinePending
-// and the outbox that DueDeclines reads.
+// and the outbox that DueDeclines reads and ClearDeclines clears — only
+// ClearDeclines: the consumer clears an entry once the job's
+// notifications are published, so that a failure before leaves it due.
 var declineCases = []testCase{
 	{"decline pending", testDeclinePending},
 	{"decline many", testDeclineMany},
@@ -23,6 +25,7 @@ var declineCases = []testCase{
 	{"outbox after booking", testOutboxBook},
 	{"outbox after cancel", testOutboxCancel},
 	{"outbox limit", testOutboxLimit},
+	{"clear declines", testClearDeclines},
 }
 
 // Outbox times. DueDeclines (and so Decliner.Sweep) takes the jobs whose
@@ -42,6 +45,9 @@ const (
 	slotOutboxComplete
 	slotOutboxNothingPending
 	slotOutboxLimit
+	slotOutboxClear
+	slotErasure // uploads.go: DueErasures
+	slotNotify  // service.go: a failed notification leaves the job due
 )
 
 // dueAt is the first time of an outbox slot, with nanoseconds, so that a
@@ -266,13 +272,15 @@ func testDeclineCompleted(t *testing.T, s babysitter.Store) {
 	check(t, "declined", sortedIDs(as[1:]), sorted(res.Declined...))
 	f.wantApps(j.ID, append([]babysitter.Application{accepted}, declined(as[1:], decl)...)...)
 	check(t, "job after declining", completed, f.getJob(j.ID))
+	f.wantDue(j.ID, at) // until ClearDeclines
+	f.clearDeclines(j.ID)
 	f.wantNotDue(j.ID, at.Add(time.Hour))
 }
 
 // testDeclineNothingPending: a job booked with no other application, and
-// one cancelled with none at all, have nothing to decline; DeclinePending
-// clears their outbox entries all the same. (Whether such a job is
-// recorded as due at all is the store's choice.)
+// one cancelled with none at all, have nothing to decline; their outbox
+// entries clear all the same. (Whether such a job is recorded as due at
+// all is the store's choice.)
 func testDeclineNothingPending(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
 	p, n := f.parent(), f.nanny()
@@ -295,13 +303,15 @@ func testDeclineNothingPending(t *testing.T, s babysitter.Store) {
 		if res.Job.ID != id || len(res.Applications) != apps {
 			t.Errorf("DeclinePending of job %s: result of job %q with %d applications, want %d", id, res.Job.ID, len(res.Applications), apps)
 		}
+		f.clearDeclines(id)
 		f.wantNotDue(id, at.Add(time.Hour))
 	}
 }
 
 // testOutboxBook: BookNanny records the job's declines as due at the time
-// of its write; a retry of the booking moves nothing, before or after
-// DeclinePending cleared the entry; an OPEN job is never due.
+// of its write; DeclinePending leaves the entry and ClearDeclines clears
+// it; a retry of the booking moves nothing, before or after the entry was
+// cleared; an OPEN job is never due.
 func testOutboxBook(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
 	p := f.parent()
@@ -330,6 +340,8 @@ func testOutboxBook(t *testing.T, s babysitter.Store) {
 	f.wantDue(j.ID, at)
 
 	check(t, "declined", sortedIDs(as[1:]), sorted(f.declinePending(j.ID, now()).Declined...))
+	f.wantDue(j.ID, at)
+	f.clearDeclines(j.ID)
 	f.wantNotDue(j.ID, end)
 	retry("after the declines")
 	if slices.Contains(f.due(end, dueLimit), j.ID) {
@@ -338,7 +350,7 @@ func testOutboxBook(t *testing.T, s babysitter.Store) {
 }
 
 // testOutboxCancel: TransitionJob to CANCELLED records the job's declines
-// as due at the time of its write, and DeclinePending clears them.
+// as due at the time of its write, and ClearDeclines clears them.
 func testOutboxCancel(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
 	j, as := f.jobWithApplications(3)
@@ -352,6 +364,8 @@ func testOutboxCancel(t *testing.T, s babysitter.Store) {
 	decl := now()
 	check(t, "declined", sortedIDs(as), sorted(f.declinePending(j.ID, decl).Declined...))
 	f.wantApps(j.ID, declined(as, decl)...)
+	f.wantDue(j.ID, at)
+	f.clearDeclines(j.ID)
 	f.wantNotDue(j.ID, at.Add(time.Hour))
 }
 
@@ -384,6 +398,29 @@ func testOutboxLimit(t *testing.T, s babysitter.Store) {
 			t.Errorf("DueDeclines with limit %d misses job %s", dueLimit, id)
 		}
 		f.declinePending(id, now())
+		f.clearDeclines(id)
 		f.wantNotDue(id, before)
 	}
+}
+
+// testClearDeclines: clearing an entry that is not there — a job never
+// due, an entry cleared already — is not an error, and clears no other
+// job's.
+func testClearDeclines(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	j, as := f.jobWithApplications(2)
+	at := dueAt(slotOutboxClear)
+	r := booking(j, as[0].ID)
+	r.At = at
+	if _, _, err := s.BookNanny(f.ctx, r); err != nil {
+		t.Fatalf("BookNanny: %v", err)
+	}
+	f.wantDue(j.ID, at)
+	f.clearDeclines(newID())                    // no such job
+	f.clearDeclines(f.job(j.ParentUsername).ID) // OPEN, never due
+	f.wantDue(j.ID, at)
+	f.clearDeclines(j.ID)
+	f.clearDeclines(j.ID)
+	f.wantNotDue(j.ID, at.Add(time.Hour))
+	check(t, "PENDING after clearing without declining", []string{as[1].ID}, f.pendingIDs(j.ID))
 }

@@ -52,8 +52,13 @@ func asParent(username string) babysitter.Guard { return as(babysitter.RoleParen
 func asNanny(username string) babysitter.Guard  { return as(babysitter.RoleNanny, username) }
 
 func as(role babysitter.Role, username string) babysitter.Guard {
-	return babysitter.Guard{Actor: babysitter.Actor{Username: username, Role: role}, Allow: active}
+	return babysitter.Guard{Actor: babysitter.Actor{Username: username, Role: role, Subject: subjectOf(username)}, Allow: active}
 }
+
+// subjectOf is the identity provider's subject of the suite's identity of
+// username, which the suite's accounts are bound to (newUser): the Guards
+// of as pass the binding, so only what a case changes can fail.
+func subjectOf(username string) string { return "sub-" + username }
 
 // asAdmin is the Guard of an admin, who has no account (none of the
 // suite's usernames look like this one) and manages every job.
@@ -196,7 +201,6 @@ func fullProfile() babysitter.Profile {
 		LastName:        "Lovelace",
 		DateOfBirth:     babysitter.Date{Year: 1990, Month: time.December, Day: 10},
 		Gender:          "female",
-		ProfilePicURL:   "https://img.example.com/ada.png",
 		Address:         "1 Analytical Way",
 		About:           "Loves kids and engines.",
 		Latitude:        ptr(52.520008),
@@ -220,17 +224,24 @@ func newUser(typ babysitter.UserType) babysitter.User {
 	name := uniqueName()
 	t := now()
 	return babysitter.User{
-		ID:        newID(),
-		Username:  name,
-		Email:     name + "@example.com",
-		Type:      typ,
-		Status:    babysitter.StatusUnverified,
-		Profile:   fullProfile(),
-		CreatedOn: t,
-		UpdatedOn: t,
-		Version:   1,
+		ID:       newID(),
+		Username: name,
+		Email:    name + "@example.com",
+		Type:     typ,
+		Status:   babysitter.StatusUnverified,
+		Profile:  fullProfile(),
+		// Set by ConfirmUpload in the Service; a Store stores it as given.
+		ProfilePicURL: "https://img.example.com/ada.png",
+		CreatedOn:     t,
+		UpdatedOn:     t,
+		Version:       1,
+		Subject:       subjectOf(name),
 	}
 }
+
+// noErasure is the error of a DeleteUser whose Erasure does not matter
+// (an account with no objects has none).
+func noErasure(_ babysitter.Erasure, err error) error { return err }
 
 // newJob returns a valid OPEN job of parent with every detail set.
 func newJob(parent string) babysitter.Job {
@@ -500,6 +511,15 @@ func (f *fixture) pendingIDs(jobID string) []string {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// clearDeclines runs ClearDeclines on the job, failing the test on an
+// error.
+func (f *fixture) clearDeclines(jobID string) {
+	f.t.Helper()
+	if err := f.s.ClearDeclines(f.ctx, jobID); err != nil {
+		f.t.Fatalf("ClearDeclines %s: %v", jobID, err)
+	}
 }
 
 // declinePending runs DeclinePending on the job at at, failing the test on

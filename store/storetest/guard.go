@@ -16,6 +16,8 @@ var guardCases = []testCase{
 	{"zero guard and unknown roles are refused", testGuardZero},
 	{"PARENT account with a nanny's role", testGuardParentAccountNannyRole},
 	{"NANNY account with a parent's role", testGuardNannyAccountParentRole},
+	{"another identity of the account's username", testGuardOtherSubject},
+	{"an account bound to no subject", testGuardUnbound},
 	{"admin acts without an account", testGuardAdmin},
 	{"a deleted parent's job is no one's", testGuardDeletedParent},
 }
@@ -28,7 +30,7 @@ func (f *fixture) deactivate(username string) {
 
 func (f *fixture) setStatus(username string, st babysitter.AccountStatus) {
 	f.t.Helper()
-	if _, err := f.s.SetUserStatus(f.ctx, username, st, now()); err != nil {
+	if _, err := f.s.SetUserStatus(f.ctx, babysitter.StatusUpdate{Username: username, Status: st, At: now()}); err != nil {
 		f.t.Fatalf("SetUserStatus %s %s: %v", username, st, err)
 	}
 }
@@ -98,7 +100,7 @@ func (sc *scene) calls(self babysitter.User) []guardedCall {
 	const y, n = true, false
 	return []guardedCall{
 		{"UpdateUser", y, y, func(g babysitter.Guard) error { return s.UpdateUser(ctx, g, self.Email, edit) }},
-		{"DeleteUser", n, n, func(g babysitter.Guard) error { return s.DeleteUser(ctx, g, sc.victim.Username, now()) }},
+		{"DeleteUser", n, n, func(g babysitter.Guard) error { return noErasure(s.DeleteUser(ctx, g, sc.victim.Username, now())) }},
 		{"ListUsers", y, y, func(g babysitter.Guard) error {
 			_, err := s.ListUsers(ctx, g, babysitter.UserNanny, pr)
 			return err
@@ -245,6 +247,43 @@ func testGuardNannyAccountParentRole(t *testing.T, s babysitter.Store) {
 	sc.wantAllowed(sc.n)
 }
 
+// testGuardOtherSubject: an account is bound to the identity that
+// created it (User.Subject). Another identity of the same username — an
+// identity provider that gave a deleted user's name to a newcomer — or an
+// identity without a subject is refused everything, reads included.
+func testGuardOtherSubject(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	for _, typ := range []babysitter.UserType{babysitter.UserParent, babysitter.UserNanny} {
+		sc := f.scene()
+		self := sc.p
+		if typ == babysitter.UserNanny {
+			self = sc.n
+		}
+		other, none := as(role(typ), self.Username), as(role(typ), self.Username)
+		other.Actor.Subject, none.Actor.Subject = "sub-newcomer", ""
+		sc.wantRefused(self, other, none)
+		sc.wantAllowed(self)
+	}
+}
+
+// testGuardUnbound: an account bound to no subject (created by an actor
+// without one, or before accounts were bound) lets its username act
+// whatever the subject, as before.
+func testGuardUnbound(t *testing.T, s babysitter.Store) {
+	f := setup(t, s)
+	unbound := func(u *babysitter.User) { u.Subject = "" }
+	p := f.user(babysitter.UserParent, unbound)
+	check(t, "the unbound account as stored", p, f.getUser(p.Username))
+	for _, sub := range []string{"", "sub-anyone"} {
+		g := asParent(p.Username)
+		g.Actor.Subject = sub
+		j := newJob(p.Username)
+		if err := s.CreateJob(f.ctx, g, j); err != nil {
+			t.Errorf("CreateJob through an unbound account with subject %q: %v", sub, err)
+		}
+	}
+}
+
 // testGuardZero: a Guard checks something whatever it holds; the zero
 // Guard, and any role but admin, parent and nanny, pass nothing.
 func testGuardZero(t *testing.T, s babysitter.Store) {
@@ -359,7 +398,7 @@ func testGuardDeletedParent(t *testing.T, s babysitter.Store) {
 	p, n := f.parent(), f.nanny()
 	j := f.job(p.Username)
 	j, accepted := f.book(j, f.apply(j.ID, n.Username))
-	if err := s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now()); err != nil {
+	if err := noErasure(s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now())); err != nil {
 		t.Fatalf("DeleteUser of a parent with a CLOSED job: %v", err)
 	}
 	again := newUser(babysitter.UserParent)

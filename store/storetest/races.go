@@ -221,7 +221,7 @@ func testRaceDeleteVersusCreateJob(t *testing.T, s babysitter.Store) {
 		}
 		errs := race(2, func(i int) error {
 			if i == 0 {
-				return s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now())
+				return noErasure(s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now()))
 			}
 			return s.CreateJob(f.ctx, g, j)
 		})
@@ -260,7 +260,7 @@ func testRaceDeleteVersusApply(t *testing.T, s babysitter.Store) {
 		a := newApplication(j.ID, n.Username)
 		errs := race(2, func(i int) error {
 			if i == 0 {
-				return s.DeleteUser(f.ctx, asNanny(n.Username), n.Username, now())
+				return noErasure(s.DeleteUser(f.ctx, asNanny(n.Username), n.Username, now()))
 			}
 			return s.ApplyToJob(f.ctx, asNanny(n.Username), a)
 		})
@@ -302,7 +302,7 @@ func testRaceCreateVersusDelete(t *testing.T, s babysitter.Store) {
 		}
 		errs := race(len(us)+1, func(i int) error {
 			if i == len(us) {
-				return s.DeleteUser(f.ctx, as(role(typ), u.Username), u.Username, now())
+				return noErasure(s.DeleteUser(f.ctx, as(role(typ), u.Username), u.Username, now()))
 			}
 			return s.CreateUser(f.ctx, us[i])
 		})
@@ -355,7 +355,7 @@ func testRaceBookVersusDeactivate(t *testing.T, s babysitter.Store) {
 				_, accepted, err = s.BookNanny(f.ctx, r)
 				return err
 			}
-			if _, err = s.SetUserStatus(f.ctx, n.Username, babysitter.StatusDeactivated, now()); err != nil {
+			if _, err = s.SetUserStatus(f.ctx, babysitter.StatusUpdate{Username: n.Username, Status: babysitter.StatusDeactivated, At: now()}); err != nil {
 				return err
 			}
 			afterwards, err = s.GetJob(f.ctx, asAdmin, j.ID)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/babysitter-go/babysitter"
+	nmemory "github.com/babysitter-go/babysitter/notify/memory"
+	"github.com/babysitter-go/babysitter/notify/notifytest"
 	qmemory "github.com/babysitter-go/babysitter/queue/memory"
 )
 
@@ -37,6 +39,8 @@ var serviceCases = []testCase{
 	{"BookingADeactivatedNanny", testServiceBookDeactivated},
 	{"RoleFromTokenNeverOverridesAccountType", testServiceRoleVersusAccount},
 	{"DeletedUsernameCannotBeTakenOver", testServiceDeletedUsername},
+	{"NotifiedOncePerEvent", testNotifiedOncePerEvent},
+	{"NotifyFailsThenRedelivered", testNotifyFailsThenRedelivered},
 }
 
 var svcAdmin = babysitter.Actor{Username: "admin", Role: babysitter.RoleAdmin}
@@ -75,10 +79,12 @@ type world struct {
 	t        *testing.T
 	svc      *babysitter.Service
 	decliner *babysitter.Decliner
-	store    babysitter.Store
-	queue    *qmemory.Queue
-	flaky    *flakyQueue
-	clock    *clock
+	// notes is the Decliner's Notifier.
+	notes *nmemory.Notifier
+	store babysitter.Store
+	queue *qmemory.Queue
+	flaky *flakyQueue
+	clock *clock
 }
 
 // quietLog discards the logs of the Service and the Decliner: failed
@@ -89,10 +95,15 @@ func newWorld(t *testing.T, s babysitter.Store) *world {
 	q := qmemory.New(qmemory.Options{VisibilityTimeout: time.Minute, WaitTime: -1})
 	fq := &flakyQueue{Queue: q}
 	c := &clock{}
+	notes := nmemory.New(nmemory.Options{Logger: quietLog})
+	// The booking stories verify accounts without documents; the uploads
+	// cases (uploads.go) verify on one.
+	opts := babysitter.Options{Logger: quietLog, Now: c.Now, VerifyWithoutDocument: true}
 	return &world{
 		t:        t,
-		svc:      babysitter.New(s, fq, babysitter.Options{Logger: quietLog, Now: c.Now}),
-		decliner: babysitter.NewDecliner(s, babysitter.DeclinerOptions{Logger: quietLog}),
+		svc:      babysitter.New(s, fq, opts),
+		decliner: babysitter.NewDecliner(s, babysitter.DeclinerOptions{Logger: quietLog, Notifier: notes}),
+		notes:    notes,
 		store:    s,
 		queue:    q,
 		flaky:    fq,
@@ -114,7 +125,7 @@ func (w *world) account(role babysitter.Role) babysitter.Actor {
 	if err := w.signUp(a, a.Username+"@example.com"); err != nil {
 		w.t.Fatalf("CreateUser: %v", err)
 	}
-	if _, err := w.svc.UpdateUserStatus(ctx, svcAdmin, a.Username, babysitter.StatusVerified); err != nil {
+	if _, err := w.svc.UpdateUserStatus(ctx, svcAdmin, a.Username, babysitter.StatusChange{Status: babysitter.StatusVerified}); err != nil {
 		w.t.Fatalf("verify: %v", err)
 	}
 	return a
@@ -391,7 +402,7 @@ func testSendFailsThenSweep(t *testing.T, s babysitter.Store) {
 	check(t, "cancelled job before the sweep", map[babysitter.ApplicationStatus][]string{babysitter.ApplicationPending: sortedIDs(others)}, w.byStatus(cancelled.ID))
 
 	sweeper := func(now time.Time, after time.Duration) *babysitter.Decliner {
-		return babysitter.NewDecliner(s, babysitter.DeclinerOptions{Now: func() time.Time { return now }, SweepAfter: after, Logger: quietLog})
+		return babysitter.NewDecliner(s, babysitter.DeclinerOptions{Now: func() time.Time { return now }, SweepAfter: after, Logger: quietLog, Notifier: w.notes})
 	}
 	// Not due for SweepAfter yet: nothing is swept.
 	if n, err := sweeper(at.Add(time.Minute), time.Hour).Sweep(ctx); err != nil || n != 0 {
@@ -409,6 +420,13 @@ func testSendFailsThenSweep(t *testing.T, s babysitter.Store) {
 		babysitter.ApplicationDeclined: sortedIDs(apps[1:]),
 	}, w.byStatus(booked.ID))
 	check(t, "cancelled job after the sweep", map[babysitter.ApplicationStatus][]string{babysitter.ApplicationDeclined: sortedIDs(others)}, w.byStatus(cancelled.ID))
+	// The sweep told everyone, once: booked, confirmed, 11 declined, 3
+	// cancelled.
+	for id, n := range notifytest.ExactlyThese(t, w.expected(booked.ID, cancelled.ID), w.notes.Published()) {
+		if n != 1 {
+			t.Errorf("notification %s published %d times by one sweep", id, n)
+		}
+	}
 	// Both are cleared: sweeping again finds nothing.
 	if n, err := sw.Sweep(ctx); err != nil || n != 0 {
 		t.Errorf("Sweep again: swept %d jobs, %v; want 0, nil", n, err)
@@ -664,7 +682,7 @@ func testServiceBookDeactivated(t *testing.T, s babysitter.Store) {
 	parent := w.account(babysitter.RoleParent)
 	job := w.job(parent)
 	apps := w.apply(job.ID, w.accounts(babysitter.RoleNanny, 3))
-	if _, err := w.svc.UpdateUserStatus(ctx, svcAdmin, apps[0].NannyUsername, babysitter.StatusDeactivated); err != nil {
+	if _, err := w.svc.UpdateUserStatus(ctx, svcAdmin, apps[0].NannyUsername, babysitter.StatusChange{Status: babysitter.StatusDeactivated}); err != nil {
 		t.Fatalf("UpdateUserStatus: %v", err)
 	}
 
@@ -800,4 +818,128 @@ func testServiceDeletedUsername(t *testing.T, s babysitter.Store) {
 	check(t, "the old job", booked.Job, j)
 	check(t, "the old job's applications", map[babysitter.ApplicationStatus][]string{babysitter.ApplicationAccepted: {app.ID}}, st)
 	check(t, "the nanny's rating", babysitter.Rating{}, w.rating(nanny.Username))
+}
+
+// expected returns the notifications the jobs' applications as stored
+// call for, built by hand: booked and bookingConfirmed for the ACCEPTED
+// one, declined (jobCancelled for a CANCELLED job) for each DECLINED one,
+// at the application's UpdatedOn.
+func (w *world) expected(jobIDs ...string) []babysitter.Notification {
+	w.t.Helper()
+	var out []babysitter.Notification
+	for _, id := range jobIDs {
+		res, err := w.svc.ListApplicationsForJob(w.t.Context(), svcAdmin, id, babysitter.PageRequest{Limit: babysitter.MaxLimit})
+		if err != nil {
+			w.t.Fatalf("ListApplicationsForJob: %v", err)
+		}
+		for _, a := range res.Applications.Items {
+			ref := babysitter.ApplicationRef{JobID: id, ApplicationID: a.ID}
+			switch {
+			case a.Status == babysitter.ApplicationAccepted:
+				out = append(out,
+					babysitter.NewNotification(babysitter.NotifyBooked, ref, a.NannyUsername, a.UpdatedOn),
+					babysitter.NewNotification(babysitter.NotifyBookingConfirmed, ref, res.Job.ParentUsername, a.UpdatedOn))
+			case a.Status == babysitter.ApplicationDeclined && res.Job.Status == babysitter.JobCancelled:
+				out = append(out, babysitter.NewNotification(babysitter.NotifyJobCancelled, ref, a.NannyUsername, a.UpdatedOn))
+			case a.Status == babysitter.ApplicationDeclined:
+				out = append(out, babysitter.NewNotification(babysitter.NotifyDeclined, ref, a.NannyUsername, a.UpdatedOn))
+			}
+		}
+	}
+	return out
+}
+
+// testNotifiedOncePerEvent: after the drain the booked nanny is told, the
+// parent gets a confirmation, each declined applicant is told — nobody
+// who withdrew — and a cancelled job's applicants are told; each event
+// once, and nothing before the drain (never on the caller's path). A
+// second message for a job (a ReconcileJob) publishes the same events
+// again, identical: subscribers dedupe on the ID.
+func testNotifiedOncePerEvent(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	ctx := t.Context()
+	parent := w.account(babysitter.RoleParent)
+	booked, cancelled := w.job(parent), w.job(parent)
+	apps := w.apply(booked.ID, w.accounts(babysitter.RoleNanny, 4))
+	w.apply(cancelled.ID, w.accounts(babysitter.RoleNanny, 2))
+	if _, err := w.svc.WithdrawApplication(ctx, babysitter.Actor{Username: apps[3].NannyUsername, Role: babysitter.RoleNanny}, booked.ID, apps[3].ID); err != nil {
+		t.Fatalf("WithdrawApplication: %v", err)
+	}
+	if _, err := w.svc.BookNanny(ctx, parent, booked.ID, apps[0].ID); err != nil {
+		t.Fatalf("BookNanny: %v", err)
+	}
+	if _, err := w.svc.CancelJob(ctx, parent, cancelled.ID); err != nil {
+		t.Fatalf("CancelJob: %v", err)
+	}
+	if n := len(w.notes.Published()); n != 0 {
+		t.Fatalf("%d notifications before the drain: never on the caller's path", n)
+	}
+	w.drain()
+	want := w.expected(booked.ID, cancelled.ID)
+	if len(want) != 2+2+2 {
+		t.Fatalf("expected %d notifications, want 6 (booked, confirmed, 2 declined, 2 cancelled)", len(want))
+	}
+	for id, n := range notifytest.ExactlyThese(t, want, w.notes.Published()) {
+		if n != 1 {
+			t.Errorf("notification %s published %d times", id, n)
+		}
+	}
+	for _, n := range w.notes.Published() {
+		if n.Recipient == apps[3].NannyUsername {
+			t.Errorf("the nanny who withdrew was told %s", n.Type)
+		}
+	}
+
+	if _, err := w.svc.ReconcileJob(ctx, parent, booked.ID); err != nil {
+		t.Fatalf("ReconcileJob: %v", err)
+	}
+	w.drain()
+	counts := notifytest.ExactlyThese(t, want, w.notes.Published())
+	for _, n := range w.expected(booked.ID) {
+		if counts[n.ID] != 2 {
+			t.Errorf("after the job's second message, %s published %d times, want 2 (at least once, the same ID)", n.ID, counts[n.ID])
+		}
+	}
+}
+
+// testNotifyFailsThenRedelivered: publishing fails after the declines; the
+// message fails, the job stays due, and nothing is published. Delivered
+// again, it declines nothing more, publishes every notification — the
+// same ones — and clears the job.
+func testNotifyFailsThenRedelivered(t *testing.T, s babysitter.Store) {
+	w := newWorld(t, s)
+	ctx := t.Context()
+	parent := w.account(babysitter.RoleParent)
+	job := w.job(parent)
+	apps := w.apply(job.ID, w.accounts(babysitter.RoleNanny, 3))
+	at := dueAt(slotNotify)
+	w.clock.Set(at)
+	if _, err := w.svc.BookNanny(ctx, parent, job.ID, apps[0].ID); err != nil {
+		t.Fatalf("BookNanny: %v", err)
+	}
+	msgs, err := w.queue.Receive(ctx, 10)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("Receive: %d messages, %v", len(msgs), err)
+	}
+	w.notes.FailNext(1)
+	if failed := w.decliner.HandleBatch(ctx, msgs); len(failed) != 1 {
+		t.Fatalf("HandleBatch with a failing notifier: %d failed, want the message", len(failed))
+	}
+	check(t, "declined before the notifications", sortedIDs(apps[1:]), w.byStatus(job.ID)[babysitter.ApplicationDeclined])
+	f := setup(t, s)
+	f.wantDue(job.ID, at)
+	if n := len(w.notes.Published()); n != 0 {
+		t.Fatalf("%d notifications published by the failed call", n)
+	}
+
+	// Redelivered.
+	if failed := w.decliner.HandleBatch(ctx, msgs); len(failed) != 0 {
+		t.Fatalf("HandleBatch redelivered: %d failed", len(failed))
+	}
+	for id, n := range notifytest.ExactlyThese(t, w.expected(job.ID), w.notes.Published()) {
+		if n != 1 {
+			t.Errorf("notification %s published %d times", id, n)
+		}
+	}
+	f.wantNotDue(job.ID, at.Add(time.Hour))
 }

@@ -55,6 +55,7 @@ func groups() []struct {
 		{"service", serviceCases},
 		{"reviews", reviewCases},
 		{"near", nearCases},
+		{"uploads", uploadCases},
 	}
 }
 

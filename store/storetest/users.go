@@ -238,7 +238,7 @@ func testUserUpdateMissing(t *testing.T, s babysitter.Store) {
 func testUserUpdateKeepsStatus(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
 	u := f.user(babysitter.UserNanny, func(u *babysitter.User) { u.Rating = babysitter.Rating{Count: 4, Sum: 17} })
-	if _, err := s.SetUserStatus(f.ctx, u.Username, babysitter.StatusVerified, now()); err != nil {
+	if _, err := s.SetUserStatus(f.ctx, babysitter.StatusUpdate{Username: u.Username, Status: babysitter.StatusVerified, At: now()}); err != nil {
 		t.Fatalf("SetUserStatus: %v", err)
 	}
 	cur := f.getUser(u.Username)
@@ -268,7 +268,7 @@ func testUserSetStatus(t *testing.T, s babysitter.Store) {
 	u := f.user(babysitter.UserParent)
 	for _, st := range []babysitter.AccountStatus{babysitter.StatusVerified, babysitter.StatusDeactivated, babysitter.StatusVerified} {
 		at := now().Add(time.Minute)
-		got, err := s.SetUserStatus(f.ctx, u.Username, st, at)
+		got, err := s.SetUserStatus(f.ctx, babysitter.StatusUpdate{Username: u.Username, Status: st, At: at})
 		if err != nil {
 			t.Fatalf("SetUserStatus %s: %v", st, err)
 		}
@@ -279,7 +279,7 @@ func testUserSetStatus(t *testing.T, s babysitter.Store) {
 		check(t, "SetUserStatus result", want, got, ignoreVersion)
 		check(t, "GetUser after SetUserStatus", got, f.getUser(u.Username))
 	}
-	_, err := s.SetUserStatus(f.ctx, uniqueName(), babysitter.StatusVerified, now())
+	_, err := s.SetUserStatus(f.ctx, babysitter.StatusUpdate{Username: uniqueName(), Status: babysitter.StatusVerified, At: now()})
 	wantErr(t, "SetUserStatus of a missing user", err, babysitter.ErrNotFound)
 }
 
@@ -287,11 +287,11 @@ func testUserDelete(t *testing.T, s babysitter.Store) {
 	f := setup(t, s)
 	for _, typ := range []babysitter.UserType{babysitter.UserParent, babysitter.UserNanny} {
 		u := f.user(typ)
-		if err := s.DeleteUser(f.ctx, as(role(typ), u.Username), u.Username, now()); err != nil {
+		if err := noErasure(s.DeleteUser(f.ctx, as(role(typ), u.Username), u.Username, now())); err != nil {
 			t.Fatalf("DeleteUser of a %s: %v", typ, err)
 		}
 		f.wantNoUser(u.Username)
-		wantErr(t, "DeleteUser again", s.DeleteUser(f.ctx, asAdmin, u.Username, now()), babysitter.ErrNotFound)
+		wantErr(t, "DeleteUser again", noErasure(s.DeleteUser(f.ctx, asAdmin, u.Username, now())), babysitter.ErrNotFound)
 
 		// The email is free again.
 		v := newUser(babysitter.UserNanny)
@@ -313,7 +313,7 @@ func testUserDelete(t *testing.T, s babysitter.Store) {
 			}
 		}
 	}
-	wantErr(t, "DeleteUser of a missing user", s.DeleteUser(f.ctx, asAdmin, uniqueName(), now()), babysitter.ErrNotFound)
+	wantErr(t, "DeleteUser of a missing user", noErasure(s.DeleteUser(f.ctx, asAdmin, uniqueName(), now())), babysitter.ErrNotFound)
 }
 
 // role is the role that acts through an account of type t.
@@ -330,10 +330,10 @@ func testUserDeleteOpenJob(t *testing.T, s babysitter.Store) {
 	closed := f.job(p.Username)
 	open := f.job(p.Username)
 	f.cancel(closed)
-	wantErr(t, "DeleteUser with an OPEN job", s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now()), babysitter.ErrConflict)
+	wantErr(t, "DeleteUser with an OPEN job", noErasure(s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now())), babysitter.ErrConflict)
 	check(t, "parent after the refused delete", p, f.getUser(p.Username))
 	f.cancel(open)
-	if err := s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now()); err != nil {
+	if err := noErasure(s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now())); err != nil {
 		t.Fatalf("DeleteUser after cancelling the job: %v", err)
 	}
 	f.wantNoUser(p.Username)
@@ -350,7 +350,7 @@ func testUserDeletePendingApplication(t *testing.T, s babysitter.Store) {
 	j1, j2 := f.job(p.Username), f.job(p.Username)
 	a1, b1 := f.apply(j1.ID, n.Username), f.apply(j1.ID, m.Username)
 	a2 := f.apply(j2.ID, n.Username)
-	if err := s.DeleteUser(f.ctx, asNanny(n.Username), n.Username, now()); err != nil {
+	if err := noErasure(s.DeleteUser(f.ctx, asNanny(n.Username), n.Username, now())); err != nil {
 		t.Fatalf("DeleteUser of a nanny with PENDING applications: %v", err)
 	}
 	f.wantNoUser(n.Username)
@@ -392,14 +392,14 @@ func testUserDeleteAfterBooking(t *testing.T, s babysitter.Store) {
 
 	// The job is CLOSED, a1 ACCEPTED and a2 still PENDING until declined:
 	// none of them blocks a delete, of the nanny declined later included.
-	if err := s.DeleteUser(f.ctx, asNanny(n2.Username), n2.Username, now()); err != nil {
+	if err := noErasure(s.DeleteUser(f.ctx, asNanny(n2.Username), n2.Username, now())); err != nil {
 		t.Fatalf("DeleteUser of a nanny with a PENDING application of a CLOSED job: %v", err)
 	}
 	check(t, "declined", []string{a2.ID}, f.declinePending(j.ID, now()).Declined)
-	if err := s.DeleteUser(f.ctx, asNanny(n1.Username), n1.Username, now()); err != nil {
+	if err := noErasure(s.DeleteUser(f.ctx, asNanny(n1.Username), n1.Username, now())); err != nil {
 		t.Fatalf("DeleteUser of the booked nanny: %v", err)
 	}
-	if err := s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now()); err != nil {
+	if err := noErasure(s.DeleteUser(f.ctx, asParent(p.Username), p.Username, now())); err != nil {
 		t.Fatalf("DeleteUser of the parent of a CLOSED job: %v", err)
 	}
 	for _, u := range []string{n1.Username, n2.Username, p.Username} {

@@ -1,9 +1,10 @@
 // Command scratchmod is a program of another module that imports
-// babysitter as a user would: the root package, the memory backends and
-// the HTTP API. TestImportedByAnotherModule (module_test.go) builds it in
-// a module of its own, outside the repository, and runs it. It plays the
-// tutorial's booking story over HTTP and exits non-zero if any step goes
-// otherwise.
+// babysitter as a user would: the root package, the memory backends (store,
+// queue, blobs, notifier) and the HTTP API. TestImportedByAnotherModule
+// (module_test.go) builds it in a module of its own, outside the
+// repository, and runs it. It plays the tutorial's booking story over
+// HTTP — each account verified on an identity document uploaded through a
+// presigned PUT — and exits non-zero if any step goes otherwise.
 package main
 
 import (
@@ -18,6 +19,8 @@ import (
 	"time"
 
 	"github.com/babysitter-go/babysitter"
+	bmemory "github.com/babysitter-go/babysitter/blob/memory"
+	nmemory "github.com/babysitter-go/babysitter/notify/memory"
 	qmemory "github.com/babysitter-go/babysitter/queue/memory"
 	smemory "github.com/babysitter-go/babysitter/store/memory"
 	"github.com/babysitter-go/babysitter/transport/httpapi"
@@ -39,18 +42,31 @@ func run() error {
 	defer cancel()
 	store := smemory.New()
 	queue := qmemory.New(qmemory.Options{WaitTime: 50 * time.Millisecond})
-	svc := babysitter.New(store, queue, babysitter.Options{})
-	decliner := babysitter.NewDecliner(store, babysitter.DeclinerOptions{})
-	go func() { _ = (&babysitter.Poller{Source: queue, Handler: decliner.HandleBatch}).Run(ctx) }()
-	srv := httptest.NewServer(httpapi.New(svc, jwtauth.NewHS256(key, 0), httpapi.Options{}))
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
 	defer srv.Close()
+	blobs, err := bmemory.New(bmemory.Options{BaseURL: srv.URL + "/blobs/", PublicPrefixes: []string{babysitter.PublicKeyPrefix}})
+	if err != nil {
+		return err
+	}
+	svc := babysitter.New(store, queue, babysitter.Options{Blobs: blobs, PublicBaseURL: srv.URL + "/blobs/"})
+	notes := nmemory.New(nmemory.Options{})
+	decliner := babysitter.NewDecliner(store, babysitter.DeclinerOptions{Notifier: notes})
+	go func() { _ = (&babysitter.Poller{Source: queue, Handler: decliner.HandleBatch}).Run(ctx) }()
+	mux.Handle("/blobs/", blobs.Handler())
+	mux.Handle("/", httpapi.New(svc, jwtauth.NewHS256(key, 0), httpapi.Options{}))
 	c := client{url: srv.URL}
 
 	alice, bob, carol, admin := token("alice", "parent"), token("bob", "nanny"), token("carol", "nanny"), token("admin", "admin")
 	for _, u := range []struct{ tok, name, typ string }{{alice, "alice", "PARENT"}, {bob, "bob", "NANNY"}, {carol, "carol", "NANNY"}} {
 		c.do("POST", "/v1/users", u.tok, map[string]any{"username": u.name, "email": u.name + "@example.com", "type": u.typ,
 			"firstName": u.name, "lastName": "Smith", "dateOfBirth": "1990-04-01"}, http.StatusCreated, nil)
-		c.do("PUT", "/v1/users/"+u.name+"/status", admin, map[string]any{"status": "VERIFIED"}, http.StatusOK, nil)
+		id := []byte("%PDF-1.7 identity card")
+		var ticket babysitter.UploadTicket
+		c.do("POST", "/v1/users/"+u.name+"/uploads", u.tok, map[string]any{"kind": "document", "contentType": "application/pdf", "contentLength": len(id)}, http.StatusCreated, &ticket)
+		c.send(ticket.Request, id)
+		c.do("POST", "/v1/users/"+u.name+"/uploads/"+ticket.Upload.ID+"/confirm", u.tok, nil, http.StatusOK, nil)
+		c.do("PUT", "/v1/users/"+u.name+"/status", admin, map[string]any{"status": "VERIFIED", "uploadId": ticket.Upload.ID}, http.StatusOK, nil)
 	}
 	var job babysitter.Job
 	c.do("POST", "/v1/jobs", alice, map[string]any{"jobType": "BABYSITTING", "description": "Two kids, one evening", "numberOfKids": 2,
@@ -78,12 +94,17 @@ func run() error {
 		for _, a := range apps.Applications.Items {
 			status[a.NannyUsername] = a.Status
 		}
-		if status["bob"] == babysitter.ApplicationAccepted && status["carol"] == babysitter.ApplicationDeclined {
+		told := map[babysitter.NotificationType]string{}
+		for _, n := range notes.Published() {
+			told[n.Type] = n.Recipient
+		}
+		if status["bob"] == babysitter.ApplicationAccepted && status["carol"] == babysitter.ApplicationDeclined &&
+			told[babysitter.NotifyBooked] == "bob" && told[babysitter.NotifyDeclined] == "carol" {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("carol is not declined: %v", status)
+			return fmt.Errorf("carol is not declined, or not told: %v, %v", status, notes.Published())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -130,5 +151,29 @@ func (c *client) do(method, path, tok string, body any, status int, out any) {
 	}
 	if out != nil {
 		c.err = json.Unmarshal(b, out)
+	}
+}
+
+// send sends a presigned request as is, with body: what a browser or an
+// app does with the request RequestUpload hands out.
+func (c *client) send(pr babysitter.PresignedRequest, body []byte) {
+	if c.err != nil {
+		return
+	}
+	req, _ := http.NewRequest(pr.Method, pr.URL, bytes.NewReader(body))
+	for k, v := range pr.Headers {
+		if k != "Content-Length" { // net/http sends the body's
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.err = err
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		c.err = fmt.Errorf("%s %s: %d: %s", pr.Method, pr.URL, resp.StatusCode, b)
 	}
 }

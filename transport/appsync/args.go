@@ -111,7 +111,6 @@ type profileInput struct {
 	LastName        string            `json:"lastName"`
 	DateOfBirth     *string           `json:"dateOfBirth"`
 	Gender          *string           `json:"gender"`
-	ProfilePicURL   *string           `json:"profilePicUrl"`
 	Address         *string           `json:"address"`
 	About           *string           `json:"about"`
 	Latitude        *float64          `json:"latitude"`
@@ -147,7 +146,6 @@ func (in createUserInput) newUser(a babysitter.Actor) (babysitter.NewUser, error
 			FirstName:       in.FirstName,
 			LastName:        in.LastName,
 			Gender:          deref(in.Gender),
-			ProfilePicURL:   deref(in.ProfilePicURL),
 			Address:         deref(in.Address),
 			About:           deref(in.About),
 			Latitude:        in.Latitude,
@@ -191,7 +189,6 @@ type updateUserInput struct {
 	LastName        *string           `json:"lastName"`
 	DateOfBirth     *string           `json:"dateOfBirth"`
 	Gender          *string           `json:"gender"`
-	ProfilePicURL   *string           `json:"profilePicUrl"`
 	Address         *string           `json:"address"`
 	About           *string           `json:"about"`
 	Latitude        *float64          `json:"latitude"`
@@ -216,7 +213,6 @@ func (in updateUserInput) patch() (babysitter.UserPatch, error) {
 		LastName:        in.LastName,
 		DateOfBirth:     p.date("dateOfBirth", in.DateOfBirth),
 		Gender:          in.Gender,
-		ProfilePicURL:   in.ProfilePicURL,
 		Address:         in.Address,
 		About:           in.About,
 		Latitude:        in.Latitude,

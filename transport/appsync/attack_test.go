@@ -63,7 +63,7 @@ func TestAttack_IdentityFromAnotherIssuer(t *testing.T) {
 // Unauthenticated and the admin's verification goes through.
 func TestAttack_BatchMixingIdentities(t *testing.T) {
 	ctx := context.Background()
-	svc := babysitter.New(smemory.New(), qmemory.New(qmemory.Options{}), babysitter.Options{Logger: slog.New(slog.DiscardHandler)})
+	svc := babysitter.New(smemory.New(), qmemory.New(qmemory.Options{}), babysitter.Options{Logger: slog.New(slog.DiscardHandler), VerifyWithoutDocument: true})
 	bob := babysitter.Actor{Username: "bob", Role: babysitter.RoleNanny}
 	if _, err := svc.CreateUser(ctx, bob, babysitter.NewUser{Username: "bob", Email: "bob@example.com", Type: babysitter.UserNanny,
 		Profile: babysitter.Profile{FirstName: "Bob", LastName: "B", DateOfBirth: babysitter.Date{Year: 1990, Month: time.May, Day: 1}}}); err != nil {

@@ -85,7 +85,8 @@ type Identity struct {
 // calls (no identity), IAM calls, identities of another issuer than a
 // Cognito user pool (an OIDC or Lambda authorizer added beside Cognito
 // must not name users and groups here) and identities without a username;
-// else the Cognito username with the role of its groups. Group names
+// else the Cognito username with the role of its groups and its sub
+// (Actor.Subject, which binds the account). Group names
 // match exactly, as Cognito's do: a member of "admin" is an admin
 // whatever its other groups; then "parent", then "nanny". Groups that name
 // no role leave the role empty, which the Service forbids everywhere a
@@ -104,7 +105,11 @@ func (id *Identity) Actor() babysitter.Actor {
 	if username == "" {
 		return babysitter.Actor{}
 	}
-	return babysitter.Actor{Username: username, Role: roleOf(id.groups())}
+	sub := id.Sub
+	if sub == "" {
+		sub = claimString(id.Claims, "sub")
+	}
+	return babysitter.Actor{Username: username, Role: roleOf(id.groups()), Subject: sub}
 }
 
 // groups returns identity.groups, or else the token's cognito:groups claim.

@@ -15,7 +15,9 @@ func TestActor(t *testing.T) {
 	}{
 		{"api key", `null`, babysitter.Actor{}},
 		{"groups", `{"username":"alice","sub":"s","groups":["parent"],"claims":{}}`,
-			babysitter.Actor{Username: "alice", Role: babysitter.RoleParent}},
+			babysitter.Actor{Username: "alice", Role: babysitter.RoleParent, Subject: "s"}},
+		{"sub in the claims only", `{"username":"alice","groups":["parent"],"claims":{"sub":"s2"}}`,
+			babysitter.Actor{Username: "alice", Role: babysitter.RoleParent, Subject: "s2"}},
 		{"groups null, claims array", `{"username":"nina","groups":null,"claims":{"cognito:groups":["nanny"]}}`,
 			babysitter.Actor{Username: "nina", Role: babysitter.RoleNanny}},
 		{"claims only", `{"claims":{"cognito:username":"nina","cognito:groups":["nanny"]},"sourceIp":["1.2.3.4"]}`,

@@ -42,6 +42,7 @@ var routes = map[Field]resolve{
 	{"Query", "listJobsAppliedTo"}:      listJobsAppliedTo,
 	{"Query", "listReviews"}:            listReviews,
 	{"Query", "listJobsNear"}:           listJobsNear,
+	{"Query", "getDocument"}:            getDocument,
 	{"Mutation", "createUser"}:          createUser,
 	{"Mutation", "updateUser"}:          updateUser,
 	{"Mutation", "updateUserStatus"}:    updateUserStatus,
@@ -55,6 +56,8 @@ var routes = map[Field]resolve{
 	{"Mutation", "reconcileJob"}:        reconcileJob,
 	{"Mutation", "completeJob"}:         completeJob,
 	{"Mutation", "leaveReview"}:         leaveReview,
+	{"Mutation", "requestUpload"}:       requestUpload,
+	{"Mutation", "confirmUpload"}:       confirmUpload,
 }
 
 func getUser(ctx context.Context, c call) (any, error) {
@@ -205,13 +208,14 @@ func updateUser(ctx context.Context, c call) (any, error) {
 
 func updateUserStatus(ctx context.Context, c call) (any, error) {
 	var a struct {
-		Username string `json:"username"`
-		Status   string `json:"status"`
+		Username string  `json:"username"`
+		Status   string  `json:"status"`
+		UploadID *string `json:"uploadId"`
 	}
 	if err := decodeArgs(c.args, &a); err != nil {
 		return nil, err
 	}
-	u, err := c.svc.UpdateUserStatus(ctx, c.actor, a.Username, babysitter.AccountStatus(a.Status))
+	u, err := c.svc.UpdateUserStatus(ctx, c.actor, a.Username, babysitter.StatusChange{Status: babysitter.AccountStatus(a.Status), UploadID: deref(a.UploadID)})
 	if err != nil {
 		return nil, err
 	}
@@ -407,4 +411,53 @@ func listJobsNear(ctx context.Context, c call) (any, error) {
 		return nil, err
 	}
 	return page(p, nearbyJob), nil
+}
+
+// uploadArgs name one upload of one user.
+type uploadArgs struct {
+	Username string `json:"username"`
+	UploadID string `json:"uploadId"`
+}
+
+func (a uploadArgs) ref() babysitter.UploadRef {
+	return babysitter.UploadRef{Username: a.Username, UploadID: a.UploadID}
+}
+
+func requestUpload(ctx context.Context, c call) (any, error) {
+	var a struct {
+		Username string                   `json:"username"`
+		Upload   babysitter.UploadRequest `json:"upload"`
+	}
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	t, err := c.svc.RequestUpload(ctx, c.actor, a.Username, a.Upload)
+	if err != nil {
+		return nil, err
+	}
+	return uploadTicketView{Upload: upload(t.Upload), Request: presigned(t.Request)}, nil
+}
+
+func confirmUpload(ctx context.Context, c call) (any, error) {
+	var a uploadArgs
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	u, err := c.svc.ConfirmUpload(ctx, c.actor, a.ref())
+	if err != nil {
+		return nil, err
+	}
+	return user(u, c.now), nil
+}
+
+func getDocument(ctx context.Context, c call) (any, error) {
+	var a uploadArgs
+	if err := decodeArgs(c.args, &a); err != nil {
+		return nil, err
+	}
+	pr, err := c.svc.GetDocument(ctx, c.actor, a.ref())
+	if err != nil {
+		return nil, err
+	}
+	return presigned(pr), nil
 }

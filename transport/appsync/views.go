@@ -1,6 +1,7 @@
 package appsync
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -74,6 +75,10 @@ type userView struct {
 	Rating          ratingView `json:"rating"`
 	CreatedOn       int64      `json:"createdOn"`
 	UpdatedOn       int64      `json:"updatedOn"`
+	// Private: null unless the caller is the user or an admin (the
+	// Service leaves them out of a public profile).
+	Documents    []uploadView      `json:"documents"`
+	Verification *verificationView `json:"verification"`
 }
 
 func user(u babysitter.User, now time.Time) userView {
@@ -113,7 +118,64 @@ func user(u babysitter.User, now time.Time) userView {
 		m := money(*u.HourlyRate)
 		v.HourlyRate = &m
 	}
+	for _, d := range u.Documents {
+		v.Documents = append(v.Documents, upload(d))
+	}
+	if x := u.Verification; x != nil {
+		v.Verification = &verificationView{By: x.By, At: awsTimestamp(x.At), UploadID: optString(x.UploadID)}
+	}
 	return v
+}
+
+type uploadView struct {
+	UploadID      string `json:"uploadId"`
+	Kind          string `json:"kind"`
+	ContentType   string `json:"contentType"`
+	ContentLength int64  `json:"contentLength"`
+	RequestedOn   int64  `json:"requestedOn"`
+	UploadedOn    *int64 `json:"uploadedOn"`
+}
+
+func upload(u babysitter.Upload) uploadView {
+	v := uploadView{UploadID: u.ID, Kind: string(u.Kind), ContentType: u.ContentType, ContentLength: u.Size, RequestedOn: awsTimestamp(u.RequestedOn)}
+	if !u.UploadedOn.IsZero() {
+		at := awsTimestamp(u.UploadedOn)
+		v.UploadedOn = &at
+	}
+	return v
+}
+
+type verificationView struct {
+	By       string  `json:"by"`
+	At       int64   `json:"at"`
+	UploadID *string `json:"uploadId"`
+}
+
+// headerView is one header of a presigned request: GraphQL has no maps.
+type headerView struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type presignedView struct {
+	Method  string       `json:"method"`
+	URL     string       `json:"url"`
+	Headers []headerView `json:"headers"`
+	Expires int64        `json:"expires"`
+}
+
+// presigned is a presigned request, its headers sorted by name.
+func presigned(pr babysitter.PresignedRequest) presignedView {
+	v := presignedView{Method: pr.Method, URL: pr.URL, Headers: []headerView{}, Expires: awsTimestamp(pr.Expires)}
+	for _, name := range slices.Sorted(maps.Keys(pr.Headers)) {
+		v.Headers = append(v.Headers, headerView{Name: name, Value: pr.Headers[name]})
+	}
+	return v
+}
+
+type uploadTicketView struct {
+	Upload  uploadView    `json:"upload"`
+	Request presignedView `json:"request"`
 }
 
 type jobView struct {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/blob/blobtest"
+	"github.com/babysitter-go/babysitter/notify/notifytest"
 	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
 
@@ -28,7 +31,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			store, queue, source := b.open(t)
-			e := newTestEnv(t, store, queue, source)
+			e := newTestEnv(t, store, queue, source, withEvidence(b.evidence))
 			st := tutorialStory(t, e)
 			t.Run("more operations", func(t *testing.T) { moreOperations(t, e, st) })
 			t.Run("errors", func(t *testing.T) { errorStatuses(t, e, st) })
@@ -42,6 +45,9 @@ type story struct {
 	alice, bob, carol, admin string // tokens
 	job                      babysitter.Job
 	bobApp, carolApp         babysitter.Application
+	// docs are the identity documents the accounts were verified on, by
+	// username.
+	docs map[string]string
 }
 
 // tutorialStory: parent alice, nannies bob and carol, an admin verifying
@@ -52,6 +58,7 @@ func tutorialStory(t *testing.T, e *testEnv) story {
 		bob:   token(t, "bob", "nanny"),
 		carol: token(t, "carol", "nanny"),
 		admin: token(t, "admin", "admin"),
+		docs:  map[string]string{},
 	}
 
 	// Everyone creates their own account; it starts UNVERIFIED.
@@ -77,12 +84,37 @@ func tutorialStory(t *testing.T, e *testEnv) story {
 		t.Errorf("bob's own GET has email %q", self.Email)
 	}
 
-	// The admin verifies the three accounts.
-	for _, name := range []string{"alice", "bob", "carol"} {
-		u := want[babysitter.User](t, e.do("PUT", "/v1/users/"+name+"/status", st.admin, map[string]string{"status": "VERIFIED"}), http.StatusOK)
-		if u.Status != babysitter.StatusVerified {
-			t.Fatalf("%s is %s after verification", name, u.Status)
+	// Each uploads an identity document: a presigned PUT sent by a plain
+	// HTTP client straight to the object storage. The admin reads it
+	// through a presigned GET — nobody else may — and verifies the account
+	// on it.
+	for _, u := range []struct{ tok, name string }{{st.alice, "alice"}, {st.bob, "bob"}, {st.carol, "carol"}} {
+		card := []byte("%PDF-1.7 identity card of " + u.name)
+		up := e.upload(u.tok, u.name, babysitter.UploadDocument, "application/pdf", card)
+		confirmed := want[babysitter.User](t, e.do("POST", "/v1/users/"+u.name+"/uploads/"+up.ID+"/confirm", u.tok, nil), http.StatusOK)
+		if len(confirmed.Documents) != 1 || confirmed.Documents[0].ID != up.ID || confirmed.Documents[0].UploadedOn.IsZero() {
+			t.Fatalf("%s's documents after the upload: %+v", u.name, confirmed.Documents)
 		}
+		doc := "/v1/users/" + u.name + "/documents/" + up.ID
+		for _, tok := range []string{u.tok, st.carol} {
+			wantProblem(t, e.do("GET", doc, tok, nil), http.StatusForbidden, "forbidden")
+		}
+		pr := want[babysitter.PresignedRequest](t, e.do("GET", doc, st.admin, nil), http.StatusOK)
+		if got := e.fetch(pr); !bytes.Equal(got, card) {
+			t.Fatalf("the admin's GET of %s's document: %q", u.name, got)
+		}
+		v := want[babysitter.User](t, e.do("PUT", "/v1/users/"+u.name+"/status", st.admin, map[string]string{"status": "VERIFIED", "uploadId": up.ID}), http.StatusOK)
+		if v.Status != babysitter.StatusVerified || v.Verification == nil || v.Verification.By != "admin" || v.Verification.UploadID != up.ID {
+			t.Fatalf("%s after the verification: %s, %+v", u.name, v.Status, v.Verification)
+		}
+		st.docs[u.name] = up.ID
+	}
+	// The decision is the user's and the admins' to see, not the public's.
+	if pub := want[babysitter.User](t, e.do("GET", "/v1/users/bob", "", nil), http.StatusOK); pub.Verification != nil || pub.Documents != nil {
+		t.Errorf("the public profile shows bob's evidence: %+v, %+v", pub.Verification, pub.Documents)
+	}
+	if self := want[babysitter.User](t, e.do("GET", "/v1/users/bob", st.bob, nil), http.StatusOK); self.Verification == nil || len(self.Documents) != 1 {
+		t.Errorf("bob does not see his own verification: %+v, %+v", self.Verification, self.Documents)
 	}
 
 	// Alice posts a job.
@@ -148,6 +180,17 @@ func tutorialStory(t *testing.T, e *testEnv) story {
 			st.bobApp.ID: babysitter.ApplicationAccepted, st.carolApp.ID: babysitter.ApplicationDeclined,
 		})
 	})
+	// Then it tells bob he is booked, alice that the booking is confirmed
+	// and carol that she was declined: exactly these events, each as
+	// often as it is published identical. (At least once: the test
+	// server's sweeper, due after 200 ms, may take the job too while the
+	// consumer publishes; store/storetest and internal/fullstack, without
+	// a sweeper racing the consumer, count exactly one each.)
+	told := e.notifications(t, st.alice, st.job.ID)
+	if len(told) != 3 {
+		t.Fatalf("the booking calls for %d notifications, want 3: %+v", len(told), told)
+	}
+	notifytest.ExactlyThese(t, told, e.published.Published(t, len(told)))
 	eventually(t, 10*time.Second, func() error {
 		na := want[babysitter.NannyApplications](t, e.do("GET", "/v1/users/carol/applications", st.carol, nil), http.StatusOK)
 		if na.Nanny.Username != "carol" || len(na.Applications.Items) != 1 || na.Applications.Items[0].Status != babysitter.ApplicationDeclined {
@@ -176,6 +219,9 @@ func tutorialStory(t *testing.T, e *testEnv) story {
 	}); err != nil {
 		t.Error(err)
 	}
+	// The job's message, delivered again, publishes the same events again
+	// — identical, the same IDs to dedupe on — and nothing else.
+	notifytest.ExactlyThese(t, told, e.published.Published(t, len(told)))
 
 	// The booked job has left the jobs near the point.
 	eventually(t, 10*time.Second, func() error {
@@ -307,6 +353,22 @@ func moreOperations(t *testing.T, e *testEnv, st story) {
 		t.Errorf("updated about = %q", u.About)
 	}
 
+	// Bob's profile picture: its URL is set from the upload, anyone reads
+	// it without a signature; a new one replaces it.
+	png := []byte("\x89PNG bob's face")
+	pic := e.upload(st.bob, "bob", babysitter.UploadPicture, "image/png", png)
+	u := want[babysitter.User](t, e.do("POST", "/v1/users/bob/uploads/"+pic.ID+"/confirm", st.bob, nil), http.StatusOK)
+	if !strings.HasSuffix(u.ProfilePicURL, babysitter.PictureKeyPrefix+pic.ID) || strings.Contains(u.ProfilePicURL, "bob") {
+		t.Errorf("profilePicUrl %q: want the picture's key, no username", u.ProfilePicURL)
+	}
+	if got := e.fetch(babysitter.PresignedRequest{Method: http.MethodGet, URL: u.ProfilePicURL}); !bytes.Equal(got, png) {
+		t.Errorf("anonymous GET of the picture: %q", got)
+	}
+	if pub := want[babysitter.User](t, e.do("GET", "/v1/users/bob", "", nil), http.StatusOK); pub.ProfilePicURL != u.ProfilePicURL {
+		t.Errorf("the public profile's picture %q", pub.ProfilePicURL)
+	}
+	wantProblem(t, e.do("PATCH", "/v1/users/bob", st.bob, map[string]string{"profilePicUrl": "https://evil.example/x.png"}), http.StatusBadRequest, "invalid_input")
+
 	// A second job: edited, applied to, withdrawn from, cancelled.
 	job2 := want[babysitter.Job](t, e.do("POST", "/v1/jobs", st.alice, jobBody()), http.StatusCreated)
 	if j := want[babysitter.Job](t, e.do("PATCH", "/v1/jobs/"+job2.ID, st.alice, map[string]any{"description": "Three kids now", "numberOfKids": 3}), http.StatusOK); j.Description != "Three kids now" || j.NumberOfKids != 3 {
@@ -333,11 +395,24 @@ func moreOperations(t *testing.T, e *testEnv, st story) {
 		return nil
 	})
 
-	// A new nanny signs up and deletes her account again.
+	// A new nanny signs up, uploads her identity document and a picture,
+	// and deletes her account again: her objects go with it.
 	dave := token(t, "dave", "nanny")
 	want[babysitter.User](t, e.do("POST", "/v1/users", dave, userBody("dave", babysitter.UserNanny)), http.StatusCreated)
+	var daves []string
+	for _, k := range []babysitter.UploadKind{babysitter.UploadDocument, babysitter.UploadPicture} {
+		up := e.upload(dave, "dave", k, "image/jpeg", []byte("jpeg of dave"))
+		want[babysitter.User](t, e.do("POST", "/v1/users/dave/uploads/"+up.ID+"/confirm", dave, nil), http.StatusOK)
+		daves = append(daves, up.Key())
+	}
+	if keys := e.objectKeys(); !slices.Contains(keys, daves[0]) || !slices.Contains(keys, daves[1]) {
+		t.Fatalf("dave's objects %v are not stored: %v", daves, keys)
+	}
 	want[struct{}](t, e.do("DELETE", "/v1/users/dave", dave, nil), http.StatusNoContent)
 	wantProblem(t, e.do("GET", "/v1/users/dave", "", nil), http.StatusNotFound, "not_found")
+	if keys := e.objectKeys(); slices.Contains(keys, daves[0]) || slices.Contains(keys, daves[1]) {
+		t.Errorf("dave's objects outlive his account: %v", keys)
+	}
 
 	// Health.
 	want[map[string]string](t, e.do("GET", "/healthz", "", nil), http.StatusOK)
@@ -383,6 +458,14 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 	gail := token(t, "gail", "parent")
 	want[babysitter.User](t, e.do("POST", "/v1/users", gail, userBody("gail", babysitter.UserParent)), http.StatusCreated)
 	gailJob := "/v1/jobs/" + want[babysitter.Job](t, e.do("POST", "/v1/jobs", gail, jobBody()), http.StatusCreated).ID
+	// frank has requested a document and not sent it; gail has as many
+	// uploads waiting as an account may.
+	pngRequest := map[string]any{"kind": "picture", "contentType": "image/png", "contentLength": 10}
+	frankReq := want[babysitter.UploadTicket](t, e.do("POST", "/v1/users/frank/uploads", frank,
+		map[string]any{"kind": "document", "contentType": "application/pdf", "contentLength": 10}), http.StatusCreated).Upload.ID
+	for range babysitter.MaxRequestedUploads {
+		want[babysitter.UploadTicket](t, e.do("POST", "/v1/users/gail/uploads", gail, pngRequest), http.StatusCreated)
+	}
 	const (
 		unknownJob = "/v1/jobs/01931e2c-0000-7000-8000-000000000000"
 		badJob     = "/v1/jobs/not%21an-id" // "not!an-id": an ID has letters, digits, '-' and '_'
@@ -504,7 +587,25 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 		{name: "deleting nobody", method: "DELETE", path: "/v1/users/nobody", tok: st.admin, status: 404, code: "not_found", tried: true},
 		{name: "deleting a parent with an OPEN job", method: "DELETE", path: "/v1/users/gail", tok: gail, status: 409, code: "conflict", tried: true},
 		{name: "a parent setting a status", method: "PUT", path: "/v1/users/frank/status", tok: st.alice, body: map[string]string{"status": "VERIFIED"}, status: 403, code: "forbidden"},
-		{name: "the status of nobody", method: "PUT", path: "/v1/users/nobody/status", tok: st.admin, body: map[string]string{"status": "VERIFIED"}, status: 404, code: "not_found", tried: true},
+		{name: "the status of nobody", method: "PUT", path: "/v1/users/nobody/status", tok: st.admin, body: map[string]string{"status": "DEACTIVATED"}, status: 404, code: "not_found", tried: true},
+		{name: "verifying without a document", method: "PUT", path: "/v1/users/frank/status", tok: st.admin, body: map[string]string{"status": "VERIFIED"}, status: 400, code: "invalid_input", check: fieldsAre("uploadId")},
+		{name: "verifying on another's document", method: "PUT", path: "/v1/users/frank/status", tok: st.admin, body: map[string]string{"status": "VERIFIED", "uploadId": st.docs["carol"]}, status: 404, code: "not_found", tried: true},
+		{name: "verifying on a document not uploaded", method: "PUT", path: "/v1/users/frank/status", tok: st.admin, body: map[string]string{"status": "VERIFIED", "uploadId": frankReq}, status: 409, code: "conflict", tried: true},
+		{name: "uploading to another's account", method: "POST", path: "/v1/users/alice/uploads", tok: st.bob, body: pngRequest, status: 403, code: "forbidden"},
+		{name: "an admin uploading", method: "POST", path: "/v1/users/admin/uploads", tok: st.admin, body: pngRequest, status: 403, code: "forbidden"},
+		{name: "a GIF document", method: "POST", path: "/v1/users/frank/uploads", tok: frank, body: map[string]any{"kind": "document", "contentType": "image/gif", "contentLength": 10}, status: 400, code: "invalid_input", check: fieldsAre("contentType")},
+		{name: "an oversize picture", method: "POST", path: "/v1/users/frank/uploads", tok: frank, body: map[string]any{"kind": "picture", "contentType": "image/png", "contentLength": babysitter.MaxPictureSize + 1}, status: 400, code: "invalid_input", check: fieldsAre("contentLength")},
+		{name: "an unknown upload kind", method: "POST", path: "/v1/users/frank/uploads", tok: frank, body: map[string]any{"kind": "video", "contentType": "video/mp4", "contentLength": 10}, status: 400, code: "invalid_input", check: fieldsAre("kind")},
+		{name: "too many uploads waiting", method: "POST", path: "/v1/users/gail/uploads", tok: gail, body: pngRequest, status: 409, code: "conflict", tried: true},
+		{name: "confirming a bad upload ID", method: "POST", path: "/v1/users/frank/uploads/not-an-id/confirm", tok: frank, status: 400, code: "invalid_input", check: fieldsAre("uploadId")},
+		{name: "confirming another's upload", method: "POST", path: "/v1/users/frank/uploads/" + frankReq + "/confirm", tok: st.bob, status: 403, code: "forbidden"},
+		{name: "confirming an upload of another account", method: "POST", path: "/v1/users/bob/uploads/" + frankReq + "/confirm", tok: st.bob, status: 404, code: "not_found"},
+		{name: "confirming before the PUT", method: "POST", path: "/v1/users/frank/uploads/" + frankReq + "/confirm", tok: frank, status: 409, code: "conflict"},
+		{name: "a document by its owner", method: "GET", path: "/v1/users/carol/documents/" + st.docs["carol"], tok: st.carol, status: 403, code: "forbidden"},
+		{name: "a document without a token", method: "GET", path: "/v1/users/carol/documents/" + st.docs["carol"], status: 401, code: "unauthenticated"},
+		{name: "a document of a bad upload ID", method: "GET", path: "/v1/users/carol/documents/x", tok: st.admin, status: 400, code: "invalid_input", check: fieldsAre("uploadId")},
+		{name: "another user's document", method: "GET", path: "/v1/users/bob/documents/" + st.docs["carol"], tok: st.admin, status: 404, code: "not_found"},
+		{name: "a document not uploaded", method: "GET", path: "/v1/users/frank/documents/" + frankReq, tok: st.admin, status: 409, code: "conflict"},
 		{name: "jobs of a bad username", method: "GET", path: "/v1/users/A/jobs", tok: st.admin, status: 400, code: "invalid_input", check: fieldsAre("username")},
 		{name: "jobs of nobody", method: "GET", path: "/v1/users/nobody/jobs", tok: st.admin, status: 404, code: "not_found"},
 		{name: "applications of a bad username", method: "GET", path: "/v1/users/A/applications", tok: st.admin, status: 400, code: "invalid_input", check: fieldsAre("username")},
@@ -546,4 +647,53 @@ func errorStatuses(t *testing.T, e *testEnv, st story) {
 			e.noWrites(before, c.tried, c.name)
 		})
 	}
+}
+
+// upload has the user (tok) request an upload to their account, sends its
+// presigned PUT with a plain HTTP client — no AWS code, no token — and
+// returns the upload (not confirmed).
+func (e *testEnv) upload(tok, username string, kind babysitter.UploadKind, contentType string, body []byte) babysitter.Upload {
+	e.t.Helper()
+	ticket := want[babysitter.UploadTicket](e.t, e.do("POST", "/v1/users/"+username+"/uploads", tok,
+		map[string]any{"kind": kind, "contentType": contentType, "contentLength": len(body)}), http.StatusCreated)
+	if ticket.Upload.Kind != kind || !babysitter.ValidUploadID(ticket.Upload.ID) || strings.Contains(ticket.Request.URL, username) {
+		e.t.Fatalf("upload ticket %+v: want a fresh upload ID and no username in the URL", ticket)
+	}
+	resp, err := blobtest.Do(e.t.Context(), http.DefaultClient, ticket.Request, body)
+	if err != nil || resp.Status != http.StatusOK {
+		e.t.Fatalf("PUT through the presigned URL: %d %s, %v", resp.Status, resp.Body, err)
+	}
+	return ticket.Upload
+}
+
+// fetch sends a presigned GET (or a plain one) and returns the body of
+// its 200.
+func (e *testEnv) fetch(pr babysitter.PresignedRequest) []byte {
+	e.t.Helper()
+	resp, err := blobtest.Do(e.t.Context(), http.DefaultClient, pr, nil)
+	if err != nil || resp.Status != http.StatusOK {
+		e.t.Fatalf("GET %s: %d %s, %v", pr.URL, resp.Status, resp.Body, err)
+	}
+	return resp.Body
+}
+
+// notifications are what the job's applications, as its parent (tok)
+// lists them, call for: booked and bookingConfirmed for the accepted one,
+// declined for each declined one — built by hand, not by the library's
+// JobNotifications.
+func (e *testEnv) notifications(t *testing.T, tok, jobID string) []babysitter.Notification {
+	t.Helper()
+	ja := want[babysitter.JobApplications](t, e.do("GET", "/v1/jobs/"+jobID+"/applications", tok, nil), http.StatusOK)
+	var out []babysitter.Notification
+	for _, a := range ja.Applications.Items {
+		ref := babysitter.ApplicationRef{JobID: jobID, ApplicationID: a.ID}
+		switch a.Status {
+		case babysitter.ApplicationAccepted:
+			out = append(out, babysitter.NewNotification(babysitter.NotifyBooked, ref, a.NannyUsername, a.UpdatedOn),
+				babysitter.NewNotification(babysitter.NotifyBookingConfirmed, ref, ja.Job.ParentUsername, a.UpdatedOn))
+		case babysitter.ApplicationDeclined:
+			out = append(out, babysitter.NewNotification(babysitter.NotifyDeclined, ref, a.NannyUsername, a.UpdatedOn))
+		}
+	}
+	return out
 }

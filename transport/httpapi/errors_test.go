@@ -75,7 +75,7 @@ func TestBookingWhenTheQueueFails(t *testing.T) {
 		typ       babysitter.UserType
 	}{{alice, "alice", babysitter.UserParent}, {bob, "bob", babysitter.UserNanny}, {carol, "carol", babysitter.UserNanny}} {
 		want[babysitter.User](t, e.do("POST", "/v1/users", u.tok, userBody(u.name, u.typ)), http.StatusCreated)
-		want[babysitter.User](t, e.do("PUT", "/v1/users/"+u.name+"/status", admin, map[string]string{"status": "VERIFIED"}), http.StatusOK)
+		e.verify(admin, u.tok, u.name)
 	}
 	job := want[babysitter.Job](t, e.do("POST", "/v1/jobs", alice, jobBody()), http.StatusCreated)
 	bobApp := want[babysitter.Application](t, e.do("POST", "/v1/jobs/"+job.ID+"/applications", bob, nil), http.StatusCreated)

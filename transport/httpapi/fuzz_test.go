@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/babysitter-go/babysitter"
+	bmemory "github.com/babysitter-go/babysitter/blob/memory"
 	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
 
@@ -38,7 +39,13 @@ type fuzzWorld struct {
 func newFuzzWorld(tb testing.TB) *fuzzWorld {
 	store, queue, _ := memoryBackend.open(tb)
 	w := &fuzzWorld{store: &countingStore{Store: store}, queue: &countingQueue{Queue: queue}}
-	svc := babysitter.New(w.store, w.queue, babysitter.Options{Logger: slog.New(slog.DiscardHandler)})
+	blobs, err := bmemory.New(bmemory.Options{BaseURL: "http://blobs.test/"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// Request bodies are the point here, not documents: the admin
+	// verifies without one.
+	svc := babysitter.New(w.store, w.queue, babysitter.Options{Logger: slog.New(slog.DiscardHandler), Blobs: blobs, PublicBaseURL: "http://blobs.test/", VerifyWithoutDocument: true})
 	w.h = New(svc, jwtauth.NewHS256(testKey, 0), Options{Logger: slog.New(slog.DiscardHandler)})
 	mustJSON := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 
@@ -88,6 +95,7 @@ func newFuzzWorld(tb testing.TB) *fuzzWorld {
 		{"POST", "/v1/jobs/" + job.ID + "/booking", pat},         // bookingRequest
 		{"POST", "/v1/jobs/" + done.ID + "/reviews", pat},        // babysitter.NewReview, of the nanny
 		{"POST", "/v1/jobs/" + done.ID + "/reviews", nan},        // babysitter.NewReview, of the parent
+		{"POST", "/v1/users/nan/uploads", nan},                   // babysitter.UploadRequest
 	}
 	w.seeds = []string{
 		mustJSON(userBody("newbie", babysitter.UserNanny)),
@@ -99,8 +107,9 @@ func newFuzzWorld(tb testing.TB) *fuzzWorld {
 		`{"applicationId":"` + app.ID + `"}`,
 		`{"rating":5,"text":"Wonderful evening","answers":{"punctual":true,"wouldBookAgain":true,"followedInstructions":true}}`,
 		`{"rating":4,"answers":{"clearInstructions":true,"paidAsAgreed":true,"wouldWorkAgain":false}}`,
+		`{"kind":"document","contentType":"application/pdf","contentLength":1234}`,
 	}
-	w.status = []int{201, 200, 200, 201, 200, 201, 200, 201, 201}
+	w.status = []int{201, 200, 200, 201, 200, 201, 200, 201, 201, 201}
 	return w
 }
 
@@ -131,6 +140,14 @@ func FuzzRequestBodies(f *testing.F) {
 	} {
 		f.Add(byte(i), body)
 	}
+	// Upload requests, on the upload route (the last).
+	for _, body := range []string{
+		`{"kind":"picture","contentType":"image/png","contentLength":0}`, `{"kind":"document","contentType":"image/gif","contentLength":1}`,
+		`{"kind":"picture","contentType":"image/png; q=1","contentLength":1}`, `{"kind":"document","contentLength":1e20}`,
+		`{"kind":"x","contentType":"../../","contentLength":-1}`, `{"kind":"picture","contentType":"image/png","contentLength":1,"key":"public/x"}`,
+	} {
+		f.Add(byte(len(w.routes)-1), body)
+	}
 	// Review bodies, on the review routes.
 	for i, body := range []string{
 		`{"rating":0,"answers":{}}`, `{"rating":6}`, `{"rating":4.5}`, `{"rating":"5"}`, `{"answers":null}`,
@@ -138,7 +155,7 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"rating":5,"answers":{"punctual":true,"wouldBookAgain":true,"followedInstructions":true,"clearInstructions":true}}`,
 		`{"rating":3,"answers":{"clearInstructions":true,"paidAsAgreed":true,"wouldWorkAgain":true},"reviewer":"someone"}`,
 	} {
-		f.Add(byte(len(w.seeds)-2+i%2), body)
+		f.Add(byte(len(w.seeds)-3+i%2), body)
 	}
 
 	f.Fuzz(func(t *testing.T, sel byte, body string) {

@@ -141,6 +141,9 @@ func (h *Handler) apiRoutes() []apiRoute {
 		{"PATCH /v1/users/{username}", tokenRequired, nil, h.updateUser},
 		{"DELETE /v1/users/{username}", tokenRequired, nil, h.deleteUser},
 		{"PUT /v1/users/{username}/status", tokenRequired, nil, h.updateUserStatus},
+		{"POST /v1/users/{username}/uploads", tokenRequired, nil, h.requestUpload},
+		{"POST /v1/users/{username}/uploads/{uploadId}/confirm", tokenRequired, nil, h.confirmUpload},
+		{"GET /v1/users/{username}/documents/{uploadId}", tokenRequired, nil, h.getDocument},
 		{"GET /v1/users/{username}/jobs", tokenRequired, pageQuery, h.listJobsByParent},
 		{"GET /v1/users/{username}/applications", tokenRequired, pageQuery, h.listJobsAppliedTo},
 		{"GET /v1/users/{username}/reviews", tokenOptional, pageQuery, h.listReviews},
@@ -345,21 +348,63 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, a babysitte
 	return writeJSON(w, http.StatusOK, u)
 }
 
-// statusRequest is the body of PUT /v1/users/{username}/status.
-type statusRequest struct {
-	Status babysitter.AccountStatus `json:"status"`
-}
-
+// updateUserStatus is PUT /v1/users/{username}/status: {status, uploadId}
+// (babysitter.StatusChange), the uploadId naming the identity document a
+// VERIFIED decision is made on.
 func (h *Handler) updateUserStatus(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
-	var in statusRequest
+	var in babysitter.StatusChange
 	if err := decodeJSON(w, r, &in, false); err != nil {
 		return err
 	}
-	u, err := h.svc.UpdateUserStatus(r.Context(), a, r.PathValue("username"), in.Status)
+	u, err := h.svc.UpdateUserStatus(r.Context(), a, r.PathValue("username"), in)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, u)
+}
+
+// Uploads: identity documents and profile pictures go straight to object
+// storage through a presigned PUT; these routes hand it out, record the
+// upload, and hand admins a presigned GET of a document.
+
+// requestUpload is POST /v1/users/{username}/uploads: {kind, contentType,
+// contentLength} → 201 {upload, request}, the request a presigned PUT the
+// client sends as is.
+func (h *Handler) requestUpload(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	var in babysitter.UploadRequest
+	if err := decodeJSON(w, r, &in, false); err != nil {
+		return err
+	}
+	ticket, err := h.svc.RequestUpload(r.Context(), a, r.PathValue("username"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, ticket)
+}
+
+// confirmUpload is POST /v1/users/{username}/uploads/{uploadId}/confirm,
+// once the PUT is done: the account with the upload recorded.
+func (h *Handler) confirmUpload(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	u, err := h.svc.ConfirmUpload(r.Context(), a, uploadRef(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, u)
+}
+
+// getDocument is GET /v1/users/{username}/documents/{uploadId}, for
+// admins: a presigned GET of the document, valid a few minutes.
+func (h *Handler) getDocument(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {
+	pr, err := h.svc.GetDocument(r.Context(), a, uploadRef(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, pr)
+}
+
+// uploadRef is the upload a route's path names.
+func uploadRef(r *http.Request) babysitter.UploadRef {
+	return babysitter.UploadRef{Username: r.PathValue("username"), UploadID: r.PathValue("uploadId")}
 }
 
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, a babysitter.Actor) error {

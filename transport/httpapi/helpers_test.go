@@ -16,7 +16,10 @@ import (
 	"time"
 
 	"github.com/babysitter-go/babysitter"
+	bmemory "github.com/babysitter-go/babysitter/blob/memory"
 	"github.com/babysitter-go/babysitter/internal/testlog"
+	nmemory "github.com/babysitter-go/babysitter/notify/memory"
+	"github.com/babysitter-go/babysitter/notify/notifytest"
 	memqueue "github.com/babysitter-go/babysitter/queue/memory"
 	memstore "github.com/babysitter-go/babysitter/store/memory"
 	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
@@ -34,6 +37,19 @@ const maxReceiveCount = 5
 type backend struct {
 	name string
 	open func(t testing.TB) (babysitter.Store, babysitter.Queue, babysitter.Source)
+	// evidence is the backend's object storage and notifier; nil for the
+	// in-memory ones (memoryEvidence).
+	evidence evidenceBackend
+}
+
+// withEvidence makes a test server's object storage and notifier those of
+// b (nothing changes for nil).
+func withEvidence(b evidenceBackend) func(*envConfig) {
+	return func(c *envConfig) {
+		if b != nil {
+			c.evidence = b
+		}
+	}
 }
 
 // memoryBackend is always available. The short wait lets a stopping
@@ -79,13 +95,19 @@ func (c *countingStore) UpdateUser(ctx context.Context, g babysitter.Guard, prev
 	return c.count(c.Store.UpdateUser(ctx, g, prevEmail, next))
 }
 
-func (c *countingStore) SetUserStatus(ctx context.Context, username string, status babysitter.AccountStatus, now time.Time) (babysitter.User, error) {
-	u, err := c.Store.SetUserStatus(ctx, username, status, now)
+func (c *countingStore) SetUserStatus(ctx context.Context, st babysitter.StatusUpdate) (babysitter.User, error) {
+	u, err := c.Store.SetUserStatus(ctx, st)
 	return u, c.count(err)
 }
 
-func (c *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) error {
-	return c.count(c.Store.DeleteUser(ctx, g, username, now))
+func (c *countingStore) DeleteUser(ctx context.Context, g babysitter.Guard, username string, now time.Time) (babysitter.Erasure, error) {
+	e, err := c.Store.DeleteUser(ctx, g, username, now)
+	return e, c.count(err)
+}
+
+func (c *countingStore) UpdateUploads(ctx context.Context, g babysitter.Guard, ch babysitter.UploadChange) (babysitter.User, error) {
+	u, err := c.Store.UpdateUploads(ctx, g, ch)
+	return u, c.count(err)
 }
 
 func (c *countingStore) CreateJob(ctx context.Context, g babysitter.Guard, j babysitter.Job) error {
@@ -149,12 +171,75 @@ type testEnv struct {
 	store   *countingStore
 	queue   *countingQueue
 	logs    *testlog.Buffer
+	// blobs is the Service's object storage; objectKeys lists what it
+	// holds. published observes what the Decliner's Notifier published.
+	blobs      babysitter.Blobs
+	objectKeys func() []string
+	published  notifytest.Observer
 }
 
 // envConfig is what a test may change before its server starts.
 type envConfig struct {
 	auth    Authenticator
 	options Options
+	// evidence is the object storage and the notifier: by default
+	// in-memory Blobs served under /blobs/ of the test server and an
+	// in-memory Notifier.
+	evidence evidenceBackend
+}
+
+// evidenceBackend makes the object storage and the notifier of a test
+// server, once it listens at url: the Blobs, the public base URL of its
+// pictures, a handler to mount under /blobs/ (nil for none), a function
+// listing the stored keys, and the Notifier with what observes it.
+type evidenceBackend func(t testing.TB, url string) evidence
+
+type evidence struct {
+	blobs      babysitter.Blobs
+	publicBase string
+	mount      http.Handler
+	keys       func() []string
+	notifier   babysitter.Notifier
+	published  notifytest.Observer
+}
+
+// memoryEvidence is the default: blob/memory under /blobs/ of the test
+// server (pictures public, as the bucket's policy makes them) and
+// notify/memory.
+func memoryEvidence(t testing.TB, url string) evidence {
+	t.Helper()
+	b, err := bmemory.New(bmemory.Options{BaseURL: url + "/blobs/", PublicPrefixes: []string{babysitter.PublicKeyPrefix}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := nmemory.New(nmemory.Options{Logger: slog.New(slog.DiscardHandler)})
+	return evidence{blobs: b, publicBase: url + "/blobs/", mount: b.Handler(), keys: b.Keys, notifier: n, published: memoryObserver{n, new(int)}}
+}
+
+// memoryObserver is notifytest.Observer for notify/memory. Like an SQS
+// subscription (testenv.Subscription), each call returns what was
+// published since the previous one.
+type memoryObserver struct {
+	n    *nmemory.Notifier
+	seen *int
+}
+
+func (o memoryObserver) Published(t *testing.T, n int) []babysitter.Notification {
+	t.Helper()
+	var got []babysitter.Notification
+	eventually(t, declineDeadline, func() error {
+		got = o.n.Published()[*o.seen:]
+		ids := map[string]bool{}
+		for _, x := range got {
+			ids[x.ID] = true
+		}
+		if len(ids) < n {
+			return fmt.Errorf("%d of %d notifications published", len(ids), n)
+		}
+		return nil
+	})
+	*o.seen += len(got)
+	return got
 }
 
 // newTestEnv starts the handler on store/queue/source over loopback with a
@@ -167,20 +252,27 @@ func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, so
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cs := &countingStore{Store: store}
 	cq := &countingQueue{Queue: queue}
-	svc := babysitter.New(cs, cq, babysitter.Options{Logger: log})
-	cfg := envConfig{auth: jwtauth.NewHS256(testKey, 0)}
+	cfg := envConfig{auth: jwtauth.NewHS256(testKey, 0), evidence: memoryEvidence}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	cfg.options.Logger = log
+	// The server listens first: the Blobs' URLs are its own.
+	mux := http.NewServeMux()
+	ts := httptest.NewServer(mux)
+	ev := cfg.evidence(t, ts.URL)
+	svc := babysitter.New(cs, cq, babysitter.Options{Logger: log, Blobs: ev.blobs, PublicBaseURL: ev.publicBase})
 	h := New(svc, cfg.auth, cfg.options)
-	ts := httptest.NewServer(h)
+	if ev.mount != nil {
+		mux.Handle("/blobs/", ev.mount)
+	}
+	mux.Handle("/", h)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	// The sweeper takes a job whose declines have been due for 200 ms:
 	// far longer than the in-process queue takes, short for the tests.
-	decliner := babysitter.NewDecliner(cs, babysitter.DeclinerOptions{Logger: log, SweepAfter: 200 * time.Millisecond})
+	decliner := babysitter.NewDecliner(cs, babysitter.DeclinerOptions{Logger: log, SweepAfter: 200 * time.Millisecond, Notifier: ev.notifier})
 	go func() {
 		done <- (&babysitter.Poller{Source: source, Handler: decliner.HandleBatch, VisibilityTimeout: 5 * time.Second, Logger: log}).Run(ctx)
 	}()
@@ -200,7 +292,7 @@ func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, so
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &testEnv{t: t, url: ts.URL, handler: h, store: cs, queue: cq, logs: logs}
+	return &testEnv{t: t, url: ts.URL, handler: h, store: cs, queue: cq, logs: logs, blobs: ev.blobs, objectKeys: ev.keys, published: ev.published}
 }
 
 // token mints a test token for username in group.
@@ -395,4 +487,14 @@ func (e *testEnv) noWrites(before snapshot, tried bool, what string) {
 // String makes a snapshot readable in failures.
 func (s snapshot) String() string {
 	return fmt.Sprintf("{attempts:%d writes:%d sent:%d}", s.attempts, s.writes, s.sent)
+}
+
+// verify has the user (tok) upload an identity document and the admin
+// (adminTok) verify the account on it; it returns the document's upload ID.
+func (e *testEnv) verify(adminTok, tok, username string) string {
+	e.t.Helper()
+	up := e.upload(tok, username, babysitter.UploadDocument, "application/pdf", []byte("%PDF-1.7 id of "+username))
+	want[babysitter.User](e.t, e.do("POST", "/v1/users/"+username+"/uploads/"+up.ID+"/confirm", tok, nil), http.StatusOK)
+	want[babysitter.User](e.t, e.do("PUT", "/v1/users/"+username+"/status", adminTok, map[string]string{"status": "VERIFIED", "uploadId": up.ID}), http.StatusOK)
+	return up.ID
 }

@@ -16,7 +16,7 @@ func trustScenarios(t *testing.T, e *testEnv) {
 	verified := func(tok, name string, typ babysitter.UserType) {
 		t.Helper()
 		want[babysitter.User](t, e.do("POST", "/v1/users", tok, userBody(name, typ)), http.StatusCreated)
-		want[babysitter.User](t, e.do("PUT", "/v1/users/"+name+"/status", admin, map[string]string{"status": "VERIFIED"}), http.StatusOK)
+		e.verify(admin, tok, name)
 	}
 	refused := func(what, method, path, tok string, body any, status int, code string) {
 		t.Helper()

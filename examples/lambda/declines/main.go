@@ -4,11 +4,17 @@
 // ReportBatchItemFailures), so only those are redelivered and, after the
 // queue's maxReceiveCount, moved to the dead-letter queue.
 //
-// Environment: TABLE_NAME (the DynamoDB table), AWS_REGION (set by
-// Lambda), LOG_LEVEL (optional), and OpenTelemetry's OTEL_* variables
-// (lambdaenv.Telemetry): with an OTLP endpoint each batch is a trace — the
-// invocation's consumer span, a DeclineJob span per job linked to the
-// booking that sent its message, the DynamoDB calls.
+// After a job's declines it publishes what they mean for each person —
+// booked, bookingConfirmed, declined, jobCancelled — to the SNS topic
+// TOPIC_ARN; the job's outbox entry is cleared only once they are
+// published, so a failed publication is retried with the message.
+//
+// Environment: TABLE_NAME (the DynamoDB table), TOPIC_ARN (the
+// notifications topic), AWS_REGION (set by Lambda), LOG_LEVEL (optional),
+// and OpenTelemetry's OTEL_* variables (lambdaenv.Telemetry): with an OTLP
+// endpoint each batch is a trace — the invocation's consumer span, a
+// DeclineJob span per job linked to the booking that sent its message,
+// the DynamoDB calls.
 package main
 
 import (
@@ -45,11 +51,12 @@ func main() {
 	lambda.Start(lambdaenv.Traced(lambda.NewHandler(sqsevent.Handler(decliner.HandleBatch, log)), tel, log, lambdaotel.TriggerPubSub))
 }
 
-// newDecliner wires the Decliner to DynamoDB from the environment, traced
-// and metered on tel. The consumer only declines; it never sends, so it
-// has no queue client and no sqs:SendMessage permission. It knows the
-// queue's maxReceiveCount, so a message failing at its last delivery is
-// logged and counted as dead-lettered.
+// newDecliner wires the Decliner to DynamoDB and SNS from the
+// environment, traced and metered on tel. The consumer only declines and
+// publishes; it never sends to the queue, so it has no queue client and
+// no sqs:SendMessage permission. It knows the queue's maxReceiveCount, so
+// a message failing at its last delivery is logged and counted as
+// dead-lettered.
 func newDecliner(ctx context.Context, log *slog.Logger, tel *otelenv.Telemetry) (*babysitter.Decliner, error) {
 	table, err := lambdaenv.Require("TABLE_NAME")
 	if err != nil {
@@ -60,8 +67,12 @@ func newDecliner(ctx context.Context, log *slog.Logger, tel *otelenv.Telemetry) 
 		return nil, err
 	}
 	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg, awsotel.DynamoDB(tel.TracerProvider)), table)
+	notifier, err := lambdaenv.Notifier(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return babysitter.NewDecliner(store, babysitter.DeclinerOptions{
-		Logger: log, MaxReceiveCount: lambdaenv.MaxReceiveCount,
+		Logger: log, Notifier: notifier, MaxReceiveCount: lambdaenv.MaxReceiveCount,
 		TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
 	}), nil
 }

@@ -52,6 +52,7 @@ func templateMaxReceiveCount(t *testing.T) int {
 func TestDeadLetterAtTemplatesMaxReceiveCount(t *testing.T) {
 	maxReceive := templateMaxReceiveCount(t)
 	t.Setenv("TABLE_NAME", "unused")
+	t.Setenv("TOPIC_ARN", "arn:aws:sns:eu-central-1:123456789012:unused")
 	t.Setenv("AWS_REGION", "eu-central-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")

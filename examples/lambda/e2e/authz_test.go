@@ -20,11 +20,13 @@ type authz struct {
 	ada     caller
 	j0, a0  string
 	counter int
+	// docs are the identity documents pat and nell were verified on.
+	docs map[string]string
 }
 
 func newAuthz(t *testing.T, s *stack, prefix string) *authz {
 	t.Helper()
-	z := &authz{s: s, pat: user(prefix+"pat", "parent"), nell: user(prefix+"nell", "nanny"), ada: user("ada", "admin")}
+	z := &authz{s: s, pat: user(prefix+"pat", "parent"), nell: user(prefix+"nell", "nanny"), ada: user("ada", "admin"), docs: map[string]string{}}
 	z.account(t, z.pat, "PARENT", true)
 	z.account(t, z.nell, "NANNY", true)
 	z.j0 = z.job(t)
@@ -33,14 +35,14 @@ func newAuthz(t *testing.T, s *stack, prefix string) *authz {
 }
 
 // account creates c's account of type typ through the API, verified by
-// the admin if verify.
+// the admin on an identity document c uploads if verify.
 func (z *authz) account(t *testing.T, c caller, typ string, verify bool) {
 	t.Helper()
 	in := newUser(c.name+"@example.com", "First", "Last")
 	in["type"] = typ
 	z.s.must(t, c, "createUser", createUserQ, obj{"in": in})
 	if verify {
-		z.s.must(t, z.ada, "updateUserStatus", verifyQ, obj{"u": c.name, "s": "VERIFIED"})
+		z.docs[c.name] = z.s.verify(t, z.ada, c)
 	}
 }
 
@@ -158,8 +160,28 @@ var operations = []operation{
 		[]string{colAdmin, colParent, colNanny}, as(func(z *authz, col string) obj {
 			return obj{"user": obj{"username": z.self(col), "about": "updated by " + col}}
 		})},
-	{"Mutation", "updateUserStatus", `mutation($username: String!, $status: UserAccountStatus!) { updateUserStatus(username: $username, status: $status) { status } }`,
-		[]string{colAdmin}, as(func(z *authz, _ string) obj { return obj{"username": z.nell.name, "status": "VERIFIED"} })},
+	{"Mutation", "updateUserStatus", `mutation($username: String!, $status: UserAccountStatus!, $uploadId: ID) { updateUserStatus(username: $username, status: $status, uploadId: $uploadId) { status } }`,
+		[]string{colAdmin}, as(func(z *authz, _ string) obj {
+			return obj{"username": z.nell.name, "status": "VERIFIED", "uploadId": z.docs[z.nell.name]}
+		})},
+	// Uploads go to the caller's own account: the API key and admin cells
+	// ask for pat's.
+	{"Mutation", "requestUpload", `mutation($username: String!, $upload: RequestUploadInput!) { requestUpload(username: $username, upload: $upload) { upload { uploadId } } }`,
+		[]string{colParent, colNanny}, as(func(z *authz, col string) obj {
+			return obj{"username": z.self(col), "upload": obj{"kind": "picture", "contentType": "image/png", "contentLength": 3}}
+		})},
+	{"Mutation", "confirmUpload", `mutation($username: String!, $uploadId: ID!) { confirmUpload(username: $username, uploadId: $uploadId) { username } }`,
+		[]string{colParent, colNanny}, func(t *testing.T, z *authz, col string, allowed bool) (caller, obj) {
+			owner := z.pat
+			if col == colNanny {
+				owner = z.nell
+			}
+			id := z.s.upload(t, owner, "picture", "image/png", []byte("png"))
+			return z.caller(col), obj{"username": owner.name, "uploadId": id}
+		}},
+	// Admins only: not even the document's owner.
+	{"Query", "getDocument", `query($username: String!, $uploadId: ID!) { getDocument(username: $username, uploadId: $uploadId) { url } }`,
+		[]string{colAdmin}, as(func(z *authz, _ string) obj { return obj{"username": z.pat.name, "uploadId": z.docs[z.pat.name]} })},
 	// Allowed cells delete an account made for it: the caller's own, or
 	// for the admin someone else's.
 	{"Mutation", "deleteUser", `mutation($username: String!) { deleteUser(username: $username) }`,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,9 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/blob/blobtest"
+	s3blobs "github.com/babysitter-go/babysitter/blob/s3"
 	"github.com/babysitter-go/babysitter/examples/lambda/e2e/internal/local"
 	"github.com/babysitter-go/babysitter/internal/otlptest"
 	"github.com/babysitter-go/babysitter/internal/testenv"
@@ -28,19 +35,25 @@ import (
 // declines function each under its own emulator, the simulator, and the
 // OTLP receiver the functions export their telemetry to.
 type stack struct {
-	tools    local.Tools
-	dir      string // the built bootstraps
-	ddb      *awsdynamodb.Client
-	sqs      *awssqs.Client
-	store    *dynamodb.Store // reads DynamoDB directly, not through a function
-	table    string
-	queueURL string
-	queueARN string
-	resolver *local.Function
-	declines *local.Function
-	sim      *local.Simulator
-	client   *local.GraphQL
-	otlp     *otlptest.Receiver
+	tools  local.Tools
+	dir    string // the built bootstraps
+	ddb    *awsdynamodb.Client
+	sqs    *awssqs.Client
+	s3     *awss3.Client
+	bucket string // the identity documents and pictures (fauxqs's S3)
+	topic  string // the notifications (fauxqs's SNS)
+	// subscriber is an SQS queue subscribed to the topic, filtering on
+	// the type attribute: what an email sender would read.
+	subscriber *testenv.Subscription
+	store      *dynamodb.Store // reads DynamoDB directly, not through a function
+	table      string
+	queueURL   string
+	queueARN   string
+	resolver   *local.Function
+	declines   *local.Function
+	sim        *local.Simulator
+	client     *local.GraphQL
+	otlp       *otlptest.Receiver
 }
 
 var (
@@ -120,6 +133,20 @@ func start(tl local.Tools, ddb *awsdynamodb.Client, sqsClient *awssqs.Client, t 
 		builds <- built{paths, err}
 	}()
 
+	s.s3 = testenv.S3Client(t)
+	s.bucket = testenv.BucketName(t, "e2e")
+	if err := s3blobs.CreateBucket(ctx, s.s3, s.bucket); err != nil {
+		return nil, err
+	}
+	snsClient := testenv.SNSClient(t)
+	topic, err := snsClient.CreateTopic(ctx, &awssns.CreateTopicInput{Name: aws.String(testenv.UniqueName(t, "e2e-notifications"))})
+	if err != nil {
+		return nil, err
+	}
+	s.topic = aws.ToString(topic.TopicArn)
+	// The stack outlives the test that starts it: its cleanup is TestMain's.
+	s.subscriber = testenv.Subscribe(stackTB{t}, snsClient, sqsClient, s.topic, true, `{"type": ["booked", "bookingConfirmed", "declined", "jobCancelled"]}`)
+
 	s.table = testenv.UniqueName(t, "e2e")
 	if err := dynamodb.CreateTable(ctx, ddb, s.table); err != nil {
 		return nil, err
@@ -148,6 +175,8 @@ func start(tl local.Tools, ddb *awsdynamodb.Client, sqsClient *awssqs.Client, t 
 	endpoints := map[string]string{
 		testenv.EnvDynamoDBEndpoint:   testenv.DynamoDBEndpoint(t),
 		testenv.EnvSQSEndpoint:        testenv.SQSEndpoint(t),
+		testenv.EnvS3Endpoint:         testenv.S3Endpoint(t),
+		testenv.EnvSNSEndpoint:        testenv.SNSEndpoint(t),
 		"TABLE_NAME":                  s.table,
 		"LOG_LEVEL":                   "debug",
 		"OTEL_EXPORTER_OTLP_ENDPOINT": s.otlp.URL,
@@ -155,9 +184,19 @@ func start(tl local.Tools, ddb *awsdynamodb.Client, sqsClient *awssqs.Client, t 
 	}
 	// The authorization matrix writes far faster than a person: no
 	// per-caller write limit (transport/appsync tests it).
-	resolverEnv := map[string]string{"QUEUE_URL": s.queueURL, "WRITES_PER_MINUTE": "0"}
+	resolverEnv := map[string]string{
+		"QUEUE_URL":         s.queueURL,
+		"WRITES_PER_MINUTE": "0",
+		"BUCKET":            s.bucket,
+		// fauxqs serves the bucket at <endpoint>/<bucket>/ (path style),
+		// pictures without a signature, as the bucket policy on AWS.
+		"PUBLIC_BASE_URL":   testenv.S3Endpoint(t) + "/" + s.bucket + "/",
+		"S3_USE_PATH_STYLE": "true",
+	}
+	declinesEnv := map[string]string{"TOPIC_ARN": s.topic}
 	for k, v := range endpoints {
 		resolverEnv[k] = v
+		declinesEnv[k] = v
 	}
 	s.resolver, err = local.StartFunction(ctx, tl.RIE, local.FunctionConfig{
 		Name: "resolver", Bootstrap: b.paths["resolver"], Env: resolverEnv, Timeout: 10 * time.Second, LogLevel: "info",
@@ -167,7 +206,7 @@ func start(tl local.Tools, ddb *awsdynamodb.Client, sqsClient *awssqs.Client, t 
 	}
 	stoppers = append(stoppers, s.resolver.Stop)
 	s.declines, err = local.StartFunction(ctx, tl.RIE, local.FunctionConfig{
-		Name: "declines", Bootstrap: b.paths["declines"], Env: endpoints, Timeout: 30 * time.Second, LogLevel: "info",
+		Name: "declines", Bootstrap: b.paths["declines"], Env: declinesEnv, Timeout: 30 * time.Second, LogLevel: "info",
 	})
 	if err != nil {
 		return nil, err
@@ -369,3 +408,92 @@ func appsyncEvent(c caller, parent, field string, args obj) obj {
 		"stash": obj{},
 	}
 }
+
+const (
+	requestUploadQ = `mutation RequestUpload($u: String!, $in: RequestUploadInput!) {
+		requestUpload(username: $u, upload: $in) { upload { uploadId kind contentType contentLength requestedOn } request { method url headers { name value } expires } } }`
+	confirmUploadQ = `mutation ConfirmUpload($u: String!, $id: ID!) { confirmUpload(username: $u, uploadId: $id) {
+		username profilePicUrl documents { uploadId kind contentType contentLength uploadedOn } } }`
+	getDocumentQ = `query GetDocument($u: String!, $id: ID!) { getDocument(username: $u, uploadId: $id) { method url headers { name value } expires } }`
+)
+
+// upload has c request an upload of kind to their own account, sends its
+// presigned PUT to fauxqs's S3 with a plain HTTP client, and returns the
+// upload's ID (not confirmed).
+func (s *stack) upload(t *testing.T, c caller, kind, contentType string, body []byte) string {
+	t.Helper()
+	ticket := s.must(t, c, "requestUpload", requestUploadQ, obj{"u": c.name, "in": obj{"kind": kind, "contentType": contentType, "contentLength": len(body)}})
+	s.send(t, ticket["request"].(obj), body)
+	return str(get(ticket, "upload", "uploadId"))
+}
+
+// send sends a presigned request as GraphQL returned it and returns the
+// body of its 200.
+func (s *stack) send(t *testing.T, pr obj, body []byte) []byte {
+	t.Helper()
+	req := babysitter.PresignedRequest{Method: str(pr["method"]), URL: str(pr["url"]), Headers: map[string]string{}}
+	for _, h := range pr["headers"].([]any) {
+		req.Headers[str(get(h, "name"))] = str(get(h, "value"))
+	}
+	resp, err := blobtest.Do(context.Background(), http.DefaultClient, req, body)
+	if err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("%s %s: %d %s, %v", req.Method, req.URL, resp.Status, resp.Body, err)
+	}
+	return resp.Body
+}
+
+// verify has c upload an identity document, the admin read it
+// (getDocument, then the presigned GET) and verify the account on it; it
+// returns the document's upload ID.
+func (s *stack) verify(t *testing.T, admin, c caller) string {
+	t.Helper()
+	card := []byte("%PDF-1.7 identity card of " + c.name)
+	id := s.upload(t, c, "document", "application/pdf", card)
+	u := s.must(t, c, "confirmUpload", confirmUploadQ, obj{"u": c.name, "id": id})
+	if docs := u["documents"].([]any); len(docs) != 1 || get(docs[0], "uploadId") != id {
+		t.Fatalf("confirmUpload %s: %v", c.name, u)
+	}
+	pr := s.must(t, admin, "getDocument", getDocumentQ, obj{"u": c.name, "id": id})
+	if got := s.send(t, pr, nil); string(got) != string(card) {
+		t.Fatalf("the admin's GET of %s's document: %q", c.name, got)
+	}
+	v := s.must(t, admin, "updateUserStatus", verifyQ, obj{"u": c.name, "s": "VERIFIED", "id": id})
+	if v["status"] != "VERIFIED" || get(v, "verification", "uploadId") != id {
+		t.Fatalf("verify %s: %v", c.name, v)
+	}
+	return id
+}
+
+// notifications receives from the subscriber until n distinct
+// notifications about the job arrived, and then once more, and returns
+// those about the job (deliveries about other tests' jobs are dropped).
+func (s *stack) notifications(t *testing.T, jobID string, n int) []babysitter.Notification {
+	t.Helper()
+	var got []babysitter.Notification
+	ids := map[string]bool{}
+	receive := func() int {
+		ds := s.subscriber.Receive(t)
+		for _, d := range ds {
+			if x := testenv.Notification(t, d); x.JobID == jobID {
+				got = append(got, x)
+				ids[x.ID] = true
+			}
+		}
+		return len(ds)
+	}
+	for deadline := time.Now().Add(30 * time.Second); len(ids) < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("received %d of %d notifications about job %s in 30s", len(ids), n, jobID)
+		}
+		receive()
+	}
+	for receive() > 0 {
+	}
+	return got
+}
+
+// stackTB is the test that starts the stack, but for cleanups: those run
+// when TestMain stops the stack, not when that test ends.
+type stackTB struct{ testing.TB }
+
+func (stackTB) Cleanup(f func()) { stoppers = append(stoppers, f) }

@@ -50,7 +50,7 @@ func TestErrorsAsGraphQLErrors(t *testing.T) {
 	}
 
 	// Conflict: a cancelled job cannot be cancelled again.
-	s.must(t, user("e.root", "admin"), "updateUserStatus", verifyQ, obj{"u": "e.pat", "s": "VERIFIED"})
+	s.verify(t, user("e.root", "admin"), pat)
 	job := str(s.must(t, pat, "createJob", createJobQ, obj{"in": jobInput()})["id"])
 	cancel := `mutation($jobId: String!) { cancelJob(jobId: $jobId) { id jobStatus } }`
 	if c := s.must(t, pat, "cancelJob", cancel, obj{"jobId": job}); c["jobStatus"] != "CANCELLED" {

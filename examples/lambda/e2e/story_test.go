@@ -25,11 +25,12 @@ const (
 	appFields = `id jobId username message jobApplicationStatus createdOn`
 
 	createUserQ = `mutation CreateUser($in: CreateUserInput!) { createUser(user: $in) { ` + userFields + ` } }`
-	verifyQ     = `mutation Verify($u: String!, $s: UserAccountStatus!) { updateUserStatus(username: $u, status: $s) { username status } }`
-	getUserQ    = `query GetUser($u: String!) { getUser(username: $u) { ` + userFields + ` } }`
-	createJobQ  = `mutation CreateJob($in: CreateJobInput!) { createJob(job: $in) { ` + jobFields + ` } }`
-	applyQ      = `mutation Apply($job: String!, $msg: String) { applyToJob(application: {jobId: $job, message: $msg}) { ` + appFields + ` } }`
-	bookQ       = `mutation Book($job: String!, $app: String!) {
+	verifyQ     = `mutation Verify($u: String!, $s: UserAccountStatus!, $id: ID) {
+		updateUserStatus(username: $u, status: $s, uploadId: $id) { username status verification { by at uploadId } } }`
+	getUserQ   = `query GetUser($u: String!) { getUser(username: $u) { ` + userFields + ` } }`
+	createJobQ = `mutation CreateJob($in: CreateJobInput!) { createJob(job: $in) { ` + jobFields + ` } }`
+	applyQ     = `mutation Apply($job: String!, $msg: String) { applyToJob(application: {jobId: $job, message: $msg}) { ` + appFields + ` } }`
+	bookQ      = `mutation Book($job: String!, $app: String!) {
 		bookNanny(jobId: $job, applicationId: $app) { declinesQueued job { ` + jobFields + ` } application { ` + appFields + ` } } }`
 	withdrawQ   = `mutation Withdraw($job: String!, $app: String!) { withdrawApplication(jobId: $job, applicationId: $app) { ` + appFields + ` } }`
 	openJobsQ   = `query Open { listAllJobs(jobStatus: OPEN, limit: 100) { items { id jobStatus } nextCursor } }`
@@ -86,12 +87,22 @@ func TestStory(t *testing.T) {
 		t.Fatalf("createUser nick: %v", k)
 	}
 
-	// An admin verifies them.
-	for _, u := range []string{"alice", "nina", "nick"} {
-		v := s.must(t, root, "updateUserStatus", verifyQ, obj{"u": u, "s": "VERIFIED"})
-		if v["status"] != "VERIFIED" {
-			t.Fatalf("verify %s: %v", u, v)
-		}
+	// Each uploads an identity document through a presigned PUT to S3;
+	// the admin reads it through a presigned GET and verifies them on it.
+	docs := map[string]string{}
+	for _, c := range []caller{alice, nina, nick} {
+		docs[c.name] = s.verify(t, root, c)
+	}
+	// Nobody but an admin reads a document, not even its owner; another
+	// user's document is not found under someone else's name.
+	s.wantError(t, nina, "getDocument", "Unauthorized", getDocumentQ, obj{"u": "nina", "id": docs["nina"]})
+	s.wantError(t, root, "getDocument", "NotFound", getDocumentQ, obj{"u": "nick", "id": docs["nina"]})
+	// A profile picture: set from the upload, read without a signature.
+	png := []byte("\x89PNG nina's face")
+	pic := s.upload(t, nina, "picture", "image/png", png)
+	withPic := s.must(t, nina, "confirmUpload", confirmUploadQ, obj{"u": "nina", "id": pic})
+	if got := s.send(t, obj{"method": "GET", "url": withPic["profilePicUrl"], "headers": []any{}}, nil); string(got) != string(png) {
+		t.Fatalf("GET of nina's picture at %v: %q", withPic["profilePicUrl"], got)
 	}
 
 	// The public profile with the API key: no private fields.
@@ -167,6 +178,27 @@ func TestStory(t *testing.T) {
 	}
 	if records != queued {
 		t.Fatalf("delivered %d decline messages, want %d", records, queued)
+	}
+	// The declines function told nina she is booked, alice that the
+	// booking is confirmed and nick that he was declined — on the SNS
+	// topic, to a subscription filtering on the type attribute: once per
+	// delivery of the job's message, identical every time.
+	told := map[string]string{
+		babysitter.NotificationID(babysitter.NotifyBooked, babysitter.ApplicationRef{JobID: jobID, ApplicationID: str(ninaApp["id"])}):           "nina",
+		babysitter.NotificationID(babysitter.NotifyBookingConfirmed, babysitter.ApplicationRef{JobID: jobID, ApplicationID: str(ninaApp["id"])}): "alice",
+		babysitter.NotificationID(babysitter.NotifyDeclined, babysitter.ApplicationRef{JobID: jobID, ApplicationID: str(nickApp["id"])}):         "nick",
+	}
+	counts := map[string]int{}
+	for _, n := range s.notifications(t, jobID, len(told)) {
+		counts[n.ID]++
+		if told[n.ID] != n.Recipient {
+			t.Errorf("notification %+v: not one the booking calls for (%v)", n, told)
+		}
+	}
+	for id := range told {
+		if counts[id] < 1 || counts[id] > queued {
+			t.Errorf("notification %s published %d times; want once per batch of the job's %d messages", id, counts[id], queued)
+		}
 	}
 	// The queue is empty now.
 	if d, err := local.DeliverOnce(ctx, s.sqs, s.queueURL, s.queueARN, s.declines, 0); err != nil || len(d.Event.Records) != 0 {

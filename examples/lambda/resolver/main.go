@@ -3,12 +3,14 @@
 // info.parentTypeName and info.fieldName (see the transport/appsync package).
 //
 // Environment: TABLE_NAME (the DynamoDB table), QUEUE_URL (the decline
-// queue), AWS_REGION (set by Lambda), WRITES_PER_MINUTE (optional: each
-// caller's mutations per minute on one execution environment, default 30
-// with bursts of 20; 0 turns the limit off), LOG_LEVEL (optional), and
-// OpenTelemetry's OTEL_* variables (lambdaenv.Telemetry): with an OTLP
-// endpoint each invocation is a trace — the invocation's span, the
-// field's, the Service's operation, the DynamoDB and SQS calls.
+// queue), BUCKET and PUBLIC_BASE_URL (identity documents and pictures; see
+// lambdaenv.Blobs), AWS_REGION (set by Lambda), WRITES_PER_MINUTE
+// (optional: each caller's mutations per minute on one execution
+// environment, default 30 with bursts of 20; 0 turns the limit off),
+// LOG_LEVEL (optional), and OpenTelemetry's OTEL_* variables
+// (lambdaenv.Telemetry): with an OTLP endpoint each invocation is a trace
+// — the invocation's span, the field's, the Service's operation, the
+// DynamoDB and SQS calls.
 package main
 
 import (
@@ -79,7 +81,15 @@ func newService(ctx context.Context, log *slog.Logger, tel *otelenv.Telemetry) (
 	// The resolver only sends (SendMessageBatch); receiving is the decline
 	// function's event source mapping.
 	queue := sqs.New(awssqs.NewFromConfig(cfg, awsotel.SQS(tel.TracerProvider)), queueURL, sqs.Options{})
+	// Uploads are presigned here, checked (HeadObject) and, for a deleted
+	// account or a replaced picture, deleted here; the bytes never pass
+	// through the function.
+	blobs, publicBase, err := lambdaenv.Blobs(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return babysitter.New(store, queue, babysitter.Options{
-		Logger: log, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
+		Logger: log, Blobs: blobs, PublicBaseURL: publicBase,
+		TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
 	}), nil
 }

@@ -143,14 +143,15 @@ func unauthenticated(format string, args ...any) error {
 	return babysitter.Errorf(babysitter.ErrUnauthenticated, format, args...)
 }
 
-// actorFrom turns verified claims into an actor. A username the library
-// would refuse as a key is refused here, once, rather than in every
-// operation.
-func actorFrom(username string, groups []string) (babysitter.Actor, error) {
+// actorFrom turns verified claims into an actor: the username, the role
+// of the groups and the subject (sub), which binds the account
+// (babysitter.Actor.Subject). A username the library would refuse as a
+// key is refused here, once, rather than in every operation.
+func actorFrom(username, subject string, groups []string) (babysitter.Actor, error) {
 	if !babysitter.ValidUsername(username) {
 		return babysitter.Actor{}, unauthenticated("the token's username %q is not a valid username", username)
 	}
-	return babysitter.Actor{Username: username, Role: RoleFromGroups(groups)}, nil
+	return babysitter.Actor{Username: username, Role: RoleFromGroups(groups), Subject: subject}, nil
 }
 
 // DevIssuer is the issuer of development tokens, checked on verification
@@ -215,7 +216,7 @@ func (a *HS256) Authenticate(_ context.Context, token string) (babysitter.Actor,
 	if username == "" {
 		username = c.Subject
 	}
-	return actorFrom(username, c.Groups)
+	return actorFrom(username, c.Subject, c.Groups)
 }
 
 // MintDevToken signs a development token for username in groups, valid for
@@ -339,7 +340,7 @@ func (a *Cognito) Authenticate(ctx context.Context, token string) (babysitter.Ac
 	if err != nil {
 		return babysitter.Actor{}, unauthenticated("invalid token: %v", err)
 	}
-	return actorFrom(username, c.Groups)
+	return actorFrom(username, c.Subject, c.Groups)
 }
 
 // checkClaims checks the claims of a Cognito token and returns its
@@ -351,6 +352,11 @@ func (a *Cognito) checkClaims(c *claims) (string, error) {
 	}
 	if err := c.checkTimes(a.now(), a.maxLifetime); err != nil {
 		return "", err
+	}
+	if c.Subject == "" {
+		// Cognito always sets it; without it the account could not be
+		// told from another identity given the same username later.
+		return "", errors.New("the token has no subject (sub)")
 	}
 	switch c.TokenUse {
 	case "id":

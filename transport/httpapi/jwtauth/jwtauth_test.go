@@ -79,7 +79,7 @@ func TestHS256(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := a.Authenticate(ctx, tok); err != nil || got != (babysitter.Actor{Username: "alice", Role: babysitter.RoleAdmin}) {
+	if got, err := a.Authenticate(ctx, tok); err != nil || got != (babysitter.Actor{Username: "alice", Role: babysitter.RoleAdmin, Subject: "alice"}) {
 		t.Fatalf("minted token: %+v, %v", got, err)
 	}
 	// A day is the default limit; a server configured lower refuses it.
@@ -257,16 +257,19 @@ func (f *cognitoFixture) auth(t *testing.T) *Cognito {
 }
 
 // idClaims and accessClaims are what Cognito puts in its tokens.
+// testSub is the sub of the fixture's tokens, whatever their username.
+const testSub = "8f3c0a52-0000-4000-8000-000000000001"
+
 func (f *cognitoFixture) idClaims(username string, groups ...string) jwt.MapClaims {
 	return jwt.MapClaims{
-		"iss": f.issuer, "sub": "8f3c0a52-0000-4000-8000-000000000001", "aud": testClientID, "token_use": "id",
+		"iss": f.issuer, "sub": testSub, "aud": testClientID, "token_use": "id",
 		"cognito:username": username, "cognito:groups": groups, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix(),
 	}
 }
 
 func (f *cognitoFixture) accessClaims(username string, groups ...string) jwt.MapClaims {
 	return jwt.MapClaims{
-		"iss": f.issuer, "sub": "8f3c0a52-0000-4000-8000-000000000001", "client_id": testClientID, "token_use": "access",
+		"iss": f.issuer, "sub": testSub, "client_id": testClientID, "token_use": "access",
 		"username": username, "cognito:groups": groups, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix(),
 	}
 }
@@ -321,10 +324,10 @@ func TestCognito(t *testing.T) {
 		tok  string
 		want babysitter.Actor
 	}{
-		"id token":     {sign(t, f.idClaims("alice", "parent"), "key-1", key), babysitter.Actor{Username: "alice", Role: babysitter.RoleParent}},
-		"access token": {sign(t, f.accessClaims("bob", "nanny"), "key-1", key), babysitter.Actor{Username: "bob", Role: babysitter.RoleNanny}},
-		"no groups":    {sign(t, f.idClaims("carol"), "key-1", key), babysitter.Actor{Username: "carol"}},
-		"24 h":         {sign(t, with(f.idClaims("dave"), "exp", time.Now().Add(24*time.Hour).Unix()), "key-1", key), babysitter.Actor{Username: "dave"}},
+		"id token":     {sign(t, f.idClaims("alice", "parent"), "key-1", key), babysitter.Actor{Username: "alice", Role: babysitter.RoleParent, Subject: testSub}},
+		"access token": {sign(t, f.accessClaims("bob", "nanny"), "key-1", key), babysitter.Actor{Username: "bob", Role: babysitter.RoleNanny, Subject: testSub}},
+		"no groups":    {sign(t, f.idClaims("carol"), "key-1", key), babysitter.Actor{Username: "carol", Subject: testSub}},
+		"24 h":         {sign(t, with(f.idClaims("dave"), "exp", time.Now().Add(24*time.Hour).Unix()), "key-1", key), babysitter.Actor{Username: "dave", Subject: testSub}},
 	}
 	for name, c := range good {
 		if got, err := a.Authenticate(ctx, c.tok); err != nil || got != c.want {
@@ -357,6 +360,8 @@ func TestCognito(t *testing.T) {
 		"uppercase username":     sign(t, f.idClaims("Alice"), "key-1", key),
 		"access token w/o name":  sign(t, with(f.accessClaims("alice"), "username", nil), "key-1", key),
 		"id token, only sub set": sign(t, with(f.idClaims("alice"), "cognito:username", nil), "key-1", key),
+		"id token without sub":   sign(t, with(f.idClaims("alice", "parent"), "sub", nil), "key-1", key),
+		"access token, sub \"\"": sign(t, with(f.accessClaims("alice", "parent"), "sub", ""), "key-1", key),
 	}
 	for name, tok := range bad {
 		if got, err := a.Authenticate(ctx, tok); !errors.Is(err, babysitter.ErrUnauthenticated) {

@@ -1,20 +1,26 @@
 // Package lambdaenv is the configuration the Lambda functions share: the
-// JSON logger, the AWS SDK configuration and OpenTelemetry, read from the
-// function's environment.
+// JSON logger, the AWS SDK configuration, the object storage, the
+// notifier and OpenTelemetry, read from the function's environment.
 package lambdaenv
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/babysitter-go/babysitter"
+	s3blobs "github.com/babysitter-go/babysitter/blob/s3"
+	snsnotify "github.com/babysitter-go/babysitter/notify/sns"
 	"github.com/babysitter-go/babysitter/telemetry/lambdaotel"
 	"github.com/babysitter-go/babysitter/telemetry/otelenv"
 )
@@ -89,4 +95,37 @@ func AWSConfig(ctx context.Context) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("no AWS region: set AWS_REGION")
 	}
 	return cfg, nil
+}
+
+// Blobs returns the bucket of identity documents and profile pictures,
+// BUCKET (blob/s3, presigned by the SDK's presigner with the function's
+// role), and PUBLIC_BASE_URL, where its public/pictures/ objects are read
+// without a signature ("https://<bucket>.s3.<region>.amazonaws.com/", or
+// a CDN). S3_USE_PATH_STYLE=true addresses the bucket in the path, for a
+// local S3 (AWS_ENDPOINT_URL_S3) without per-bucket host names.
+func Blobs(cfg aws.Config) (babysitter.Blobs, string, error) {
+	bucket, err := Require("BUCKET")
+	if err != nil {
+		return nil, "", err
+	}
+	base, err := Require("PUBLIC_BASE_URL")
+	if err != nil {
+		return nil, "", err
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || !strings.HasSuffix(base, "/") {
+		return nil, "", fmt.Errorf("PUBLIC_BASE_URL=%q: want an http(s) URL ending in /", base)
+	}
+	pathStyle := strings.EqualFold(os.Getenv("S3_USE_PATH_STYLE"), "true")
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
+	return s3blobs.New(client, s3.NewPresignClient(client), bucket), base, nil
+}
+
+// Notifier returns the topic the notifications are published to,
+// TOPIC_ARN (notify/sns): email, SMS or push are its subscriptions.
+func Notifier(cfg aws.Config) (babysitter.Notifier, error) {
+	topic, err := Require("TOPIC_ARN")
+	if err != nil {
+		return nil, err
+	}
+	return snsnotify.New(sns.NewFromConfig(cfg), topic, snsnotify.Options{}), nil
 }

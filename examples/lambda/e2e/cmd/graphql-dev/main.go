@@ -2,7 +2,8 @@
 // deployed but on this machine, for clicking through it: the AppSync
 // simulator with schema.graphql → the resolver bootstrap under the Lambda
 // Runtime Interface Emulator → DynamoDB and SQS at AWS_ENDPOINT_URL_DYNAMODB
-// and AWS_ENDPOINT_URL_SQS (DynamoDB Local and fauxqs), plus a decline pump
+// and AWS_ENDPOINT_URL_SQS (DynamoDB Local and fauxqs, whose S3 holds the
+// uploads and whose SNS topic gets the notifications), plus a decline pump
 // that plays the SQS event source mapping: it moves the queue's messages
 // into the declines bootstrap under its own emulator.
 //
@@ -28,8 +29,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	s3blobs "github.com/babysitter-go/babysitter/blob/s3"
 	"github.com/babysitter-go/babysitter/examples/lambda/e2e/internal/local"
 	"github.com/babysitter-go/babysitter/queue/sqs"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
@@ -41,7 +45,7 @@ func main() {
 	port := flag.Int("port", 8900, "the simulator's port on 127.0.0.1 (0: any free port)")
 	apiKey := flag.String("api-key", local.DefaultAPIKey, "the API key")
 	table := flag.String("table", "babysitter-local", "the DynamoDB table (created if missing)")
-	queue := flag.String("queue", "babysitter-local-declines", "the decline queue (created if missing, with a -dlq)")
+	queue := flag.String("queue", "babysitter-local-declines", "the decline queue (created if missing, with a -dlq); also the name of the bucket and the notification topic")
 	quiet := flag.Bool("quiet", false, "do not print the functions' and the simulator's logs")
 	flag.Parse()
 
@@ -80,6 +84,16 @@ func run(ctx context.Context, port int, apiKey, table, queueName string, quiet b
 	if err != nil {
 		return err
 	}
+	// fauxqs serves S3 and SNS on its SQS port.
+	s3Client := awss3.NewFromConfig(cfg, func(o *awss3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(sqsEndpoint), true })
+	if err := s3blobs.CreateBucket(ctx, s3Client, queueName); err != nil {
+		return err
+	}
+	topic, err := awssns.NewFromConfig(cfg, func(o *awssns.Options) { o.BaseEndpoint = aws.String(sqsEndpoint) }).
+		CreateTopic(ctx, &awssns.CreateTopicInput{Name: aws.String(queueName + "-notifications")})
+	if err != nil {
+		return err
+	}
 
 	dir, err := os.MkdirTemp("", "babysitter-graphql-dev-")
 	if err != nil {
@@ -107,12 +121,18 @@ func run(ctx context.Context, port int, apiKey, table, queueName string, quiet b
 	env := map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB": ddbEndpoint,
 		"AWS_ENDPOINT_URL_SQS":      sqsEndpoint,
+		"AWS_ENDPOINT_URL_S3":       sqsEndpoint,
+		"AWS_ENDPOINT_URL_SNS":      sqsEndpoint,
 		"TABLE_NAME":                table,
 		"LOG_LEVEL":                 "info",
 	}
-	resolverEnv := map[string]string{"QUEUE_URL": queueURL}
+	resolverEnv := map[string]string{
+		"QUEUE_URL": queueURL, "BUCKET": queueName, "PUBLIC_BASE_URL": sqsEndpoint + "/" + queueName + "/", "S3_USE_PATH_STYLE": "true",
+	}
+	declinesEnv := map[string]string{"TOPIC_ARN": aws.ToString(topic.TopicArn)}
 	for k, v := range env {
 		resolverEnv[k] = v
+		declinesEnv[k] = v
 	}
 	resolver, err := local.StartFunction(ctx, tools.RIE, local.FunctionConfig{
 		Name: "resolver", Bootstrap: bins["resolver"], Env: resolverEnv, Timeout: 10 * time.Second, OnLine: printer("resolver"),
@@ -122,7 +142,7 @@ func run(ctx context.Context, port int, apiKey, table, queueName string, quiet b
 	}
 	defer resolver.Stop()
 	declines, err := local.StartFunction(ctx, tools.RIE, local.FunctionConfig{
-		Name: "declines", Bootstrap: bins["declines"], Env: env, Timeout: 30 * time.Second, OnLine: printer("declines"),
+		Name: "declines", Bootstrap: bins["declines"], Env: declinesEnv, Timeout: 30 * time.Second, OnLine: printer("declines"),
 	})
 	if err != nil {
 		return err
