@@ -71,7 +71,7 @@ func TestBookingTelemetry(t *testing.T) {
 
 	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := babysitter.New(store, queue, babysitter.Options{Logger: log, TracerProvider: tp, MeterProvider: mp})
+	svc := babysitter.New(store, queue, babysitter.Options{Logger: log, TracerProvider: tp, MeterProvider: mp, VerifyWithoutDocument: true})
 	decliner := babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log, TracerProvider: tp, MeterProvider: mp, MaxReceiveCount: 5})
 	const key = "fullstack-telemetry-key-0123456789abcdef"
 	api := httpapi.New(svc, jwtauth.NewHS256(key, jwtauth.DefaultMaxLifetime), httpapi.Options{Logger: log})
