@@ -2,10 +2,8 @@ package babysitter_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,22 +11,21 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/internal/testlog"
 )
 
 // logLines is a JSON slog handler's output, safe for concurrent writers.
-type logLines struct{ syncBuffer }
+type logLines struct{ testlog.Buffer }
 
 // records returns the lines logged so far, decoded, without their time.
 func (l *logLines) records(t *testing.T) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	for line := range strings.Lines(l.String()) {
-		var r map[string]any
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
+	out, err := l.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out {
 		delete(r, slog.TimeKey)
-		out = append(out, r)
 	}
 	return out
 }

@@ -1,7 +1,6 @@
 package babysitter_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/internal/testlog"
 	"github.com/babysitter-go/babysitter/queue/memory"
 )
 
@@ -99,24 +99,6 @@ func send(t *testing.T, q babysitter.Queue, bodies ...string) {
 	if err := q.Send(context.Background(), msgs); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-}
-
-// syncBuffer is a log sink safe for the poller's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestPollerDrains: every message is handled and the queue ends empty, with
@@ -326,7 +308,7 @@ func TestPollerExtendsVisibility(t *testing.T) {
 // redelivered, and the poller (here a single worker) keeps going.
 func TestPollerSurvivesPanic(t *testing.T) {
 	q := memory.New(memory.Options{VisibilityTimeout: 200 * time.Millisecond, WaitTime: 50 * time.Millisecond})
-	var logs syncBuffer
+	var logs testlog.Buffer
 	var got deliveries
 	startPoller(t, &babysitter.Poller{
 		Source:      q,
@@ -414,7 +396,7 @@ func TestPollerRetriesReceiveErrors(t *testing.T) {
 	q := memory.New(memory.Options{WaitTime: 50 * time.Millisecond})
 	src := &flakySource{Source: q}
 	src.failures.Store(3)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	var got deliveries
 	startPoller(t, &babysitter.Poller{
 		Source:      src,

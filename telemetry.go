@@ -227,10 +227,23 @@ type call struct {
 // nothing, a plain function rather than a closure: the call then costs a
 // test and an empty deferred call, and allocates nothing.
 func (t *telemetry) start(ctx context.Context, op string, a Actor, ids spanIDs) (context.Context, func(error)) {
-	if !t.on {
+	if !t.on || ctx.Value(unobservedKey{}) != nil {
 		return ctx, endNothing
 	}
 	return t.startOp(ctx, op, a, ids)
+}
+
+// unobservedKey is the context key of WithoutTelemetry.
+type unobservedKey struct{}
+
+// WithoutTelemetry returns a context whose Service operations make no span
+// and count no error: for a health check's read, which is not the
+// marketplace's traffic — a readiness probe's lookup of a user that does
+// not exist would otherwise be a trace and a GetUser not_found every few
+// seconds. The calls the operation makes to the store and the queue still
+// see ctx's own span, if any.
+func WithoutTelemetry(ctx context.Context) context.Context {
+	return context.WithValue(ctx, unobservedKey{}, true)
 }
 
 // startOp is start with telemetry on.

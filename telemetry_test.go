@@ -575,3 +575,49 @@ func TestErrorType(t *testing.T) {
 		}
 	}
 }
+
+// TestWithoutTelemetry: an operation called with WithoutTelemetry makes
+// no span and counts no error, and the store still sees the caller's
+// span; the same call without it does both.
+func TestWithoutTelemetry(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		unobserved bool
+		wantSpans  []string
+		wantErrors map[string]map[string]int64
+	}{
+		{"observed", false, []string{"GetUser", "caller"},
+			map[string]map[string]int64{"babysitter.operation.errors": {"babysitter.operation=GetUser,error.type=not_found": 1}}},
+		{"WithoutTelemetry", true, []string{"caller"}, map[string]map[string]int64{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newObserved(t)
+			svc := babysitter.New(smemory.New(), qmemory.New(qmemory.Options{}),
+				babysitter.Options{Logger: discard, TracerProvider: o.tp, MeterProvider: o.mp})
+			ctx, caller := o.tp.Tracer("test").Start(context.Background(), "caller")
+			if tc.unobserved {
+				ctx = babysitter.WithoutTelemetry(ctx)
+			}
+			if _, err := svc.GetUser(ctx, babysitter.Actor{}, "nobody"); !errors.Is(err, babysitter.ErrNotFound) {
+				t.Fatalf("GetUser: %v, want not found", err)
+			}
+			caller.End()
+			var names []string
+			for _, s := range o.spans.GetSpans() {
+				names = append(names, s.Name)
+			}
+			if diff := cmp.Diff(tc.wantSpans, names); diff != "" {
+				t.Errorf("spans (-want +got):\n%s", diff)
+			}
+			got := o.metrics(t)
+			for name, points := range got { // the instruments with no point yet
+				if len(points) == 0 {
+					delete(got, name)
+				}
+			}
+			if diff := cmp.Diff(tc.wantErrors, got); diff != "" {
+				t.Errorf("metrics (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

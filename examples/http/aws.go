@@ -18,12 +18,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/babysitter-go/babysitter"
 	s3blobs "github.com/babysitter-go/babysitter/blob/s3"
 	snsnotify "github.com/babysitter-go/babysitter/notify/sns"
 	sqsqueue "github.com/babysitter-go/babysitter/queue/sqs"
 	ddbstore "github.com/babysitter-go/babysitter/store/dynamodb"
+	"github.com/babysitter-go/babysitter/telemetry/awsotel"
 )
 
 // createTableTimeout bounds -create-table, which waits for the table (and
@@ -44,7 +46,13 @@ const (
 // credentials, the table with its indexes, the queue — and refuses to
 // start with a message that names the fix, rather than answer 500s or
 // loop on receive errors.
-func newAWSBackends(ctx context.Context, cfg config, log *slog.Logger) (backends, error) {
+//
+// The store's client and the client the Service sends with are traced on
+// tp (telemetry/awsotel): their calls are children of the Service's and
+// the Decliner's spans. The startup checks and the poller's receives and
+// deletes use untraced clients, since each call would start a trace of
+// its own: one every long poll (20 s) for an idle queue.
+func newAWSBackends(ctx context.Context, cfg config, log *slog.Logger, tp trace.TracerProvider) (backends, error) {
 	var opts []func(*awsconfig.LoadOptions) error
 	if cfg.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(cfg.Region))
@@ -70,12 +78,13 @@ func newAWSBackends(ctx context.Context, cfg config, log *slog.Logger) (backends
 	if err := checkTable(ctx, client, cfg.Table, awsCfg.Region); err != nil {
 		return backends{}, err
 	}
-	b := backends{store: ddbstore.New(client, cfg.Table)}
-	queue, err := newSQSQueue(ctx, awsCfg, cfg)
+	b := backends{store: ddbstore.New(dynamodb.NewFromConfig(awsCfg, awsotel.DynamoDB(tp)), cfg.Table)}
+	source, err := newSQSQueue(ctx, awsCfg, cfg)
 	if err != nil {
 		return backends{}, err
 	}
-	b.queue, b.source = queue, queue
+	b.queue = sqsqueue.New(sqs.NewFromConfig(awsCfg, awsotel.SQS(tp)), source.URL(), queueOptions(cfg))
+	b.source = source
 	if cfg.Bucket != "" {
 		if b.blobs, b.publicBase, err = newS3Blobs(ctx, awsCfg, cfg); err != nil {
 			return backends{}, err
@@ -86,9 +95,16 @@ func newAWSBackends(ctx context.Context, cfg config, log *slog.Logger) (backends
 			return backends{}, err
 		}
 	}
-	log.Info("AWS backends ready", "region", awsCfg.Region, "table", cfg.Table, "queueUrl", queue.URL(),
+	log.Info("AWS backends ready", "region", awsCfg.Region, "table", cfg.Table, "queueUrl", source.URL(),
 		"bucket", cfg.Bucket, "publicBaseUrl", b.publicBase, "topicArn", cfg.TopicARN)
 	return b, nil
+}
+
+// queueOptions are the decline queue's: received messages get
+// cfg.VisibilityTimeout, the timeout the poller extends by, whatever the
+// queue's own setting.
+func queueOptions(cfg config) sqsqueue.Options {
+	return sqsqueue.Options{VisibilityTimeout: cfg.VisibilityTimeout}
 }
 
 // localS3 reports whether the S3 client is pointed at a local server
@@ -198,8 +214,7 @@ func checkTable(ctx context.Context, client *dynamodb.Client, table, region stri
 
 // newSQSQueue returns the decline queue at cfg.QueueURL, creating it and
 // its dead-letter queue first with -create-queue, and checks that it
-// answers. Received messages get cfg.VisibilityTimeout, the timeout the
-// poller extends by, whatever the queue's own setting.
+// answers.
 func newSQSQueue(ctx context.Context, awsCfg aws.Config, cfg config) (*sqsqueue.Queue, error) {
 	client := sqs.NewFromConfig(awsCfg)
 	queueURL := cfg.QueueURL
@@ -214,7 +229,7 @@ func newSQSQueue(ctx context.Context, awsCfg aws.Config, cfg config) (*sqsqueue.
 			queueURL = created
 		}
 	}
-	q := sqsqueue.New(client, queueURL, sqsqueue.Options{VisibilityTimeout: cfg.VisibilityTimeout})
+	q := sqsqueue.New(client, queueURL, queueOptions(cfg))
 	check, cancel := context.WithTimeout(ctx, startupCheckTimeout)
 	defer cancel()
 	if _, _, err := q.Len(check); errors.Is(err, sqsqueue.ErrQueueNotFound) {

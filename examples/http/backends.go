@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/babysitter-go/babysitter"
 	bmemory "github.com/babysitter-go/babysitter/blob/memory"
 	memqueue "github.com/babysitter-go/babysitter/queue/memory"
@@ -36,10 +38,11 @@ type backends struct {
 
 // newBackends returns the backends: in memory by default, on DynamoDB and
 // SQS when a table and a queue are configured (with S3 and SNS when a
-// bucket and a topic are too).
-func newBackends(ctx context.Context, cfg config, log *slog.Logger) (backends, error) {
+// bucket and a topic are too), the store's and the sender's SDK clients
+// traced on tp.
+func newBackends(ctx context.Context, cfg config, log *slog.Logger, tp trace.TracerProvider) (backends, error) {
 	if cfg.awsMode() {
-		return newAWSBackends(ctx, cfg, log)
+		return newAWSBackends(ctx, cfg, log, tp)
 	}
 	store, queue := newMemoryBackends(cfg.VisibilityTimeout)
 	return backends{store: store, queue: queue, source: queue}, nil

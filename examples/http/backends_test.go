@@ -115,22 +115,16 @@ func TestAWSModeStartupChecks(t *testing.T) {
 	t.Cleanup(func() { emptyBucket(t, bucket) })
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	addr, done := make(chan string, 1), make(chan error, 1)
-	go func() { done <- serve(cctx, cfg, slog.New(slog.DiscardHandler), func(a string) { addr <- a }) }()
-	select {
-	case a := <-addr:
-		resp, err := http.Get("http://" + a + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("readyz %d", resp.StatusCode)
-		}
-		uploadToBucket(t, "http://"+a, bucket)
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
+	base, done := startServe(t, cctx, cfg, slog.New(slog.DiscardHandler))
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
 	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("readyz %d", resp.StatusCode)
+	}
+	uploadToBucket(t, base, bucket)
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("serve returned %v", err)

@@ -38,6 +38,15 @@
 // Each caller's writes are limited (-writes-per-minute, -write-burst):
 // beyond it a write is 429 with Retry-After.
 //
+// Telemetry follows the OpenTelemetry OTEL_* variables (telemetry/otelenv):
+// with OTEL_EXPORTER_OTLP_ENDPOINT (http://localhost:4318 for a local
+// collector or Jaeger) the server exports over OTLP/HTTP a trace per
+// request — the HTTP server span, the Service's operation, the DynamoDB
+// and SQS calls, the declines linked to the booking — and the metrics;
+// without it, nothing. Every log line of a request carries its requestId
+// and, when traced, its traceId and spanId. The README's "See traces
+// locally" has the recipe.
+//
 // # Walkthrough
 //
 // The tutorial's story with curl and jq, from the module root. Start the
@@ -294,8 +303,19 @@ const (
 // poller — after the last request, which may have queued declines — and
 // waits for it to finish its batches. listening, if not nil, is told the
 // address once the server accepts connections.
+//
+// With OTEL_EXPORTER_OTLP_ENDPOINT set (see newTelemetry) it traces each
+// request (otelhttp), the Service's operations, the declines and the AWS
+// SDK's calls, and exports the metrics; the spans and metrics still
+// buffered are exported once everything has stopped.
 func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(addr string)) error {
-	b, err := newBackends(ctx, cfg, log)
+	tel, err := newTelemetry(ctx, log)
+	if err != nil {
+		return err
+	}
+	// Deferred first, so it runs last: after the poller and the sweeper.
+	defer shutdownTelemetry(ctx, tel, cfg.ShutdownTimeout, log)
+	b, err := newBackends(ctx, cfg, log, tel.TracerProvider)
 	if err != nil {
 		return err
 	}
@@ -328,11 +348,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 	if b.notifier == nil {
 		b.notifier = nmemory.New(nmemory.Options{Logger: log}) // one log line per notification
 	}
-	svc := babysitter.New(b.store, b.queue, babysitter.Options{Logger: log, Blobs: b.blobs, PublicBaseURL: b.publicBase})
+	svc := babysitter.New(b.store, b.queue, babysitter.Options{
+		Logger: log, Blobs: b.blobs, PublicBaseURL: b.publicBase,
+		TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
+	})
 	api := httpapi.New(svc, auth, httpapi.Options{Logger: log, WritesPerMinute: cfg.WritesPerMinute, WriteBurst: cfg.WriteBurst})
 	mux.Handle("/", api)
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           instrument(mux, tel),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -347,7 +370,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 	// other deletes what deleted accounts left in object storage.
 	pollCtx, stopPolling := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPolling()
-	decliner := babysitter.NewDecliner(b.store, babysitter.DeclinerOptions{Logger: log, SweepAfter: cfg.SweepAfter, Notifier: b.notifier})
+	decliner := babysitter.NewDecliner(b.store, babysitter.DeclinerOptions{
+		Logger: log, SweepAfter: cfg.SweepAfter, Notifier: b.notifier, MaxReceiveCount: maxReceiveCount,
+		TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
+	})
 	eraser := babysitter.NewEraser(b.store, b.blobs, babysitter.EraserOptions{Logger: log, SweepAfter: cfg.SweepAfter})
 	poller := &babysitter.Poller{
 		Source:            b.source,

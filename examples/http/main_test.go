@@ -171,18 +171,7 @@ func TestServeAndShutdown(t *testing.T) {
 	logs := &bytes.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	addr := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)), func(a string) { addr <- a })
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
+	base, done := startServe(t, ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 
 	resp, err := http.Get(base + "/readyz")
 	if err != nil {
@@ -219,6 +208,22 @@ func TestServeAndShutdown(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", w, got)
 		}
 	}
+}
+
+// startServe runs serve in the background until ctx is cancelled, and
+// returns its base URL once it listens and the channel its error comes
+// on.
+func startServe(t *testing.T, ctx context.Context, cfg config, log *slog.Logger) (base string, done <-chan error) {
+	t.Helper()
+	addr, errc := make(chan string, 1), make(chan error, 1)
+	go func() { errc <- serve(ctx, cfg, log, func(a string) { addr <- a }) }()
+	select {
+	case a := <-addr:
+		return "http://" + a, errc
+	case err := <-errc:
+		t.Fatalf("serve: %v", err)
+	}
+	return "", nil
 }
 
 // TestServeFailsFast: an address serve cannot listen on is an error, not

@@ -17,9 +17,11 @@ import (
 // plain maps.
 
 type template struct {
-	Globals   obj
-	Resources map[string]resource
-	Outputs   obj
+	Parameters obj
+	Conditions obj
+	Globals    obj
+	Resources  map[string]resource
+	Outputs    obj
 }
 
 type resource struct {
@@ -60,6 +62,8 @@ func loadTemplate(t testing.TB) template {
 	}
 	tpl.Outputs, _ = doc["Outputs"].(obj)
 	tpl.Globals, _ = doc["Globals"].(obj)
+	tpl.Parameters, _ = doc["Parameters"].(obj)
+	tpl.Conditions, _ = doc["Conditions"].(obj)
 	return tpl
 }
 

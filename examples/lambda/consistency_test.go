@@ -20,6 +20,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/examples/lambda/internal/lambdaenv"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
 	"github.com/babysitter-go/babysitter/transport/appsync"
 )
@@ -439,14 +440,15 @@ func TestTemplateWiring(t *testing.T) {
 		}
 	}
 
-	// Visibility timeout ≥ 6 × the consumer's timeout; redrive after 5.
+	// Visibility timeout ≥ 6 × the consumer's timeout; redrive after the
+	// consumer's MaxReceiveCount (declines/main_test.go checks it uses it).
 	q := tpl.Resources["DeclineQueue"].Properties
 	timeout, _ := declines["Timeout"].(float64)
 	if vis, _ := q["VisibilityTimeout"].(float64); timeout == 0 || vis < 6*timeout {
 		t.Errorf("queue VisibilityTimeout %v < 6 × function Timeout %v", q["VisibilityTimeout"], declines["Timeout"])
 	}
 	redrive, _ := q["RedrivePolicy"].(obj)
-	if redrive["maxReceiveCount"] != float64(5) || !getAtt(redrive["deadLetterTargetArn"], "DeclineDeadLetterQueue", "Arn") {
+	if redrive["maxReceiveCount"] != float64(lambdaenv.MaxReceiveCount) || !getAtt(redrive["deadLetterTargetArn"], "DeclineDeadLetterQueue", "Arn") {
 		t.Errorf("RedrivePolicy %v", redrive)
 	}
 

@@ -1,7 +1,6 @@
 package lambda_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +23,7 @@ import (
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/blob/blobtest"
 	bmemory "github.com/babysitter-go/babysitter/blob/memory"
+	"github.com/babysitter-go/babysitter/internal/testlog"
 	nmemory "github.com/babysitter-go/babysitter/notify/memory"
 	"github.com/babysitter-go/babysitter/transport/appsync"
 	"github.com/babysitter-go/babysitter/transport/sqsevent"
@@ -33,24 +32,6 @@ import (
 // obj is a decoded JSON object: events are edited and results read as
 // AppSync sees them, after a JSON round trip.
 type obj = map[string]any
-
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // harness runs the two Lambda handlers in-process, as Lambda would: JSON in,
 // JSON out, a Lambda context with a request id.
@@ -67,7 +48,7 @@ type harness struct {
 	router    *appsync.Router
 	decline   func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
 	source    babysitter.Source
-	logs      *syncBuffer
+	logs      *testlog.Buffer
 	now       time.Time
 	invokes   int
 	// schema checks every result of must against its field's type.
@@ -96,7 +77,7 @@ func memoryEvidence(t testing.TB, now func() time.Time) evidence {
 }
 
 func newHarness(t testing.TB, store babysitter.Store, queue babysitter.Queue, source babysitter.Source, ev ...evidence) *harness {
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }

@@ -220,6 +220,27 @@ var snsActions = map[string]string{
 // AWSLambdaSQSQueueExecutionRole grants on every queue).
 var eventSourceMappingSQS = []string{"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}
 
+// activeTracingXRay is what Lambda needs from a function's role to send
+// the function's X-Ray segments when its Tracing is Active (the Lambda
+// developer guide, "Execution role permissions" for X-Ray): a role that
+// SAM creates gets AWSXRayDaemonWriteAccess, ours state the two actions.
+var activeTracingXRay = []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+
+// resourceless are the granted actions that support no resource-level
+// permissions (the Service Authorization Reference lists X-Ray's with no
+// resource type), so "*" is their only resource.
+var resourceless = activeTracingXRay
+
+// tracingActive reports whether the function's Tracing, its own or the
+// Globals', is Active.
+func tracingActive(tpl template, fn string) bool {
+	tracing := tpl.Resources[fn].Properties["Tracing"]
+	if tracing == nil {
+		tracing = get(tpl.Globals, "Function", "Tracing")
+	}
+	return tracing == "Active"
+}
+
 // derivedActions follows entry points through the root package into the
 // store, queue, object storage and notifier packages and returns the IAM
 // actions they call, by namespace ("dynamodb", "sqs", "s3", "sns").
@@ -371,8 +392,8 @@ func roleGrants(t testing.TB, tpl template, role string) grants {
 					g.actions[ns] = append(g.actions[ns], action)
 				}
 				for _, res := range list(st["Resource"]) {
-					if res == "*" {
-						t.Errorf("%s: %s on every resource", role, action)
+					if (res == "*") != slices.Contains(resourceless, action) {
+						t.Errorf("%s: %s on %v: want \"*\" exactly for the actions without resource-level permissions %v", role, action, res, resourceless)
 					}
 					g.resources[action] = append(g.resources[action], res)
 				}
@@ -420,12 +441,20 @@ func TestIAMLeastPrivilege(t *testing.T) {
 
 	// indexes says whether the role's Query reads the table's indexes too
 	// (the resolver's lists do; the decline functions read the table only).
-	check := func(role, logGroup string, indexes bool, want map[string][]string) {
+	// A function with active tracing needs X-Ray's actions, and only then.
+	check := func(role, fn, logGroup string, indexes bool, want map[string][]string) {
 		g := roleGrants(t, tpl, role)
 		for ns := range g.actions {
-			if !slices.Contains([]string{"dynamodb", "sqs", "s3", "sns", "logs"}, ns) {
+			if !slices.Contains([]string{"dynamodb", "sqs", "s3", "sns", "logs", "xray"}, ns) {
 				t.Errorf("%s: grants %v, which the function never calls", role, g.actions[ns])
 			}
+		}
+		var wantXRay []string
+		if tracingActive(tpl, fn) {
+			wantXRay = activeTracingXRay
+		}
+		if !slices.Equal(g.actions["xray"], wantXRay) {
+			t.Errorf("%s X-Ray actions %v, want %v (%s's Tracing Active: %v)", role, g.actions["xray"], wantXRay, fn, tracingActive(tpl, fn))
 		}
 		for _, ns := range []string{"dynamodb", "sqs", "s3", "sns"} {
 			if !slices.Equal(g.actions[ns], want[ns]) {
@@ -493,10 +522,10 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			}
 		}
 	}
-	check("ResolverRole", "ResolverLogGroup", true, resolver)
+	check("ResolverRole", "ResolverFunction", "ResolverLogGroup", true, resolver)
 	declines["sqs"] = eventSourceMappingSQS
-	check("DeclinesRole", "DeclinesLogGroup", false, declines)
-	check("SweeperRole", "SweeperLogGroup", false, sweeper)
+	check("DeclinesRole", "DeclinesFunction", "DeclinesLogGroup", false, declines)
+	check("SweeperRole", "SweeperFunction", "SweeperLogGroup", false, sweeper)
 
 	// The functions run with exactly these roles.
 	for fn, role := range map[string]string{"ResolverFunction": "ResolverRole", "DeclinesFunction": "DeclinesRole", "SweeperFunction": "SweeperRole"} {

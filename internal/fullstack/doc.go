@@ -2,7 +2,9 @@
 // real servers: a Service on the DynamoDB store (DynamoDB Local) and the SQS
 // queue (fauxqs), with the decline consumer running as a Poller over the
 // queue. They are the twin of store/storetest's Service-level cases, which
-// run the same invariants on an in-memory queue.
+// run the same invariants on an in-memory queue. TestBookingTelemetry
+// follows one booking's trace, metrics and log lines through the same
+// stack, over HTTP.
 //
 // The package has no code of its own; see its tests and BenchmarkDeclineDrain:
 //

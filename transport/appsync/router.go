@@ -19,7 +19,8 @@ import (
 
 // Tracer is an optional tracing hook: Start opens a span named after the
 // GraphQL field ("Mutation.bookNanny") and end closes it with the field's
-// error (nil on success). Adapt OpenTelemetry or X-Ray to it in a few lines.
+// error (nil on success). OTelTracer is the OpenTelemetry one; adapt
+// anything else (X-Ray's SDK) in a few lines.
 type Tracer interface {
 	Start(ctx context.Context, name string) (_ context.Context, end func(error))
 }
@@ -27,6 +28,9 @@ type Tracer interface {
 // Options configure a Router. The zero value logs to slog.Default().
 type Options struct {
 	// Logger receives one record per resolved field; default slog.Default().
+	// Its records carry the field's request ID (babysitter.WithRequestID:
+	// AppSync's, else Lambda's) and, when the field is traced, the trace
+	// and span IDs (babysitter.NewLogHandler).
 	Logger *slog.Logger
 	// Tracer, if set, wraps every resolved field in a span.
 	Tracer Tracer
@@ -70,6 +74,7 @@ func NewRouter(svc *babysitter.Service, opts Options) *Router {
 	if r.log == nil {
 		r.log = slog.Default()
 	}
+	r.log = slog.New(babysitter.NewLogHandler(r.log.Handler())) // request and trace IDs on each line
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -164,8 +169,9 @@ func (r *Router) Resolve(ctx context.Context, ev *Event) (data any, e *Error) {
 	if requestID == "" {
 		requestID = lambdaRequestID(ctx)
 	}
+	// The Service's log lines, and this package's, name the request.
+	ctx = babysitter.WithRequestID(ctx, requestID)
 	log := r.log.With(
-		"requestId", requestID,
 		"awsRequestId", lambdaRequestID(ctx),
 		"field", field.String(),
 		"username", actor.Username,

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/internal/testlog"
 )
 
 // TestProblemFor checks the status and code of every kind of error, and
@@ -98,8 +99,8 @@ func TestBookingWhenTheQueueFails(t *testing.T) {
 // TestPanicRecovery: a panicking handler yields a generic 500 problem and
 // an error log line with the panic, and the server keeps serving.
 func TestPanicRecovery(t *testing.T) {
-	logs := &syncBuffer{}
-	s := &Handler{log: slog.New(slog.NewJSONHandler(logs, nil)), timeout: DefaultRequestTimeout}
+	logs := &testlog.Buffer{}
+	s := &Handler{log: slog.New(babysitter.NewLogHandler(slog.NewJSONHandler(logs, nil))), timeout: DefaultRequestTimeout} // as New wraps it
 	h := s.middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom: secret state") }))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/users/alice", nil))

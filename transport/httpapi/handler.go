@@ -82,6 +82,7 @@ func New(svc *babysitter.Service, auth Authenticator, opts Options) *Handler {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
+	h.log = slog.New(babysitter.NewLogHandler(h.log.Handler())) // request and trace IDs on each line
 	if h.timeout <= 0 {
 		h.timeout = DefaultRequestTimeout
 	}
@@ -698,7 +699,8 @@ func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errDraining)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	// A probe is not the API's traffic: no span, no GetUser not_found.
+	ctx, cancel := context.WithTimeout(babysitter.WithoutTelemetry(r.Context()), 2*time.Second)
 	defer cancel()
 	if _, err := h.svc.GetUser(ctx, babysitter.Actor{}, readinessProbeUser); err != nil && !errors.Is(err, babysitter.ErrNotFound) {
 		h.fail(w, r, fmt.Errorf("%w: %w", errNotReady, err))

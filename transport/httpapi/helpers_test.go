@@ -11,13 +11,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/babysitter-go/babysitter"
 	bmemory "github.com/babysitter-go/babysitter/blob/memory"
+	"github.com/babysitter-go/babysitter/internal/testlog"
 	nmemory "github.com/babysitter-go/babysitter/notify/memory"
 	"github.com/babysitter-go/babysitter/notify/notifytest"
 	memqueue "github.com/babysitter-go/babysitter/queue/memory"
@@ -170,7 +170,7 @@ type testEnv struct {
 	handler *Handler
 	store   *countingStore
 	queue   *countingQueue
-	logs    *syncBuffer
+	logs    *testlog.Buffer
 	// blobs is the Service's object storage; objectKeys lists what it
 	// holds. published observes what the Decliner's Notifier published.
 	blobs      babysitter.Blobs
@@ -248,7 +248,7 @@ func (o memoryObserver) Published(t *testing.T, n int) []babysitter.Notification
 // limited; opts change that before the server starts.
 func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, source babysitter.Source, opts ...func(*envConfig)) *testEnv {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cs := &countingStore{Store: store}
 	cq := &countingQueue{Queue: queue}
@@ -293,24 +293,6 @@ func newTestEnv(t testing.TB, store babysitter.Store, queue babysitter.Queue, so
 		}
 	})
 	return &testEnv{t: t, url: ts.URL, handler: h, store: cs, queue: cq, logs: logs, blobs: ev.blobs, objectKeys: ev.keys, published: ev.published}
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // token mints a test token for username in group.

@@ -10,14 +10,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/babysitter-go/babysitter"
 )
 
 type ctxKey int
 
-const (
-	requestIDKey ctxKey = iota
-	logNoteKey
-)
+const logNoteKey ctxKey = iota
 
 // logNote collects what a request's log line reports beyond the status:
 // the error a handler failed with, a recovered panic. Handlers fill it in;
@@ -36,10 +35,7 @@ func noteError(ctx context.Context, err error) {
 }
 
 // requestID returns the request's ID, as the middleware set it.
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+func requestID(ctx context.Context) string { return babysitter.RequestID(ctx) }
 
 // validRequestID accepts a caller's X-Request-Id only if it is short and
 // plain, since it goes into every log line and response header.
@@ -62,8 +58,16 @@ var errPanic = errors.New("the handler panicked")
 // middleware gives every request an ID (the caller's X-Request-Id or a new
 // one, echoed in the response), a deadline, panic recovery into a 500
 // problem, and one structured log line.
+//
+// The ID is the context's babysitter.WithRequestID, so every line logged
+// for the request through a babysitter.NewLogHandler — the Service's, this
+// package's — names it, with the trace and span IDs of the request's span
+// when a wrapping handler (otelhttp) traces it. The matched route is set
+// on the request this handler was given too, so such a wrapper names its
+// span and metrics after the route ("POST /v1/jobs/{jobId}/booking").
 func (h *Handler) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		given := r
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
@@ -71,7 +75,7 @@ func (h *Handler) middleware(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		note := &logNote{}
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx := babysitter.WithRequestID(r.Context(), id)
 		ctx = context.WithValue(ctx, logNoteKey, note)
 		ctx, cancel := context.WithTimeout(ctx, h.timeout)
 		defer cancel()
@@ -87,6 +91,7 @@ func (h *Handler) middleware(next http.Handler) http.Handler {
 					h.fail(rec, r, errPanic)
 				}
 			}
+			given.Pattern = r.Pattern
 			h.logRequest(r, rec, note, time.Since(start))
 			if v == http.ErrAbortHandler {
 				panic(v) // net/http's way to abort a response; it handles it
@@ -110,7 +115,6 @@ func (h *Handler) logRequest(r *http.Request, rec *statusRecorder, note *logNote
 		slog.Int("status", status),
 		slog.Float64("durationMs", float64(d.Microseconds())/1000),
 		slog.Int64("bytes", rec.bytes),
-		slog.String("requestId", requestID(r.Context())),
 		slog.String("remote", r.RemoteAddr),
 	}
 	level := slog.LevelInfo
@@ -125,7 +129,8 @@ func (h *Handler) logRequest(r *http.Request, rec *statusRecorder, note *logNote
 		attrs = append(attrs, slog.String("panic", fmt.Sprint(note.panic)), slog.String("stack", string(note.stack)))
 	}
 	// The request's own context may be cancelled by now; the line must
-	// still be written.
+	// still be written. Its requestId (and traceId, spanId) come from the
+	// context, through the logger's babysitter.NewLogHandler.
 	h.log.LogAttrs(context.WithoutCancel(r.Context()), level, "request", attrs...)
 }
 

@@ -63,6 +63,27 @@ func kindType(name string) string {
 	return "https://pkg.go.dev/github.com/babysitter-go/babysitter#" + name
 }
 
+// domainKinds are the problems of the library's error kinds, by
+// babysitter.ErrorType (which is also their code): one classification of
+// errors for the API and for telemetry's error.type.
+var domainKinds = map[string]struct {
+	name, title string
+	status      int
+}{
+	"invalid_input":   {"ErrInvalidInput", "Invalid input", http.StatusBadRequest},
+	"unauthenticated": {"ErrUnauthenticated", "Unauthenticated", http.StatusUnauthorized},
+	"forbidden":       {"ErrForbidden", "Forbidden", http.StatusForbidden},
+	"not_found":       {"ErrNotFound", "Not found", http.StatusNotFound},
+	"already_exists":  {"ErrAlreadyExists", "Already exists", http.StatusConflict},
+	"conflict":        {"ErrConflict", "Conflict", http.StatusConflict},
+}
+
+// kindProblem is the problem of a domain error kind (a domainKinds key).
+func kindProblem(errorType, detail string) Problem {
+	k := domainKinds[errorType]
+	return Problem{Type: kindType(k.name), Title: k.title, Status: k.status, Code: errorType, Detail: detail}
+}
+
 // problemFor maps an error to its problem details. It is the only place
 // that decides a status code from an error. Server-side failures get a
 // generic detail: the real error goes to the log, never to the client.
@@ -94,29 +115,13 @@ func problemFor(err error) Problem {
 	case errors.Is(err, errNotReady):
 		p.Status, p.Code, p.Detail = http.StatusServiceUnavailable, "unavailable", errNotReady.Error()
 	case errors.As(err, &exists):
-		p.Type, p.Title = kindType("ErrAlreadyExists"), "Already exists"
-		p.Status, p.Code, p.Detail, p.Field = http.StatusConflict, "already_exists", exists.Error(), exists.Field
+		p = kindProblem("already_exists", exists.Error())
+		p.Field = exists.Field
 	case errors.As(err, &invalid):
-		p.Type, p.Title = kindType("ErrInvalidInput"), "Invalid input"
-		p.Status, p.Code, p.Detail, p.Errors = http.StatusBadRequest, "invalid_input", invalid.Error(), invalid.Fields
-	case errors.Is(err, babysitter.ErrInvalidInput):
-		p.Type, p.Title = kindType("ErrInvalidInput"), "Invalid input"
-		p.Status, p.Code, p.Detail = http.StatusBadRequest, "invalid_input", domainDetail(err)
-	case errors.Is(err, babysitter.ErrUnauthenticated):
-		p.Type, p.Title = kindType("ErrUnauthenticated"), "Unauthenticated"
-		p.Status, p.Code, p.Detail = http.StatusUnauthorized, "unauthenticated", domainDetail(err)
-	case errors.Is(err, babysitter.ErrForbidden):
-		p.Type, p.Title = kindType("ErrForbidden"), "Forbidden"
-		p.Status, p.Code, p.Detail = http.StatusForbidden, "forbidden", domainDetail(err)
-	case errors.Is(err, babysitter.ErrNotFound):
-		p.Type, p.Title = kindType("ErrNotFound"), "Not found"
-		p.Status, p.Code, p.Detail = http.StatusNotFound, "not_found", domainDetail(err)
-	case errors.Is(err, babysitter.ErrAlreadyExists):
-		p.Type, p.Title = kindType("ErrAlreadyExists"), "Already exists"
-		p.Status, p.Code, p.Detail = http.StatusConflict, "already_exists", domainDetail(err)
-	case errors.Is(err, babysitter.ErrConflict):
-		p.Type, p.Title = kindType("ErrConflict"), "Conflict"
-		p.Status, p.Code, p.Detail = http.StatusConflict, "conflict", domainDetail(err)
+		p = kindProblem("invalid_input", invalid.Error())
+		p.Errors = invalid.Fields
+	case domainKinds[babysitter.ErrorType(err)].status != 0:
+		p = kindProblem(babysitter.ErrorType(err), domainDetail(err))
 	case errors.Is(err, context.DeadlineExceeded):
 		p.Status, p.Code, p.Detail = http.StatusServiceUnavailable, "timeout", "the request took too long; retry it"
 	default:

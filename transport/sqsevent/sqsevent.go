@@ -20,6 +20,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -34,14 +35,24 @@ import (
 // batchItemFailures (an empty list, never null, when all succeeded). log
 // (slog.Default() when nil) receives one record per failed message, with
 // its SQS message id and receive count, and one per batch.
+//
+// The invocation's AWS request ID is the context's
+// babysitter.WithRequestID unless a wrapper (telemetry/lambdaotel) set
+// one, so the handler's log lines — the Decliner's, and this package's
+// through a babysitter.NewLogHandler — name it, with the trace and span
+// IDs when the invocation is traced.
 func Handler(handle babysitter.BatchHandler, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	log = slog.New(babysitter.NewLogHandler(log.Handler()))
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		log := log
 		if lc, ok := lambdacontext.FromContext(ctx); ok {
 			log = log.With("awsRequestId", lc.AwsRequestID)
+			if babysitter.RequestID(ctx) == "" {
+				ctx = babysitter.WithRequestID(ctx, lc.AwsRequestID)
+			}
 		}
 		msgs := Messages(ev)
 		for _, m := range msgs {
@@ -64,8 +75,11 @@ func Handler(handle babysitter.BatchHandler, log *slog.Logger) func(context.Cont
 }
 
 // Messages converts the records of an SQS event: ID is the SQS message id,
-// Attributes the string message attributes (type, version),
-// ReceiptHandle and ReceiveCount come from the record.
+// Attributes the string message attributes (type, version, and the
+// sender's trace context: traceparent), ReceiptHandle comes from the
+// record, ReceiveCount from its ApproximateReceiveCount and SentAt from
+// its SentTimestamp (the decline lag is measured from it); a missing or
+// malformed system attribute leaves its field zero.
 func Messages(ev events.SQSEvent) []babysitter.Message {
 	msgs := make([]babysitter.Message, len(ev.Records))
 	for i, r := range ev.Records {
@@ -84,6 +98,9 @@ func Messages(ev events.SQSEvent) []babysitter.Message {
 			m.Attributes[name] = *a.StringValue
 		}
 		m.ReceiveCount, _ = strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+		if ms, err := strconv.ParseInt(r.Attributes["SentTimestamp"], 10, 64); err == nil && ms > 0 {
+			m.SentAt = time.UnixMilli(ms)
+		}
 		msgs[i] = m
 	}
 	return msgs

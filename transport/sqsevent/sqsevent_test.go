@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -21,10 +22,14 @@ const recordsJSON = `{"Records":[
   "attributes":{"ApproximateReceiveCount":"1","SentTimestamp":"1761800200000"},
   "messageAttributes":{"type":{"stringValue":"babysitter.DeclineJob","stringListValues":[],"binaryListValues":[],"dataType":"String"},
                        "version":{"stringValue":"2","stringListValues":[],"binaryListValues":[],"dataType":"String"},
-                       "blob":{"binaryValue":"AAE=","stringListValues":[],"binaryListValues":[],"dataType":"Binary"}},
+                       "blob":{"binaryValue":"AAE=","stringListValues":[],"binaryListValues":[],"dataType":"Binary"},
+                       "traceparent":{"stringValue":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","stringListValues":[],"binaryListValues":[],"dataType":"String"}},
   "eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:eu-central-1:123456789012:q","awsRegion":"eu-central-1"},
  {"messageId":"m2","receiptHandle":"h2","body":"{\"jobId\":\"j2\"}",
   "attributes":{"ApproximateReceiveCount":"3"},"messageAttributes":{},
+  "eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:eu-central-1:123456789012:q","awsRegion":"eu-central-1"},
+ {"messageId":"m3","receiptHandle":"h3","body":"{\"jobId\":\"j3\"}",
+  "attributes":{"ApproximateReceiveCount":"x","SentTimestamp":"yesterday"},"messageAttributes":{},
   "eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:eu-central-1:123456789012:q","awsRegion":"eu-central-1"}]}`
 
 func decodeEvent(t *testing.T) events.SQSEvent {
@@ -39,9 +44,11 @@ func decodeEvent(t *testing.T) events.SQSEvent {
 func TestMessages(t *testing.T) {
 	got := Messages(decodeEvent(t))
 	want := []babysitter.Message{
-		{ID: "m1", Body: []byte(`{"jobId":"j1"}`), ReceiptHandle: "h1", ReceiveCount: 1,
-			Attributes: map[string]string{"type": "babysitter.DeclineJob", "version": "2"}}, // the binary attribute has no string value
-		{ID: "m2", Body: []byte(`{"jobId":"j2"}`), ReceiptHandle: "h2", ReceiveCount: 3},
+		{ID: "m1", Body: []byte(`{"jobId":"j1"}`), ReceiptHandle: "h1", ReceiveCount: 1, SentAt: time.UnixMilli(1761800200000),
+			Attributes: map[string]string{"type": "babysitter.DeclineJob", "version": "2", // the binary attribute has no string value
+				"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}},
+		{ID: "m2", Body: []byte(`{"jobId":"j2"}`), ReceiptHandle: "h2", ReceiveCount: 3}, // no SentTimestamp
+		{ID: "m3", Body: []byte(`{"jobId":"j3"}`), ReceiptHandle: "h3"},                  // malformed system attributes
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Messages (-want +got):\n%s", diff)
@@ -62,8 +69,9 @@ func TestHandler(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
 			var seen []babysitter.Message
-			h := Handler(func(_ context.Context, msgs []babysitter.Message) []string {
-				seen = msgs
+			var requestID string
+			h := Handler(func(ctx context.Context, msgs []babysitter.Message) []string {
+				seen, requestID = msgs, babysitter.RequestID(ctx)
 				return tt.failed
 			}, slog.New(slog.NewJSONHandler(&logs, nil)))
 			ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-7"})
@@ -71,8 +79,8 @@ func TestHandler(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(seen) != 2 || seen[0].ID != "m1" || seen[1].ReceiveCount != 3 {
-				t.Errorf("the handler got %+v", seen)
+			if len(seen) != 3 || seen[0].ID != "m1" || seen[1].ReceiveCount != 3 || requestID != "req-7" {
+				t.Errorf("the handler got %+v, request ID %q", seen, requestID)
 			}
 			if diff := cmp.Diff(tt.want, resp.BatchItemFailures); diff != "" {
 				t.Errorf("batchItemFailures (-want +got):\n%s", diff)
@@ -82,7 +90,8 @@ func TestHandler(t *testing.T) {
 			if !strings.Contains(string(b), `"batchItemFailures":[`) {
 				t.Errorf("response JSON %s", b)
 			}
-			if want := len(tt.want); strings.Count(logs.String(), "SQS will redeliver") != want || !strings.Contains(logs.String(), `"awsRequestId":"req-7"`) {
+			if want := len(tt.want); strings.Count(logs.String(), "SQS will redeliver") != want || !strings.Contains(logs.String(), `"awsRequestId":"req-7"`) ||
+				strings.Count(logs.String(), `"requestId":"req-7"`) != strings.Count(logs.String(), "\n") {
 				t.Errorf("logs (want %d failure records with the request id):\n%s", want, logs.String())
 			}
 		})

@@ -10,7 +10,11 @@
 // published, so a failed publication is retried with the message.
 //
 // Environment: TABLE_NAME (the DynamoDB table), TOPIC_ARN (the
-// notifications topic), AWS_REGION (set by Lambda), LOG_LEVEL (optional).
+// notifications topic), AWS_REGION (set by Lambda), LOG_LEVEL (optional),
+// and OpenTelemetry's OTEL_* variables (lambdaenv.Telemetry): with an OTLP
+// endpoint each batch is a trace — the invocation's consumer span, a
+// DeclineJob span per job linked to the booking that sent its message,
+// the DynamoDB calls.
 package main
 
 import (
@@ -24,24 +28,36 @@ import (
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/examples/lambda/internal/lambdaenv"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
+	"github.com/babysitter-go/babysitter/telemetry/awsotel"
+	"github.com/babysitter-go/babysitter/telemetry/lambdaotel"
+	"github.com/babysitter-go/babysitter/telemetry/otelenv"
 	"github.com/babysitter-go/babysitter/transport/sqsevent"
 )
 
 func main() {
 	log := lambdaenv.Logger()
 	slog.SetDefault(log)
-	decliner, err := newDecliner(context.Background(), log)
+	ctx := context.Background()
+	tel, err := lambdaenv.Telemetry(ctx, "babysitter-declines")
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(sqsevent.Handler(decliner.HandleBatch, log))
+	decliner, err := newDecliner(ctx, log, tel)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(lambdaenv.Traced(lambda.NewHandler(sqsevent.Handler(decliner.HandleBatch, log)), tel, log, lambdaotel.TriggerPubSub))
 }
 
 // newDecliner wires the Decliner to DynamoDB and SNS from the
-// environment. The consumer only declines and publishes; it never sends to
-// the queue, so it has no queue client and no sqs:SendMessage permission.
-func newDecliner(ctx context.Context, log *slog.Logger) (*babysitter.Decliner, error) {
+// environment, traced and metered on tel. The consumer only declines and
+// publishes; it never sends to the queue, so it has no queue client and
+// no sqs:SendMessage permission. It knows the queue's maxReceiveCount, so
+// a message failing at its last delivery is logged and counted as
+// dead-lettered.
+func newDecliner(ctx context.Context, log *slog.Logger, tel *otelenv.Telemetry) (*babysitter.Decliner, error) {
 	table, err := lambdaenv.Require("TABLE_NAME")
 	if err != nil {
 		return nil, err
@@ -50,10 +66,13 @@ func newDecliner(ctx context.Context, log *slog.Logger) (*babysitter.Decliner, e
 	if err != nil {
 		return nil, err
 	}
-	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg), table)
+	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg, awsotel.DynamoDB(tel.TracerProvider)), table)
 	notifier, err := lambdaenv.Notifier(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log, Notifier: notifier}), nil
+	return babysitter.NewDecliner(store, babysitter.DeclinerOptions{
+		Logger: log, Notifier: notifier, MaxReceiveCount: lambdaenv.MaxReceiveCount,
+		TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
+	}), nil
 }

@@ -22,6 +22,14 @@
 //   - TestFunctionFailures: a panic, an exit and a timeout (testdata/crasher)
 //     are failures, directly and through the simulator, never data; and the
 //     event the mapping templates send is AppSync's direct-resolver event.
+//   - TestTelemetry: with OTEL_EXPORTER_OTLP_ENDPOINT pointing at an
+//     internal/otlptest receiver (every function of the stack exports to
+//     it), a booking is the resolver's trace (invocation span, field span,
+//     BookNanny, its DynamoDB and SQS calls) and its decline the declines
+//     function's (invocation span, DeclineJob linked to BookNanny, its
+//     DynamoDB calls); the metrics arrive and the log lines carry the
+//     traces' IDs. The emulator sends no X-Amzn-Trace-Id unless its caller
+//     does, so the invocation spans are roots.
 //
 // internal/local starts the pieces and is shared with `make graphql`
 // (cmd/graphql-dev), which starts the same stack for clicking through the

@@ -24,6 +24,7 @@ import (
 	"github.com/babysitter-go/babysitter/blob/blobtest"
 	s3blobs "github.com/babysitter-go/babysitter/blob/s3"
 	"github.com/babysitter-go/babysitter/examples/lambda/e2e/internal/local"
+	"github.com/babysitter-go/babysitter/internal/otlptest"
 	"github.com/babysitter-go/babysitter/internal/testenv"
 	"github.com/babysitter-go/babysitter/queue/sqs"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
@@ -31,7 +32,8 @@ import (
 
 // stack is everything the tests drive, started once per test binary and
 // stopped by TestMain: one table and one queue, the resolver and the
-// declines function each under its own emulator, and the simulator.
+// declines function each under its own emulator, the simulator, and the
+// OTLP receiver the functions export their telemetry to.
 type stack struct {
 	tools  local.Tools
 	dir    string // the built bootstraps
@@ -51,6 +53,7 @@ type stack struct {
 	declines   *local.Function
 	sim        *local.Simulator
 	client     *local.GraphQL
+	otlp       *otlptest.Receiver
 }
 
 var (
@@ -163,13 +166,21 @@ func start(tl local.Tools, ddb *awsdynamodb.Client, sqsClient *awssqs.Client, t 
 	bootstraps = b.paths
 	tBuilt := time.Since(began)
 
+	// The functions export their spans and metrics to a local OTLP
+	// receiver, with the template's propagators (telemetry_test.go).
+	if s.otlp, err = otlptest.Start(); err != nil {
+		return nil, err
+	}
+	stoppers = append(stoppers, func() { _ = s.otlp.Close() })
 	endpoints := map[string]string{
-		testenv.EnvDynamoDBEndpoint: testenv.DynamoDBEndpoint(t),
-		testenv.EnvSQSEndpoint:      testenv.SQSEndpoint(t),
-		testenv.EnvS3Endpoint:       testenv.S3Endpoint(t),
-		testenv.EnvSNSEndpoint:      testenv.SNSEndpoint(t),
-		"TABLE_NAME":                s.table,
-		"LOG_LEVEL":                 "debug",
+		testenv.EnvDynamoDBEndpoint:   testenv.DynamoDBEndpoint(t),
+		testenv.EnvSQSEndpoint:        testenv.SQSEndpoint(t),
+		testenv.EnvS3Endpoint:         testenv.S3Endpoint(t),
+		testenv.EnvSNSEndpoint:        testenv.SNSEndpoint(t),
+		"TABLE_NAME":                  s.table,
+		"LOG_LEVEL":                   "debug",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": s.otlp.URL,
+		"OTEL_PROPAGATORS":            "tracecontext,baggage,xray",
 	}
 	// The authorization matrix writes far faster than a person: no
 	// per-caller write limit (transport/appsync tests it).

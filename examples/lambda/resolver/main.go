@@ -7,7 +7,10 @@
 // lambdaenv.Blobs), AWS_REGION (set by Lambda), WRITES_PER_MINUTE
 // (optional: each caller's mutations per minute on one execution
 // environment, default 30 with bursts of 20; 0 turns the limit off),
-// LOG_LEVEL (optional).
+// LOG_LEVEL (optional), and OpenTelemetry's OTEL_* variables
+// (lambdaenv.Telemetry): with an OTLP endpoint each invocation is a trace
+// — the invocation's span, the field's, the Service's operation, the
+// DynamoDB and SQS calls.
 package main
 
 import (
@@ -24,6 +27,9 @@ import (
 	"github.com/babysitter-go/babysitter/examples/lambda/internal/lambdaenv"
 	"github.com/babysitter-go/babysitter/queue/sqs"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
+	"github.com/babysitter-go/babysitter/telemetry/awsotel"
+	"github.com/babysitter-go/babysitter/telemetry/lambdaotel"
+	"github.com/babysitter-go/babysitter/telemetry/otelenv"
 	"github.com/babysitter-go/babysitter/transport/appsync"
 )
 
@@ -32,7 +38,13 @@ func main() {
 	slog.SetDefault(log)
 	// Clients are built once per execution environment, outside the
 	// handler; building them does no I/O.
-	svc, err := newService(context.Background(), log)
+	ctx := context.Background()
+	tel, err := lambdaenv.Telemetry(ctx, "babysitter-resolver")
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		os.Exit(1)
+	}
+	svc, err := newService(ctx, log, tel)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
@@ -44,12 +56,15 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	router := appsync.NewRouter(svc, appsync.Options{Logger: log, WritesPerMinute: perMinute, WriteBurst: appsync.DefaultWriteBurst})
-	lambda.Start(lambda.NewHandler(router.Handle))
+	router := appsync.NewRouter(svc, appsync.Options{
+		Logger: log, Tracer: appsync.OTelTracer(tel.TracerProvider), WritesPerMinute: perMinute, WriteBurst: appsync.DefaultWriteBurst,
+	})
+	lambda.Start(lambdaenv.Traced(lambda.NewHandler(router.Handle), tel, log, lambdaotel.TriggerOther))
 }
 
-// newService wires the Service to DynamoDB and SQS from the environment.
-func newService(ctx context.Context, log *slog.Logger) (*babysitter.Service, error) {
+// newService wires the Service to DynamoDB and SQS from the environment,
+// traced and metered on tel.
+func newService(ctx context.Context, log *slog.Logger, tel *otelenv.Telemetry) (*babysitter.Service, error) {
 	table, err := lambdaenv.Require("TABLE_NAME")
 	if err != nil {
 		return nil, err
@@ -62,10 +77,10 @@ func newService(ctx context.Context, log *slog.Logger) (*babysitter.Service, err
 	if err != nil {
 		return nil, err
 	}
-	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg), table)
+	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg, awsotel.DynamoDB(tel.TracerProvider)), table)
 	// The resolver only sends (SendMessageBatch); receiving is the decline
 	// function's event source mapping.
-	queue := sqs.New(awssqs.NewFromConfig(cfg), queueURL, sqs.Options{})
+	queue := sqs.New(awssqs.NewFromConfig(cfg, awsotel.SQS(tel.TracerProvider)), queueURL, sqs.Options{})
 	// Uploads are presigned here, checked (HeadObject) and, for a deleted
 	// account or a replaced picture, deleted here; the bytes never pass
 	// through the function.
@@ -73,5 +88,8 @@ func newService(ctx context.Context, log *slog.Logger) (*babysitter.Service, err
 	if err != nil {
 		return nil, err
 	}
-	return babysitter.New(store, queue, babysitter.Options{Logger: log, Blobs: blobs, PublicBaseURL: publicBase}), nil
+	return babysitter.New(store, queue, babysitter.Options{
+		Logger: log, Blobs: blobs, PublicBaseURL: publicBase,
+		TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
+	}), nil
 }

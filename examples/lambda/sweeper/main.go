@@ -11,7 +11,10 @@
 // Environment: TABLE_NAME (the DynamoDB table), TOPIC_ARN (the
 // notifications topic), BUCKET and PUBLIC_BASE_URL (lambdaenv.Blobs),
 // AWS_REGION (set by Lambda), SWEEP_AFTER (optional, a Go duration,
-// default 1m), LOG_LEVEL (optional).
+// default 1m), LOG_LEVEL (optional), and OpenTelemetry's OTEL_* variables
+// (lambdaenv.Telemetry): with an OTLP endpoint each run is a trace — the
+// invocation's span, the Sweep, a DeclineJob per job it finishes, the
+// DynamoDB calls.
 package main
 
 import (
@@ -29,28 +32,39 @@ import (
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/examples/lambda/internal/lambdaenv"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
+	"github.com/babysitter-go/babysitter/telemetry/awsotel"
+	"github.com/babysitter-go/babysitter/telemetry/lambdaotel"
+	"github.com/babysitter-go/babysitter/telemetry/otelenv"
 )
 
 func main() {
 	log := lambdaenv.Logger()
 	slog.SetDefault(log)
-	decliner, eraser, err := newSweepers(context.Background(), log)
+	ctx := context.Background()
+	tel, err := lambdaenv.Telemetry(ctx, "babysitter-sweeper")
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) error {
+	decliner, eraser, err := newSweepers(ctx, log, tel)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		os.Exit(1)
+	}
+	log = slog.New(babysitter.NewLogHandler(log.Handler())) // the request and trace IDs on "sweep done"
+	lambda.Start(lambdaenv.Traced(lambda.NewHandler(func(ctx context.Context, _ events.EventBridgeEvent) error {
 		jobs, derr := decliner.Sweep(ctx)
 		accounts, eerr := eraser.Sweep(ctx)
 		log.InfoContext(ctx, "sweep done", "jobs", jobs, "deletedAccounts", accounts)
 		return errors.Join(derr, eerr) // a failed sweep is retried by the next schedule
-	})
+	}), tel, log, lambdaotel.TriggerTimer))
 }
 
 // newSweepers wires the Decliner to DynamoDB and SNS, and the Eraser to
-// DynamoDB and S3, from the environment. The sweeper declines, publishes
-// and deletes directly; it sends nothing to the queue.
-func newSweepers(ctx context.Context, log *slog.Logger) (*babysitter.Decliner, *babysitter.Eraser, error) {
+// DynamoDB and S3, from the environment, the Decliner traced and metered
+// on tel. The sweeper declines, publishes and deletes directly; it sends
+// nothing to the queue.
+func newSweepers(ctx context.Context, log *slog.Logger, tel *otelenv.Telemetry) (*babysitter.Decliner, *babysitter.Eraser, error) {
 	table, err := lambdaenv.Require("TABLE_NAME")
 	if err != nil {
 		return nil, nil, err
@@ -73,7 +87,10 @@ func newSweepers(ctx context.Context, log *slog.Logger) (*babysitter.Decliner, *
 	if err != nil {
 		return nil, nil, err
 	}
-	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg), table)
-	return babysitter.NewDecliner(store, babysitter.DeclinerOptions{Logger: log, SweepAfter: after, Notifier: notifier}),
+	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg, awsotel.DynamoDB(tel.TracerProvider)), table)
+	return babysitter.NewDecliner(store, babysitter.DeclinerOptions{
+			Logger: log, SweepAfter: after, Notifier: notifier,
+			TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
+		}),
 		babysitter.NewEraser(store, blobs, babysitter.EraserOptions{Logger: log, SweepAfter: after}), nil
 }
