@@ -86,12 +86,12 @@ func newAWSBackends(ctx context.Context, cfg config, log *slog.Logger, tp trace.
 	b.queue = sqsqueue.New(sqs.NewFromConfig(awsCfg, awsotel.SQS(tp)), source.URL(), queueOptions(cfg))
 	b.source = source
 	if cfg.Bucket != "" {
-		if b.blobs, b.publicBase, err = newS3Blobs(ctx, awsCfg, cfg); err != nil {
+		if b.blobs, b.publicBase, err = newS3Blobs(ctx, awsCfg, cfg, tp); err != nil {
 			return backends{}, err
 		}
 	}
 	if cfg.TopicARN != "" {
-		if b.notifier, err = newSNSNotifier(ctx, awsCfg, cfg); err != nil {
+		if b.notifier, err = newSNSNotifier(ctx, awsCfg, cfg, tp); err != nil {
 			return backends{}, err
 		}
 	}
@@ -121,8 +121,9 @@ func localS3(awsCfg aws.Config) (string, bool) {
 
 // newS3Blobs returns the bucket of the uploads (creating it with
 // -create-bucket) and the public base URL of its pictures, and checks
-// that the bucket answers.
-func newS3Blobs(ctx context.Context, awsCfg aws.Config, cfg config) (babysitter.Blobs, string, error) {
+// that the bucket answers. The bucket's calls are traced on tp, the
+// startup checks not (each would be a trace of its own).
+func newS3Blobs(ctx context.Context, awsCfg aws.Config, cfg config, tp trace.TracerProvider) (babysitter.Blobs, string, error) {
 	endpoint, local := localS3(awsCfg)
 	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = local })
 	if cfg.CreateBucket {
@@ -144,12 +145,14 @@ func newS3Blobs(ctx context.Context, awsCfg aws.Config, cfg config) (babysitter.
 	default:
 		base = "https://" + cfg.Bucket + ".s3." + awsCfg.Region + ".amazonaws.com/"
 	}
-	return s3blobs.New(client, s3.NewPresignClient(client), cfg.Bucket), base, nil
+	traced := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = local }, awsotel.S3(tp))
+	return s3blobs.New(traced, s3.NewPresignClient(traced, awsotel.PresignUntraced), cfg.Bucket), base, nil
 }
 
 // newSNSNotifier returns the notifier of the topic -topic-arn (creating it
-// with -create-topic) and checks that the topic answers.
-func newSNSNotifier(ctx context.Context, awsCfg aws.Config, cfg config) (babysitter.Notifier, error) {
+// with -create-topic) and checks that the topic answers. Its publishing
+// is traced on tp, the startup checks not.
+func newSNSNotifier(ctx context.Context, awsCfg aws.Config, cfg config, tp trace.TracerProvider) (babysitter.Notifier, error) {
 	client := sns.NewFromConfig(awsCfg)
 	arn := cfg.TopicARN
 	if cfg.CreateTopic {
@@ -164,7 +167,7 @@ func newSNSNotifier(ctx context.Context, awsCfg aws.Config, cfg config) (babysit
 	if _, err := client.GetTopicAttributes(check, &sns.GetTopicAttributesInput{TopicArn: aws.String(arn)}); err != nil {
 		return nil, fmt.Errorf("SNS topic %s: %w (add -create-topic for local development, or deploy examples/lambda/template.yaml and pass its topic ARN)", arn, err)
 	}
-	return snsnotify.New(client, arn, snsnotify.Options{}), nil
+	return snsnotify.New(sns.NewFromConfig(awsCfg, awsotel.SNS(tp)), arn, snsnotify.Options{}), nil
 }
 
 // checkCredentials resolves the credentials once, so that a missing or

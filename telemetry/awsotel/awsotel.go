@@ -6,6 +6,9 @@
 //
 //	ddb := dynamodb.NewFromConfig(cfg, awsotel.DynamoDB(tp))
 //	q := sqs.NewFromConfig(cfg, awsotel.SQS(tp))
+//	b := s3.NewFromConfig(cfg, awsotel.S3(tp))
+//	signer := s3.NewPresignClient(b, awsotel.PresignUntraced)
+//	n := sns.NewFromConfig(cfg, awsotel.SNS(tp))
 //
 // The spans are the SDK's own (aws-sdk-go-v2 traces every operation
 // through smithy-go's tracing API, which AWS's smithyoteltracing adapts
@@ -19,6 +22,10 @@
 //	          transaction), aws.dynamodb.index_name (a Query's index)
 //	SQS       messaging.system "aws_sqs", aws.sqs.queue.url,
 //	          messaging.destination.name (the queue's name)
+//	S3        aws.s3.bucket, aws.s3.key (an object's; keys the Service
+//	          chooses are random and name no one)
+//	SNS       messaging.system "aws_sns", messaging.destination.name
+//	          (the topic's name)
 //
 // It is not OpenTelemetry's contrib otelaws, which its maintainers
 // deprecated for want of an owner; the SDK's own tracing is what AWS
@@ -30,8 +37,11 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/aws/smithy-go/tracing"
@@ -47,6 +57,8 @@ const (
 	attrMessagingSystem = "messaging.system"
 	attrQueueURL        = "aws.sqs.queue.url"
 	attrDestination     = "messaging.destination.name"
+	attrBucket          = "aws.s3.bucket"
+	attrKey             = "aws.s3.key"
 )
 
 // DynamoDB returns the option of a DynamoDB client that traces its
@@ -70,6 +82,39 @@ func SQS(tp trace.TracerProvider) func(*sqs.Options) {
 		}
 		o.TracerProvider = TracerProvider(tp)
 		o.APIOptions = append(o.APIOptions, addAttributes(sqsAttributes))
+	}
+}
+
+// S3 returns the option of an S3 client that traces its operations on
+// tp. With a nil or no-op tp it changes nothing. A presign client made
+// from the client would trace each presigning as the operation it signs
+// ("S3.PutObject", though nothing is sent): give it PresignUntraced.
+func S3(tp trace.TracerProvider) func(*s3.Options) {
+	return func(o *s3.Options) {
+		if off(tp) {
+			return
+		}
+		o.TracerProvider = TracerProvider(tp)
+		o.APIOptions = append(o.APIOptions, addAttributes(s3Attributes))
+	}
+}
+
+// PresignUntraced is the option of an S3 presign client
+// (s3.NewPresignClient) that makes no span: presigning sends nothing, so
+// a span named after the operation would misreport a request.
+func PresignUntraced(po *s3.PresignOptions) {
+	po.ClientOptions = append(po.ClientOptions, func(o *s3.Options) { o.TracerProvider = tracing.NopTracerProvider{} })
+}
+
+// SNS returns the option of an SNS client that traces its operations on
+// tp. With a nil or no-op tp it changes nothing.
+func SNS(tp trace.TracerProvider) func(*sns.Options) {
+	return func(o *sns.Options) {
+		if off(tp) {
+			return
+		}
+		o.TracerProvider = TracerProvider(tp)
+		o.APIOptions = append(o.APIOptions, addAttributes(snsAttributes))
 	}
 }
 
@@ -227,5 +272,59 @@ func sqsAttributes(input any, set func(k, v any)) {
 	if url != nil && *url != "" {
 		set(attrQueueURL, *url)
 		set(attrDestination, path.Base(*url))
+	}
+}
+
+// s3Attributes sets the bucket, and the object's key, of the operations
+// blob/s3 and the examples make.
+func s3Attributes(input any, set func(k, v any)) {
+	var bucket, key *string
+	switch in := input.(type) {
+	case *s3.PutObjectInput:
+		bucket, key = in.Bucket, in.Key
+	case *s3.GetObjectInput:
+		bucket, key = in.Bucket, in.Key
+	case *s3.HeadObjectInput:
+		bucket, key = in.Bucket, in.Key
+	case *s3.DeleteObjectInput:
+		bucket, key = in.Bucket, in.Key
+	case *s3.DeleteObjectsInput:
+		bucket = in.Bucket
+	case *s3.ListObjectsV2Input:
+		bucket = in.Bucket
+	case *s3.HeadBucketInput:
+		bucket = in.Bucket
+	case *s3.CreateBucketInput:
+		bucket = in.Bucket
+	}
+	if bucket != nil {
+		set(attrBucket, *bucket)
+	}
+	if key != nil {
+		set(attrKey, *key)
+	}
+}
+
+// snsAttributes sets the topic an operation publishes to.
+func snsAttributes(input any, set func(k, v any)) {
+	set(attrMessagingSystem, "aws_sns")
+	var arn *string
+	switch in := input.(type) {
+	case *sns.PublishInput:
+		arn = in.TopicArn
+	case *sns.PublishBatchInput:
+		arn = in.TopicArn
+	case *sns.GetTopicAttributesInput:
+		arn = in.TopicArn
+	case *sns.SubscribeInput:
+		arn = in.TopicArn
+	case *sns.CreateTopicInput:
+		if in.Name != nil {
+			set(attrDestination, *in.Name)
+		}
+	}
+	if arn != nil && *arn != "" {
+		// arn:aws:sns:region:account:name
+		set(attrDestination, (*arn)[strings.LastIndexByte(*arn, ':')+1:])
 	}
 }

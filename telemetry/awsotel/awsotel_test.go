@@ -2,13 +2,18 @@ package awsotel_test
 
 import (
 	"context"
+	"net/http"
 	"path"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
@@ -18,7 +23,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/blob/blobtest"
+	s3blobs "github.com/babysitter-go/babysitter/blob/s3"
 	"github.com/babysitter-go/babysitter/internal/testenv"
+	snsnotify "github.com/babysitter-go/babysitter/notify/sns"
 	sqsqueue "github.com/babysitter-go/babysitter/queue/sqs"
 	"github.com/babysitter-go/babysitter/store/dynamodb"
 	"github.com/babysitter-go/babysitter/telemetry/awsotel"
@@ -126,8 +135,15 @@ func TestOff(t *testing.T) {
 			awsotel.DynamoDB(tp)(&d)
 			var q sqs.Options
 			awsotel.SQS(tp)(&q)
+			var b s3.Options
+			awsotel.S3(tp)(&b)
+			var n sns.Options
+			awsotel.SNS(tp)(&n)
 			if d.TracerProvider != nil || q.TracerProvider != nil || len(d.APIOptions) != 0 || len(q.APIOptions) != 0 {
 				t.Errorf("options changed: %+v %+v", d, q)
+			}
+			if b.TracerProvider != nil || n.TracerProvider != nil || len(b.APIOptions) != 0 || len(n.APIOptions) != 0 {
+				t.Errorf("options changed: %+v %+v", b, n)
 			}
 		})
 	}
@@ -149,5 +165,55 @@ func TestCallerSpanUntouched(t *testing.T) {
 	spans := exp.GetSpans()
 	if len(spans) != 1 || slices.ContainsFunc(spans[0].Attributes, func(kv attribute.KeyValue) bool { return kv.Key == "aws.dynamodb.table_names" }) {
 		t.Errorf("spans %+v", spans)
+	}
+}
+
+// On fauxqs's S3 and SNS, through blob/s3 and notify/sns: the bucket and
+// the key of each object call, the topic of each publish; presigning
+// sends nothing and, with PresignUntraced, makes no span.
+func TestS3AndSNSSpansOnRealServers(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	ctx := t.Context()
+	bucket := testenv.Bucket(t, testenv.S3Client(t), "awsotel")
+	topic := testenv.Topic(t, testenv.SNSClient(t))
+	s3Client := testenv.S3Client(t, awsotel.S3(tp))
+	blobs := s3blobs.New(s3Client, s3.NewPresignClient(s3Client, awsotel.PresignUntraced), bucket)
+	notifier := snsnotify.New(testenv.SNSClient(t, awsotel.SNS(tp)), topic, snsnotify.Options{})
+
+	ctx, parent := tp.Tracer("test").Start(ctx, "caller")
+	put, err := babysitter.NewUpload(babysitter.UploadDocument, "application/pdf", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := blobs.PresignPut(ctx, put)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := blobtest.Do(ctx, http.DefaultClient, pr, []byte("pdf")); err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("the presigned PUT: %+v, %v", resp, err)
+	}
+	if _, err := blobs.Stat(ctx, put.Key); err != nil {
+		t.Fatal(err)
+	}
+	if err := blobs.Delete(ctx, []string{put.Key}); err != nil {
+		t.Fatal(err)
+	}
+	n := babysitter.NewNotification(babysitter.NotifyBooked, babysitter.ApplicationRef{JobID: "j", ApplicationID: "a"}, "nina", time.Now())
+	if err := notifier.Notify(ctx, []babysitter.Notification{n}); err != nil {
+		t.Fatal(err)
+	}
+	parent.End()
+
+	p := parent.SpanContext().SpanID().String()
+	want := []spanOf{
+		{"S3.HeadObject", trace.SpanKindClient, p, map[string]string{"aws.s3.bucket": bucket, "aws.s3.key": put.Key, "rpc.method": "HeadObject"}},
+		{"S3.DeleteObjects", trace.SpanKindClient, p, map[string]string{"aws.s3.bucket": bucket, "rpc.method": "DeleteObjects"}},
+		{"SNS.PublishBatch", trace.SpanKindClient, p, map[string]string{"messaging.destination.name": topic[strings.LastIndexByte(topic, ':')+1:], "messaging.system": "aws_sns", "rpc.method": "PublishBatch"}},
+		{"caller", trace.SpanKindInternal, "0000000000000000", map[string]string{}},
+	}
+	got := summarize(exp.GetSpans(), "aws.s3.bucket", "aws.s3.key", "messaging.destination.name", "messaging.system", "rpc.method")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("spans (-want +got):\n%s", diff)
 	}
 }

@@ -67,7 +67,7 @@ func newDecliner(ctx context.Context, log *slog.Logger, tel *otelenv.Telemetry) 
 		return nil, err
 	}
 	store := dynamodb.New(awsdynamodb.NewFromConfig(cfg, awsotel.DynamoDB(tel.TracerProvider)), table)
-	notifier, err := lambdaenv.Notifier(cfg)
+	notifier, err := lambdaenv.Notifier(cfg, tel.TracerProvider)
 	if err != nil {
 		return nil, err
 	}

@@ -159,6 +159,9 @@ func TestTelemetry(t *testing.T) {
 				{Name: "DynamoDB.DeleteItem", Kind: "CLIENT"},
 				{Name: "DynamoDB.Query", Kind: "CLIENT"},
 				{Name: "DynamoDB.TransactWriteItems", Kind: "CLIENT"},
+				// The job's notifications (booked, bookingConfirmed,
+				// declined), before its outbox item goes.
+				{Name: "SNS.PublishBatch", Kind: "CLIENT", Attrs: map[string]any{"messaging.system": "aws_sns"}},
 			},
 		}},
 	}

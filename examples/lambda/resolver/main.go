@@ -84,7 +84,7 @@ func newService(ctx context.Context, log *slog.Logger, tel *otelenv.Telemetry) (
 	// Uploads are presigned here, checked (HeadObject) and, for a deleted
 	// account or a replaced picture, deleted here; the bytes never pass
 	// through the function.
-	blobs, publicBase, err := lambdaenv.Blobs(cfg)
+	blobs, publicBase, err := lambdaenv.Blobs(cfg, tel.TracerProvider)
 	if err != nil {
 		return nil, err
 	}

@@ -79,11 +79,11 @@ func newSweepers(ctx context.Context, log *slog.Logger, tel *otelenv.Telemetry) 
 	if err != nil {
 		return nil, nil, err
 	}
-	notifier, err := lambdaenv.Notifier(cfg)
+	notifier, err := lambdaenv.Notifier(cfg, tel.TracerProvider)
 	if err != nil {
 		return nil, nil, err
 	}
-	blobs, _, err := lambdaenv.Blobs(cfg)
+	blobs, _, err := lambdaenv.Blobs(cfg, tel.TracerProvider)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/babysitter-go/babysitter"
 	s3blobs "github.com/babysitter-go/babysitter/blob/s3"
 	snsnotify "github.com/babysitter-go/babysitter/notify/sns"
+	"github.com/babysitter-go/babysitter/telemetry/awsotel"
 	"github.com/babysitter-go/babysitter/telemetry/lambdaotel"
 	"github.com/babysitter-go/babysitter/telemetry/otelenv"
 )
@@ -103,7 +104,7 @@ func AWSConfig(ctx context.Context) (aws.Config, error) {
 // without a signature ("https://<bucket>.s3.<region>.amazonaws.com/", or
 // a CDN). S3_USE_PATH_STYLE=true addresses the bucket in the path, for a
 // local S3 (AWS_ENDPOINT_URL_S3) without per-bucket host names.
-func Blobs(cfg aws.Config) (babysitter.Blobs, string, error) {
+func Blobs(cfg aws.Config, tp trace.TracerProvider) (babysitter.Blobs, string, error) {
 	bucket, err := Require("BUCKET")
 	if err != nil {
 		return nil, "", err
@@ -116,16 +117,16 @@ func Blobs(cfg aws.Config) (babysitter.Blobs, string, error) {
 		return nil, "", fmt.Errorf("PUBLIC_BASE_URL=%q: want an http(s) URL ending in /", base)
 	}
 	pathStyle := strings.EqualFold(os.Getenv("S3_USE_PATH_STYLE"), "true")
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
-	return s3blobs.New(client, s3.NewPresignClient(client), bucket), base, nil
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }, awsotel.S3(tp))
+	return s3blobs.New(client, s3.NewPresignClient(client, awsotel.PresignUntraced), bucket), base, nil
 }
 
 // Notifier returns the topic the notifications are published to,
 // TOPIC_ARN (notify/sns): email, SMS or push are its subscriptions.
-func Notifier(cfg aws.Config) (babysitter.Notifier, error) {
+func Notifier(cfg aws.Config, tp trace.TracerProvider) (babysitter.Notifier, error) {
 	topic, err := Require("TOPIC_ARN")
 	if err != nil {
 		return nil, err
 	}
-	return snsnotify.New(sns.NewFromConfig(cfg), topic, snsnotify.Options{}), nil
+	return snsnotify.New(sns.NewFromConfig(cfg, awsotel.SNS(tp)), topic, snsnotify.Options{}), nil
 }
