@@ -64,6 +64,13 @@ type config struct {
 	WritesPerMinute float64
 	WriteBurst      int
 
+	// TrustTraceContext makes a request's traceparent the parent of its
+	// server span. Off, the server span starts a trace of its own and
+	// only links to it: the API is public, and a client must not choose
+	// the trace (or force sampling) of the server's work. Turn it on
+	// behind a proxy that sets the header itself.
+	TrustTraceContext bool
+
 	// VisibilityTimeout is the decline queue's visibility timeout: the
 	// in-memory queue is created with it and the poller extends a slow
 	// batch's visibility by it (it must match the SQS queue's setting).
@@ -172,6 +179,12 @@ Flags (environment variable in brackets):
 		return config{}, fmt.Errorf("BABYSITTER_WRITE_BURST: %w", err)
 	}
 	fs.IntVar(&c.WriteBurst, "write-burst", burst, "how many writes a caller may send at once before the rate applies [BABYSITTER_WRITE_BURST]")
+	trustTrace, err := strconv.ParseBool(env("BABYSITTER_TRUST_TRACE_CONTEXT", "false"))
+	if err != nil {
+		return config{}, fmt.Errorf("BABYSITTER_TRUST_TRACE_CONTEXT: %w", err)
+	}
+	fs.BoolVar(&c.TrustTraceContext, "trust-trace-context", trustTrace,
+		"continue the trace a request's traceparent names instead of linking to it; only behind a proxy that sets it [BABYSITTER_TRUST_TRACE_CONTEXT]")
 	fs.DurationVar(&c.VisibilityTimeout, "visibility-timeout", 30*time.Second, "the decline queue's visibility `timeout`")
 	fs.DurationVar(&c.SweepEvery, "sweep-every", 30*time.Second, "how often the sweeper declines the applications of jobs whose decline message was lost (`interval`)")
 	fs.DurationVar(&c.SweepAfter, "sweep-after", time.Minute, "how long a job's declines may stay due before the sweeper takes them (`duration`)")

@@ -355,7 +355,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 	api := httpapi.New(svc, auth, httpapi.Options{Logger: log, WritesPerMinute: cfg.WritesPerMinute, WriteBurst: cfg.WriteBurst})
 	mux.Handle("/", api)
 	srv := &http.Server{
-		Handler:           instrument(mux, tel),
+		Handler:           instrument(mux, tel, cfg.TrustTraceContext),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

@@ -46,17 +46,23 @@ func shutdownTelemetry(ctx context.Context, tel *otelenv.Telemetry, timeout time
 // span per request, named after its route ("POST /v1/jobs/{jobId}/booking",
 // which the API hands back), the parent of the Service's span, and
 // OpenTelemetry's HTTP server metrics. The probes are left out, so that a
-// load balancer's checks do not make a trace every few seconds.
-func instrument(api http.Handler, tel *otelenv.Telemetry) http.Handler {
+// load balancer's checks do not make a trace every few seconds. Unless
+// trustTraceContext, the API is a public endpoint: a request's trace
+// context is a link of its server span, not its parent.
+func instrument(api http.Handler, tel *otelenv.Telemetry, trustTraceContext bool) http.Handler {
 	if !tel.Tracing() && !tel.Metrics() {
 		return api
 	}
-	return otelhttp.NewHandler(api, serviceName,
+	opts := []otelhttp.Option{
 		otelhttp.WithTracerProvider(tel.TracerProvider),
 		otelhttp.WithMeterProvider(tel.MeterProvider),
 		otelhttp.WithPropagators(tel.Propagator),
 		otelhttp.WithFilter(notProbe),
-	)
+	}
+	if !trustTraceContext {
+		opts = append(opts, otelhttp.WithPublicEndpointFn(func(*http.Request) bool { return true }))
+	}
+	return otelhttp.NewHandler(api, serviceName, opts...)
 }
 
 // notProbe reports whether r is an API request rather than a health or

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/babysitter-go/babysitter/internal/otlptest"
 	"github.com/babysitter-go/babysitter/internal/testenv"
 	"github.com/babysitter-go/babysitter/internal/testlog"
+	"github.com/babysitter-go/babysitter/telemetry/otelenv"
 	"github.com/babysitter-go/babysitter/transport/httpapi/jwtauth"
 )
 
@@ -247,4 +249,49 @@ func spanNames(spans []otlptest.Span) []string {
 		names = append(names, s.Name)
 	}
 	return names
+}
+
+// TestPublicEndpoint: a client's traceparent does not choose the trace of
+// the server's work — its server span starts a trace and links to the
+// client's — unless the server trusts the header (-trust-trace-context,
+// behind a proxy that sets it).
+func TestPublicEndpoint(t *testing.T) {
+	recv, err := otlptest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = recv.Close() })
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", recv.URL)
+	t.Setenv("OTEL_METRICS_EXPORTER", "none")
+	const clientTrace, clientSpan = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+	for _, trust := range []bool{false, true} {
+		tel, err := otelenv.New(t.Context(), otelenv.Options{ServiceName: "public-endpoint-test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := instrument(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }), tel, trust)
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/v1/jobs", nil)
+		req.Header.Set("traceparent", "00-"+clientTrace+"-"+clientSpan+"-01")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if err := tel.Shutdown(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		spans := recv.Spans()
+		if len(spans) == 0 {
+			t.Fatalf("trust %v: no span received", trust)
+		}
+		s := spans[len(spans)-1]
+		if trust {
+			if s.TraceID != clientTrace || s.ParentSpanID != clientSpan || len(s.Links) != 0 {
+				t.Errorf("trusted: span in trace %s with parent %q and links %v; want the client's trace and span as its parent", s.TraceID, s.ParentSpanID, s.Links)
+			}
+			continue
+		}
+		if s.TraceID == clientTrace || s.ParentSpanID != "" {
+			t.Errorf("public: span in trace %s with parent %q; want a trace of its own", s.TraceID, s.ParentSpanID)
+		}
+		if len(s.Links) != 1 || s.Links[0].TraceID != clientTrace || s.Links[0].SpanID != clientSpan {
+			t.Errorf("public: links %v; want one to the client's span", s.Links)
+		}
+	}
 }
