@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Eraser deletes the objects of deleted accounts: DeleteUser's write
@@ -21,29 +24,40 @@ type Eraser struct {
 	now        func() time.Time
 	log        *slog.Logger
 	sweepAfter time.Duration
+	tel        *telemetry
 }
 
 // EraserOptions tune an Eraser; the zero value is ready for use.
 type EraserOptions struct {
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
-	// Logger receives failed deletions; default slog.Default().
+	// Logger receives failed deletions; default slog.Default(). Its lines
+	// carry the request, trace and span IDs of their context
+	// (NewLogHandler).
 	Logger *slog.Logger
 	// SweepAfter is how long an Erasure may stay due before Sweep takes
 	// it: longer than the deletion right after DeleteUser takes, so that
 	// the sweeper only finishes what that left. Default 1 minute.
 	SweepAfter time.Duration
+
+	// TracerProvider, when set, makes a span per Sweep
+	// ("SweepErasures"); nil makes none, as for the Service. The object
+	// storage's own calls are traced by its client (telemetry/awsotel).
+	TracerProvider trace.TracerProvider
+	// MeterProvider, when set, counts a failed Sweep among
+	// babysitter.operation.errors; nil records none.
+	MeterProvider metric.MeterProvider
 }
 
 // NewEraser returns an Eraser deleting from blobs the objects the store's
 // Erasures name.
 func NewEraser(store ErasureStore, blobs Blobs, opts EraserOptions) *Eraser {
-	e := &Eraser{store: store, blobs: blobs, now: opts.Now, log: opts.Logger, sweepAfter: opts.SweepAfter}
+	e := &Eraser{
+		store: store, blobs: blobs, now: opts.Now, log: withIDs(opts.Logger), sweepAfter: opts.SweepAfter,
+		tel: newTelemetry(opts.TracerProvider, opts.MeterProvider, nil),
+	}
 	if e.now == nil {
 		e.now = time.Now
-	}
-	if e.log == nil {
-		e.log = slog.Default()
 	}
 	if e.sweepAfter <= 0 {
 		e.sweepAfter = time.Minute
@@ -77,15 +91,14 @@ const sweepErasures = 100
 // been due for longer than EraserOptions.SweepAfter, and returns how many
 // it cleared. Run it periodically (RunSweeper, or a scheduled Lambda);
 // concurrent sweeps are harmless, as deleting is idempotent.
-func (e *Eraser) Sweep(ctx context.Context) (int, error) {
+func (e *Eraser) Sweep(ctx context.Context) (done int, err error) {
+	ctx, end := e.tel.startInternal(ctx, opSweepErasures)
+	defer func() { end(err) }()
 	due, err := e.store.DueErasures(ctx, e.now().Add(-e.sweepAfter), sweepErasures)
 	if err != nil {
 		return 0, fmt.Errorf("sweep erasures: %w", err)
 	}
-	var (
-		done int
-		errs []error
-	)
+	var errs []error
 	for _, er := range due {
 		if err := e.Erase(ctx, er); err != nil {
 			errs = append(errs, err)

@@ -19,11 +19,12 @@ import (
 // spans and metrics the Service and the Decliner make.
 const InstrumentationScope = "github.com/babysitter-go/babysitter"
 
-// The names of the operations the Decliner observes; a Service operation
+// The names of the operations the Decliner and the Eraser observe; a Service operation
 // is named after its method ("BookNanny").
 const (
-	opDeclineJob = "DeclineJob"
-	opSweep      = "Sweep"
+	opDeclineJob    = "DeclineJob"
+	opSweep         = "Sweep"
+	opSweepErasures = "SweepErasures"
 )
 
 // Span and metric attributes. Only IDs the module makes (job and

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/babysitter-go/babysitter"
 	"github.com/babysitter-go/babysitter/blob/blobtest"
@@ -472,7 +475,13 @@ func TestDeleteUserErasesObjects(t *testing.T) {
 	if resp, err := blobtest.Do(w.ctx, w.blobs.Client(), late.Request, pdf); err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("PUT after the deletion: %+v, %v", resp, err)
 	}
-	eraser := babysitter.NewEraser(w.store, w.blobs, babysitter.EraserOptions{Now: func() time.Time { return w.now }})
+	// The sweeper traced, its log lines carrying the sweep's trace.
+	spans := tracetest.NewInMemoryExporter()
+	var logs logLines
+	eraser := babysitter.NewEraser(w.store, w.blobs, babysitter.EraserOptions{
+		Now: func() time.Time { return w.now }, Logger: jsonLogger(&logs),
+		TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans)),
+	})
 	n, err := eraser.Sweep(w.ctx)
 	if err != nil || n != 0 {
 		t.Errorf("a sweep before the erasure is due: %d, %v; want nothing", n, err)
@@ -487,5 +496,22 @@ func TestDeleteUserErasesObjects(t *testing.T) {
 	}
 	if due, _ := w.store.DueErasures(w.ctx, w.now.Add(time.Hour), 10); len(due) != 0 {
 		t.Errorf("erasures after the sweep: %+v", due)
+	}
+	var names []string
+	for _, s := range spans.GetSpans() {
+		names = append(names, s.Name)
+	}
+	if want := []string{"SweepErasures", "SweepErasures"}; !slices.Equal(names, want) {
+		t.Fatalf("spans %v, want %v", names, want)
+	}
+	swept := spans.GetSpans()[1].SpanContext
+	var line map[string]any
+	for _, r := range logs.records(t) {
+		if r[slog.MessageKey] == "swept the objects of deleted accounts" {
+			line = r
+		}
+	}
+	if line == nil || line[babysitter.LogKeyTraceID] != swept.TraceID().String() || line[babysitter.LogKeySpanID] != swept.SpanID().String() {
+		t.Errorf("the sweep's log line %v; want trace %s, span %s", line, swept.TraceID(), swept.SpanID())
 	}
 }

@@ -374,7 +374,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 		Logger: log, SweepAfter: cfg.SweepAfter, Notifier: b.notifier, MaxReceiveCount: maxReceiveCount,
 		TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
 	})
-	eraser := babysitter.NewEraser(b.store, b.blobs, babysitter.EraserOptions{Logger: log, SweepAfter: cfg.SweepAfter})
+	eraser := babysitter.NewEraser(b.store, b.blobs, babysitter.EraserOptions{
+		Logger: log, SweepAfter: cfg.SweepAfter, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider,
+	})
 	poller := &babysitter.Poller{
 		Source:            b.source,
 		Handler:           decliner.HandleBatch,

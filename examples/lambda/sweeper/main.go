@@ -92,5 +92,7 @@ func newSweepers(ctx context.Context, log *slog.Logger, tel *otelenv.Telemetry) 
 			Logger: log, SweepAfter: after, Notifier: notifier,
 			TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider, Propagator: tel.Propagator,
 		}),
-		babysitter.NewEraser(store, blobs, babysitter.EraserOptions{Logger: log, SweepAfter: after}), nil
+		babysitter.NewEraser(store, blobs, babysitter.EraserOptions{
+			Logger: log, SweepAfter: after, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider,
+		}), nil
 }
