@@ -2,10 +2,14 @@ package babysitter_test
 
 import (
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/babysitter-go/babysitter"
+	nmemory "github.com/babysitter-go/babysitter/notify/memory"
+	qmemory "github.com/babysitter-go/babysitter/queue/memory"
+	smemory "github.com/babysitter-go/babysitter/store/memory"
 )
 
 // TestAttack2_ConfirmUploadBypassesSubjectBinding: ConfirmUpload checks
@@ -47,6 +51,65 @@ func TestAttack2_ConfirmUploadBypassesSubjectBinding(t *testing.T) {
 		if !errors.Is(err, babysitter.ErrForbidden) {
 			t.Errorf("ConfirmUpload by %s (sub %q): err %v, want ErrForbidden; got email %q, birth date %v, %d documents, verification %+v",
 				a.Role, a.Subject, err, u.Email, u.DateOfBirth, len(u.Documents), u.Verification)
+		}
+	}
+}
+
+// TestAttack2_NotificationsAddressDeletedAccountsByUsername: a nanny may
+// delete her account with a PENDING application (DeleteUser allows it);
+// when the job is booked, the Decliner declines that application and
+// publishes a "declined" notification to her username. The account is
+// gone, and a notification names a username only, never the identity
+// (Subject) the account was bound to: a subscriber that resolves the
+// recipient through the identity provider — where the username may by
+// then belong to someone else, the very case Actor.Subject was added for —
+// tells a stranger about a job and an application that are not theirs.
+func TestAttack2_NotificationsAddressDeletedAccountsByUsername(t *testing.T) {
+	ctx := t.Context()
+	store := smemory.New()
+	q := qmemory.New(qmemory.Options{})
+	svc := babysitter.New(store, q, babysitter.Options{VerifyWithoutDocument: true})
+	parent := babysitter.Actor{Username: "pat", Role: babysitter.RoleParent, Subject: "s-pat"}
+	gone := babysitter.Actor{Username: "gina", Role: babysitter.RoleNanny, Subject: "s-gina"}
+	booked := babysitter.Actor{Username: "bea", Role: babysitter.RoleNanny, Subject: "s-bea"}
+	for _, a := range []babysitter.Actor{parent, gone, booked} {
+		if _, err := svc.CreateUser(ctx, a, newUserInput(a)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.UpdateUserStatus(ctx, admin, a.Username, babysitter.StatusChange{Status: babysitter.StatusVerified}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j, err := svc.CreateJob(ctx, parent, jobInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ApplyToJob(ctx, gone, j.ID, babysitter.NewApplication{}); err != nil {
+		t.Fatal(err)
+	}
+	app, err := svc.ApplyToJob(ctx, booked, j.ID, babysitter.NewApplication{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.DeleteUser(ctx, gone, gone.Username); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.BookNanny(ctx, parent, j.ID, app.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	notifier := nmemory.New(nmemory.Options{Logger: slog.New(slog.DiscardHandler)})
+	d := babysitter.NewDecliner(store, babysitter.DeclinerOptions{Notifier: notifier, Logger: slog.New(slog.DiscardHandler)})
+	msgs, err := q.Receive(ctx, 10)
+	if err != nil || len(msgs) == 0 {
+		t.Fatalf("Receive: %d, %v", len(msgs), err)
+	}
+	if failed := d.HandleBatch(ctx, msgs); len(failed) > 0 {
+		t.Fatalf("HandleBatch failed %v", failed)
+	}
+	for _, n := range notifier.Published() {
+		if n.Recipient == gone.Username {
+			t.Errorf("notification %+v is addressed to the username of a deleted account", n)
 		}
 	}
 }
