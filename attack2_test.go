@@ -1,12 +1,16 @@
 package babysitter_test
 
 import (
+	"bytes"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/babysitter-go/babysitter"
+	"github.com/babysitter-go/babysitter/blob/blobtest"
 	nmemory "github.com/babysitter-go/babysitter/notify/memory"
 	qmemory "github.com/babysitter-go/babysitter/queue/memory"
 	smemory "github.com/babysitter-go/babysitter/store/memory"
@@ -111,5 +115,46 @@ func TestAttack2_NotificationsAddressDeletedAccountsByUsername(t *testing.T) {
 		if n.Recipient == gone.Username {
 			t.Errorf("notification %+v is addressed to the username of a deleted account", n)
 		}
+	}
+}
+
+// TestAttack2_EvidenceReplacedAfterVerification: ConfirmUpload records a
+// document's type and size but nothing of its content, and the presigned
+// PUT stays valid for UploadExpiry after the request — after the
+// confirmation, and after an admin's decision made within that window.
+// The nanny sends the same PUT again with other bytes of the same type and
+// length: the document the Verification names now holds them, and the
+// evidence the admin decided on is gone (an audit reads something else).
+func TestAttack2_EvidenceReplacedAfterVerification(t *testing.T) {
+	w := newEvidenceWorld(t)
+	genuine := []byte("%PDF-1.7 the genuine identity card")
+	fake := []byte("%PDF-1.7 something else entirely")[:len(genuine)]
+	ticket, err := w.svc.RequestUpload(w.ctx, n1, n1.Username, babysitter.UploadRequest{Kind: babysitter.UploadDocument, ContentType: "application/pdf", ContentLength: int64(len(genuine))})
+	w.must("RequestUpload", err)
+	if resp, err := blobtest.Do(w.ctx, w.blobs.Client(), ticket.Request, genuine); err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("PUT: %+v, %v", resp, err)
+	}
+	ref := babysitter.UploadRef{Username: n1.Username, UploadID: ticket.Upload.ID}
+	w.now = w.now.Add(time.Minute)
+	_, err = w.svc.ConfirmUpload(w.ctx, n1, ref)
+	w.must("ConfirmUpload", err)
+	w.now = w.now.Add(time.Minute)
+	_, err = w.svc.UpdateUserStatus(w.ctx, admin, n1.Username, babysitter.StatusChange{Status: babysitter.StatusVerified, UploadID: ref.UploadID})
+	w.must("verify", err)
+
+	// Still within the URL's validity: the same signed request, new bytes.
+	w.now = w.now.Add(time.Minute)
+	resp, err := blobtest.Do(w.ctx, w.blobs.Client(), ticket.Request, fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := w.svc.GetDocument(w.ctx, admin, ref)
+	w.must("GetDocument", err)
+	got, err := blobtest.Do(w.ctx, w.blobs.Client(), pr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Body, genuine) {
+		t.Errorf("after the decision, a second PUT (status %d) replaced the verified document: it now reads %q, not the %q the admin decided on", resp.Status, got.Body, genuine)
 	}
 }
