@@ -121,3 +121,41 @@ func TestAttack2_PublicRequestsBaggageReachesTheQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestAttack2_ServerSpanCarriesTheUsernameInThePath: DESIGN.md promises
+// spans with IDs and no personal data — no username. otelhttp's server
+// span records the request's path (url.path), and the API's paths name
+// users: GET /v1/users/{username}, …/uploads, …/documents/{uploadId},
+// /v1/nannies/{username}/applications. Every such request exports the
+// username to the tracing backend; the client's address and user agent
+// go with it.
+func TestAttack2_ServerSpanCarriesTheUsernameInThePath(t *testing.T) {
+	recv, err := otlptest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = recv.Close() })
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", recv.URL)
+	t.Setenv("OTEL_METRICS_EXPORTER", "none")
+	tel, err := otelenv.New(t.Context(), otelenv.Options{ServiceName: "attack2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := instrument(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }), tel, false)
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/v1/users/alice.smith", nil)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if err := tel.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	spans := recv.Spans()
+	if len(spans) == 0 {
+		t.Fatal("no span")
+	}
+	for _, s := range spans {
+		for k, v := range s.Attributes {
+			if str, ok := v.(string); ok && strings.Contains(str, "alice.smith") {
+				t.Errorf("span %q attribute %s = %q names the user", s.Name, k, str)
+			}
+		}
+	}
+}
