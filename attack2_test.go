@@ -158,3 +158,43 @@ func TestAttack2_EvidenceReplacedAfterVerification(t *testing.T) {
 		t.Errorf("after the decision, a second PUT (status %d) replaced the verified document: it now reads %q, not the %q the admin decided on", resp.Status, got.Body, genuine)
 	}
 }
+
+// TestAttack2_SubjectBindingHoldsOnGuardedPaths: what holds — another
+// subject with the owner's username and role is refused wherever the
+// operation reaches the Guard: starting an upload, confirming one still
+// pending (even knowing its ID: the store's write runs the Guard, and
+// nothing is recorded), listing one's jobs or applications, listing users.
+func TestAttack2_SubjectBindingHoldsOnGuardedPaths(t *testing.T) {
+	w := newEvidenceWorld(t)
+	alice := babysitter.Actor{Username: "alice", Role: babysitter.RoleParent, Subject: "sub-a"}
+	nina := babysitter.Actor{Username: "nina", Role: babysitter.RoleNanny, Subject: "sub-n"}
+	for _, a := range []babysitter.Actor{alice, nina} {
+		_, err := w.svc.CreateUser(w.ctx, a, newUserInput(a))
+		w.must("CreateUser", err)
+	}
+	pending, err := upload(w.ctx, w.svc, w.blobs, alice, babysitter.UploadDocument, "application/pdf", pdf)
+	w.must("upload", err)
+	aliceNew, ninaNew := alice, nina
+	aliceNew.Subject, ninaNew.Subject = "sub-other", "sub-other"
+
+	_, err = w.svc.RequestUpload(w.ctx, aliceNew, "alice", babysitter.UploadRequest{Kind: babysitter.UploadDocument, ContentType: "application/pdf", ContentLength: 10})
+	w.refusedForbidden(t, "RequestUpload", err)
+	_, err = w.svc.ConfirmUpload(w.ctx, aliceNew, babysitter.UploadRef{Username: "alice", UploadID: pending.ID})
+	w.refusedForbidden(t, "ConfirmUpload of a pending upload", err)
+	if u := w.user(alice); len(u.Documents) != 0 {
+		t.Errorf("a refused ConfirmUpload recorded %+v", u.Documents)
+	}
+	_, err = w.svc.ListJobsByParent(w.ctx, aliceNew, "alice", babysitter.PageRequest{})
+	w.refusedForbidden(t, "ListJobsByParent", err)
+	_, err = w.svc.ListUsers(w.ctx, aliceNew, babysitter.UserNanny, babysitter.PageRequest{})
+	w.refusedForbidden(t, "ListUsers", err)
+	_, err = w.svc.ListJobsAppliedTo(w.ctx, ninaNew, "nina", babysitter.PageRequest{})
+	w.refusedForbidden(t, "ListJobsAppliedTo", err)
+}
+
+func (w *evidenceWorld) refusedForbidden(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, babysitter.ErrForbidden) {
+		t.Errorf("%s by another subject: %v, want ErrForbidden", what, err)
+	}
+}
