@@ -68,7 +68,10 @@ type Notification struct {
 	// and the application, the same however often the event is published.
 	ID   string           `json:"id"`
 	Type NotificationType `json:"type"`
-	// Recipient is the username of the person told.
+	// Recipient is the username of the person told. Resolve it through
+	// the Service (GetUser: the contact details, ErrNotFound once the
+	// account is deleted), never through the identity provider, which may
+	// have given the username to someone else since.
 	Recipient     string `json:"recipient"`
 	JobID         string `json:"jobId"`
 	ApplicationID string `json:"applicationId"`

@@ -139,6 +139,14 @@ func (s *Service) ConfirmUpload(ctx context.Context, a Actor, r UploadRef) (_ Us
 	if err != nil {
 		return User{}, opErr(op, err)
 	}
+	// The Guard on the account as read, before anything is looked at or
+	// answered: the write below applies it again, atomically, but an
+	// upload already recorded writes nothing, and its ID may be public
+	// (a picture's is in ProfilePicURL).
+	g := guard(a, s.active)
+	if err := g.Check(&u); err != nil {
+		return User{}, opErr(op, err)
+	}
 	up, done, err := CheckRequested(&u, r.UploadID)
 	if err != nil {
 		return User{}, opErr(op, err)
@@ -168,7 +176,6 @@ func (s *Service) ConfirmUpload(ctx context.Context, a Actor, r UploadRef) (_ Us
 	if up.Kind == UploadPicture {
 		c.PictureURL = s.publicBaseURL + up.Key()
 	}
-	g := guard(a, s.active)
 	next, err := s.store.UpdateUploads(ctx, g, c)
 	if err != nil {
 		return User{}, opErr(op, err)

@@ -14,7 +14,9 @@ import (
 	"github.com/babysitter-go/babysitter/telemetry/otelenv"
 )
 
-// TestAttack2_PublicRequestsBaggageReachesTheQueue: the API is a public
+// TestAttack2_PublicRequestsBaggageReachesTheQueue (regression; a finding
+// of the second review, fixed: instrument drops a public request's
+// baggage). The API is a public
 // endpoint for tracing (no -trust-trace-context), so a client's
 // traceparent only becomes a link. But otelhttp still extracts the whole
 // request context with the configured propagators — W3C baggage among
@@ -122,7 +124,9 @@ func TestAttack2_PublicRequestsBaggageReachesTheQueue(t *testing.T) {
 	}
 }
 
-// TestAttack2_ServerSpanCarriesTheUsernameInThePath: DESIGN.md promises
+// TestAttack2_ServerSpanCarriesTheUsernameInThePath (regression; a
+// finding of the second review, fixed: instrument's spans start without
+// url.path, the client's address and user agent). DESIGN.md promises
 // spans with IDs and no personal data — no username. otelhttp's server
 // span records the request's path (url.path), and the API's paths name
 // users: GET /v1/users/{username}, …/uploads, …/documents/{uploadId},
