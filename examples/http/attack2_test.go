@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/babysitter-go/babysitter"
-	"github.com/babysitter-go/babysitter/internal/otlptest"
 	qmemory "github.com/babysitter-go/babysitter/queue/memory"
 	smemory "github.com/babysitter-go/babysitter/store/memory"
 	"github.com/babysitter-go/babysitter/telemetry/otelenv"
@@ -28,13 +27,7 @@ import (
 // the consumer: data the server did not choose crosses into its internal
 // messaging.
 func TestAttack2_PublicRequestsBaggageReachesTheQueue(t *testing.T) {
-	recv, err := otlptest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = recv.Close() })
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", recv.URL)
-	t.Setenv("OTEL_METRICS_EXPORTER", "none")
+	exportSpansTo(t)
 	t.Setenv("OTEL_PROPAGATORS", "") // the default: tracecontext,baggage
 	ctx := t.Context()
 	tel, err := otelenv.New(ctx, otelenv.Options{ServiceName: "attack2"})
@@ -134,13 +127,7 @@ func TestAttack2_PublicRequestsBaggageReachesTheQueue(t *testing.T) {
 // username to the tracing backend; the client's address and user agent
 // go with it.
 func TestAttack2_ServerSpanCarriesTheUsernameInThePath(t *testing.T) {
-	recv, err := otlptest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = recv.Close() })
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", recv.URL)
-	t.Setenv("OTEL_METRICS_EXPORTER", "none")
+	recv := exportSpansTo(t)
 	tel, err := otelenv.New(t.Context(), otelenv.Options{ServiceName: "attack2"})
 	if err != nil {
 		t.Fatal(err)

@@ -256,13 +256,7 @@ func spanNames(spans []otlptest.Span) []string {
 // client's — unless the server trusts the header (-trust-trace-context,
 // behind a proxy that sets it).
 func TestPublicEndpoint(t *testing.T) {
-	recv, err := otlptest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = recv.Close() })
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", recv.URL)
-	t.Setenv("OTEL_METRICS_EXPORTER", "none")
+	recv := exportSpansTo(t)
 	const clientTrace, clientSpan = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
 	for _, trust := range []bool{false, true} {
 		tel, err := otelenv.New(t.Context(), otelenv.Options{ServiceName: "public-endpoint-test"})
@@ -294,4 +288,18 @@ func TestPublicEndpoint(t *testing.T) {
 			t.Errorf("public: links %v; want one to the client's span", s.Links)
 		}
 	}
+}
+
+// exportSpansTo starts an OTLP receiver for the test and points the
+// OTEL_* variables at it, spans only.
+func exportSpansTo(t *testing.T) *otlptest.Receiver {
+	t.Helper()
+	recv, err := otlptest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = recv.Close() })
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", recv.URL)
+	t.Setenv("OTEL_METRICS_EXPORTER", "none")
+	return recv
 }
