@@ -82,7 +82,10 @@ type JobPatch struct {
 	Cost         *Money     `json:"cost,omitempty"`
 }
 
-func (p JobPatch) apply(d *JobDetails) {
+// ApplyTo sets the fields of d that p sets and leaves the others: the
+// details UpdateJob validates and writes. Transports that build a job's
+// details from a patch-shaped input (transport/appsync) use it too.
+func (p JobPatch) ApplyTo(d *JobDetails) {
 	set(&d.JobType, p.JobType)
 	set(&d.Description, p.Description)
 	set(&d.NumberOfKids, p.NumberOfKids)
@@ -234,7 +237,7 @@ func (s *Service) UpdateJob(ctx context.Context, a Actor, id string, p JobPatch)
 		return Job{}, opErr(op, err)
 	}
 	next := cur
-	p.apply(&next.JobDetails)
+	p.ApplyTo(&next.JobDetails)
 	if err := next.JobDetails.validate(); err != nil {
 		return Job{}, opErr(op, err)
 	}

@@ -275,46 +275,8 @@ func (in jobInput) details() (babysitter.JobDetails, error) {
 	patch, err := in.patch()
 	var d babysitter.JobDetails
 	d.StartTime, d.EndTime = -1, -1 // a missing time is invalid, not midnight
-	applyJobPatch(&d, patch)
+	patch.ApplyTo(&d)
 	return d, err
-}
-
-func applyJobPatch(d *babysitter.JobDetails, p babysitter.JobPatch) {
-	set := func(dst *string, src *string) {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	if p.JobType != nil {
-		d.JobType = *p.JobType
-	}
-	set(&d.Description, p.Description)
-	if p.NumberOfKids != nil {
-		d.NumberOfKids = *p.NumberOfKids
-	}
-	if p.StartDate != nil {
-		d.StartDate = *p.StartDate
-	}
-	if p.EndDate != nil {
-		d.EndDate = *p.EndDate
-	}
-	if p.StartTime != nil {
-		d.StartTime = *p.StartTime
-	}
-	if p.EndTime != nil {
-		d.EndTime = *p.EndTime
-	}
-	set(&d.Address, p.Address)
-	set(&d.City, p.City)
-	if p.Latitude != nil {
-		d.Latitude = *p.Latitude
-	}
-	if p.Longitude != nil {
-		d.Longitude = *p.Longitude
-	}
-	if p.Cost != nil {
-		d.Cost = *p.Cost
-	}
 }
 
 // reviewAnswerInput is ReviewAnswerInput: one answer of the questionnaire.
